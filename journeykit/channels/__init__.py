@@ -1,0 +1,1 @@
+"""Channels: rendering, compliance rules, the outbox dispatcher and the provider senders."""

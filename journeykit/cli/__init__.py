@@ -1,0 +1,1 @@
+"""The ``journeys`` command: one module per command group, each with ``register(app)``."""

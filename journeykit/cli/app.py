@@ -1,0 +1,44 @@
+"""The ``journeys`` console command."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="journeys",
+    help="Journeykit: customer journeys as code, run by Prefect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Each module defines ``register(app: typer.Typer) -> None``.
+COMMAND_MODULES = (
+    "journeykit.cli.validate",
+    "journeykit.cli.db",
+    "journeykit.cli.sandbox",
+    "journeykit.cli.events",
+    "journeykit.cli.simulate",
+    "journeykit.cli.demo",
+    "journeykit.cli.run",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # not written yet
+                continue
+            raise
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,29 @@
+"""SQLModel tables, one module per concern. Importing this package registers every table."""
+
+from journeykit.models.actions import CustomerAction, Review, StoreCredit, SupportTicket
+from journeykit.models.catalog import Product, RestockSignup, Variant
+from journeykit.models.customers import Consent, Customer
+from journeykit.models.journeys import DomainEvent, Enrollment, EnrollmentHistory, JourneyVersion
+from journeykit.models.messages import MessageEvent, OutboxMessage
+from journeykit.models.orders import Cart, Order, OrderLine
+
+__all__ = [
+    "Cart",
+    "Consent",
+    "Customer",
+    "CustomerAction",
+    "DomainEvent",
+    "Enrollment",
+    "EnrollmentHistory",
+    "JourneyVersion",
+    "MessageEvent",
+    "Order",
+    "OrderLine",
+    "OutboxMessage",
+    "Product",
+    "RestockSignup",
+    "Review",
+    "StoreCredit",
+    "SupportTicket",
+    "Variant",
+]
