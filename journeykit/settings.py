@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr = SecretStr("sandbox-token")
     email_from: str = "hello@journeykit.example"
     email_from_name: str = "Journeykit Store"
+    store_url: str = "https://shop.example"
+    support_email: str = "help@shop.example"
+    support_phone: str = "+1 555 010 0100"
     sms_from: str = "+15005550006"
     provider_timeout_s: float = 10.0
 
@@ -44,7 +47,12 @@ class Settings(BaseSettings):
     batch_size: int = 500
     sweep_interval_s: int = 60
     lease_s: int = 300
-    sms_help_text: str = "Journeykit Store: reply with the number of your choice. Msg&data rates may apply. Reply STOP to opt out."
+    sms_validity_s: int = 4 * 3600
+    action_link_days: int = 30
+    sms_help_text: str = (
+        "Journeykit Store: reply with the number of your choice. "
+        "Msg&data rates may apply. Reply STOP to opt out."
+    )
 
 
 @lru_cache(maxsize=1)

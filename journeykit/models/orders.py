@@ -14,7 +14,9 @@ class Order(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, index=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    status: str = Field(default="placed", description="placed|processing|shipped|delivered|cancelled")
+    status: str = Field(
+        default="placed", description="placed|processing|shipped|delivered|cancelled"
+    )
     placed_at: datetime
     ship_from: datetime | None = None
     ship_to: datetime | None = None

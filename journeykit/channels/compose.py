@@ -1,0 +1,85 @@
+"""Turn a send node into outbox content: render the template with action links, numbered
+replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from journeykit.links import sign_action, sign_unsubscribe
+from journeykit.settings import Settings
+from journeykit.spec.nodes import SendNode
+
+
+def action_extras(
+    settings: Settings,
+    node: SendNode,
+    *,
+    enrollment_id: int,
+    customer_id: int,
+    now: datetime,
+    category: str,
+) -> dict[str, Any]:
+    """links, replies, offer and unsubscribe names for the template context."""
+    base = settings.public_base_url.rstrip("/")
+    secret = settings.signing_secret.get_secret_value()
+    offer_expires = now + node.offer_valid_for if node.offer_valid_for else None
+    link_expires = offer_expires or now + timedelta(days=settings.action_link_days)
+    links = {
+        action: f"{base}/a/"
+        + sign_action(
+            secret,
+            enrollment_id=enrollment_id,
+            action=action,
+            node_id=node.id,
+            expires_at=link_expires,
+        )
+        for action in node.actions
+    }
+    unsubscribe = f"{base}/u/" + sign_unsubscribe(
+        secret, customer_id=customer_id, channel=node.channel
+    )
+    links["unsubscribe"] = unsubscribe
+    return {
+        "links": links,
+        "replies": [{"number": i + 1, "action": a} for i, a in enumerate(node.actions)],
+        "offer": {"expires_at": offer_expires} if offer_expires else None,
+        "unsubscribe_url": unsubscribe if category == "marketing" else "",
+        "preferences_url": f"{base}/preferences/{unsubscribe.rsplit('/', 1)[1]}",
+    }
+
+
+def compose(
+    renderer: Any,
+    node: SendNode,
+    locale: str,
+    context: dict[str, Any],
+    category: str,
+    unsubscribe_url: str,
+) -> dict[str, Any]:
+    """The content stored on the outbox row (what the sender will send)."""
+    if node.channel == "email":
+        email = renderer.render_email(node.template, locale, context)
+        headers = {}
+        if category == "marketing" and unsubscribe_url:
+            headers = {
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        return {
+            "subject": email.subject,
+            "preheader": email.preheader,
+            "html": email.html,
+            "text": email.text,
+            "headers": headers,
+            "locale": email.locale,
+        }
+    sms = renderer.render_sms(node.template, locale, context)
+    replies = {str(r["number"]): r["action"] for r in context.get("replies", [])}
+    return {
+        "body": sms.body,
+        "locale": sms.locale,
+        "segments": sms.segments.segments,
+        "encoding": sms.segments.encoding,
+        "replies": replies,
+    }

@@ -1,0 +1,211 @@
+"""Advance a batch of enrollments: claim what is due (a lease, ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL), then move them node by node — one group per (journey version, node) per
+round, each group one transaction — until every one is parked or finished."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from journeykit.db import session_scope
+from journeykit.engine.nodes.base import Step, StepContext
+from journeykit.engine.nodes.registry import handler_for
+from journeykit.engine.runtime import Runtime
+from journeykit.engine.transitions import exit_enrollment, record
+from journeykit.models import Enrollment
+
+log = logging.getLogger(__name__)
+MAX_ROUNDS = 200
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    journey: str
+    version: str
+    node_id: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.journey}.{self.node_id}"
+
+
+@dataclass
+class Move:
+    enrollment_id: int
+    subject: str
+    from_node: str
+    to: str  # next node id, "wait", "exit:<reason>" or "failed"
+
+
+@dataclass
+class GroupResult:
+    moves: list[Move] = field(default_factory=list)
+    continuing: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BatchReport:
+    claimed: int = 0
+    moves: list[Move] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    groups: int = 0
+
+
+GroupRunner = Callable[[Runtime, GroupKey, list[int]], GroupResult]
+
+
+def claim_due(
+    runtime: Runtime, *, limit: int, journey: str | None = None, ids: list[int] | None = None
+) -> list[int]:
+    """Lease up to ``limit`` due enrollments to this owner; an expired lease (a crashed
+    worker) is taken over."""
+    now = runtime.clock.now()
+    with session_scope(runtime.engine) as session:
+        query = (
+            select(Enrollment.id)
+            .where(
+                col(Enrollment.status).in_(("active", "waiting")), col(Enrollment.wake_at) <= now
+            )
+            .where((col(Enrollment.lease_until).is_(None)) | (col(Enrollment.lease_until) < now))
+            .order_by(col(Enrollment.wake_at), col(Enrollment.id))
+            .limit(limit)
+        )
+        if journey:
+            query = query.where(Enrollment.journey == journey)
+        if ids is not None:
+            query = query.where(col(Enrollment.id).in_(ids))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        claimed = list(session.exec(query).all())
+        if claimed:
+            session.execute(
+                update(Enrollment)
+                .where(col(Enrollment.id).in_(claimed))
+                .values(
+                    lease_owner=runtime.owner,
+                    lease_until=now + timedelta(seconds=runtime.settings.lease_s),
+                )
+            )
+    return claimed  # type: ignore[return-value]
+
+
+def advance(runtime: Runtime, ids: list[int], run_group: GroupRunner | None = None) -> BatchReport:
+    """Move the claimed enrollments until each is parked or finished."""
+    run_group = run_group or run_node_group
+    report = BatchReport(claimed=len(ids))
+    pending = ids
+    for _ in range(MAX_ROUNDS):
+        if not pending:
+            break
+        for key, group in _group(runtime, pending).items():
+            result = run_group(runtime, key, group)
+            report.groups += 1
+            report.moves += result.moves
+            report.errors += result.errors
+            pending = [i for i in pending if i not in set(group)] + result.continuing
+        pending = list(dict.fromkeys(pending))
+    return report
+
+
+def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResult:
+    """Run one node's handler for a group of enrollments, in one transaction; a failing
+    enrollment is rolled back alone (savepoint) and marked failed."""
+    result = GroupResult()
+    now = runtime.clock.now()
+    with session_scope(runtime.engine) as session:
+        journey = runtime.book.at_version(session, key.version)
+        node = journey.node(key.node_id)
+        handler = handler_for(node.type)
+        rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
+        for enrollment in rows:
+            if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
+                continue  # lost the lease or moved elsewhere meanwhile
+            woken = enrollment.status == "waiting"
+            savepoint = session.begin_nested()
+            try:
+                step = handler(StepContext(session, runtime, journey, node, enrollment, now, woken))
+                move = _apply(session, enrollment, node.id, step, now)
+                savepoint.commit()
+            except Exception as exc:
+                savepoint.rollback()
+                message = f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
+                log.error(message)
+                _fail(session, enrollment, node.id, now, str(exc))
+                result.errors.append(message)
+                move = Move(enrollment.id, enrollment.subject_key, node.id, "failed")  # type: ignore[arg-type]
+            result.moves.append(move)
+            if enrollment.status == "active":
+                result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+    return result
+
+
+def _apply(
+    session: Session, enrollment: Enrollment, node_id: str, step: Step, now: datetime
+) -> Move:
+    if step.data:
+        enrollment.data = {
+            k: v for k, v in {**enrollment.data, **step.data}.items() if v is not None
+        }
+    enrollment.updated_at = now
+    move = Move(enrollment.id, enrollment.subject_key, node_id, "")  # type: ignore[arg-type]
+    if step.kind == "goto":
+        assert step.next
+        record(session, enrollment, now, "step", node_id, step.next, step.detail)
+        enrollment.node_id = step.next
+        enrollment.visits = {
+            **enrollment.visits,
+            step.next: enrollment.visits.get(step.next, 0) + 1,
+        }
+        enrollment.status, enrollment.wake_at, enrollment.waiting_for = "active", now, []
+        move.to = step.next
+    elif step.kind == "park":
+        record(
+            session,
+            enrollment,
+            now,
+            "wait",
+            node_id,
+            node_id,
+            {**step.detail, "wake_at": step.wake_at.isoformat() if step.wake_at else None},
+        )
+        enrollment.status, enrollment.wake_at = "waiting", step.wake_at
+        enrollment.waiting_for = list(step.waiting_for)
+        enrollment.lease_owner = enrollment.lease_until = None
+        move.to = "wait"
+    else:
+        if step.detail:
+            record(session, enrollment, now, "step", node_id, None, step.detail)
+        exit_enrollment(session, enrollment, now, reason=step.reason, status="completed")
+        move.to = f"exit:{step.reason}"
+    session.add(enrollment)
+    return move
+
+
+def _fail(
+    session: Session, enrollment: Enrollment, node_id: str, now: datetime, error: str
+) -> None:
+    record(session, enrollment, now, "error", node_id, None, {"error": error[:2000]})
+    enrollment.status, enrollment.error = "failed", error[:2000]
+    enrollment.active_key = enrollment.lease_owner = enrollment.lease_until = None
+    enrollment.updated_at = now
+    session.add(enrollment)
+
+
+def _group(runtime: Runtime, ids: list[int]) -> dict[GroupKey, list[int]]:
+    groups: dict[GroupKey, list[int]] = defaultdict(list)
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(Enrollment.id, Enrollment.journey, Enrollment.version, Enrollment.node_id).where(
+                col(Enrollment.id).in_(ids), col(Enrollment.status).in_(("active", "waiting"))
+            )
+        ).all()
+    for eid, journey, version, node_id in rows:
+        groups[GroupKey(journey, version, node_id)].append(eid)
+    return dict(groups)

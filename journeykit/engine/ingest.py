@@ -1,0 +1,105 @@
+"""The single door for domain events and customer actions: validate, record once (by
+idempotency key), update the store tables, then route to journeys. One transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.events import parse_event
+from journeykit.engine.route import RouteResult, route_action, route_event
+from journeykit.engine.store_sync import apply_event
+from journeykit.models import CustomerAction, DomainEvent, Enrollment
+
+
+@dataclass
+class Ingested:
+    """What one accepted event or action did. ``duplicate``: seen before, nothing done."""
+
+    duplicate: bool
+    event_id: int | None = None
+    routed: RouteResult = field(default_factory=RouteResult)
+
+
+def default_key(payload: dict[str, Any]) -> str:
+    """A key for callers that send none: the hash of the payload itself."""
+    return (
+        "sha256:"
+        + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+    )
+
+
+def ingest_event(
+    session: Session,
+    *,
+    book: JourneyBook,
+    now: datetime,
+    payload: dict[str, Any],
+    key: str | None = None,
+    source: str = "api",
+) -> Ingested:
+    """Validate ``payload`` (raises ``pydantic.ValidationError``/``UnknownSubject``), record it
+    once, update the store and route it. The caller commits."""
+    key = key or default_key(payload)
+    existing = session.exec(select(DomainEvent).where(DomainEvent.key == key)).first()
+    if existing is not None:
+        return Ingested(duplicate=True, event_id=existing.id)
+    event = parse_event(payload)
+    customer_id, keys = apply_event(session, event, now)
+    data = event.model_dump(mode="json")
+    data["_keys"] = keys
+    row = DomainEvent(
+        key=key,
+        type=event.type,
+        customer_id=customer_id,
+        subject_key=keys[0] if keys else None,
+        data=data,
+        source=source,
+        occurred_at=now,
+        processed_at=now,
+    )
+    session.add(row)
+    session.flush()
+    routed = route_event(session, book=book, now=now, event=row)
+    return Ingested(duplicate=False, event_id=row.id, routed=routed)
+
+
+def record_action(
+    session: Session,
+    *,
+    now: datetime,
+    customer_id: int,
+    name: str,
+    key: str,
+    enrollment_id: int | None = None,
+    source: str = "link",
+    data: dict[str, Any] | None = None,
+) -> Ingested:
+    """Record a customer action once (``key``: link token, MessageSid, sg_event_id...) and
+    wake the enrollment waiting on it. The caller commits."""
+    existing = session.exec(select(CustomerAction).where(CustomerAction.key == key)).first()
+    if existing is not None:
+        return Ingested(duplicate=True, event_id=existing.id)
+    if enrollment_id is not None:
+        enrollment = session.get(Enrollment, enrollment_id)
+        if enrollment is None or enrollment.customer_id != customer_id:
+            raise LookupError(f"enrollment {enrollment_id} does not belong to this customer")
+    action = CustomerAction(
+        key=key,
+        customer_id=customer_id,
+        enrollment_id=enrollment_id,
+        name=name,
+        source=source,
+        at=now,
+        data=data or {},
+    )
+    session.add(action)
+    session.flush()
+    routed = route_action(session, now=now, action=action)
+    return Ingested(duplicate=False, event_id=action.id, routed=routed)

@@ -1,0 +1,31 @@
+"""Everything the engine needs at run time, built once and passed down: the database, the
+clock, the journeys, the settings, the renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import Clock
+from journeykit.settings import Settings
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    clock: Clock
+    book: JourneyBook
+    settings: Settings
+    renderer: Any = None  # journeykit.channels.render.TemplateRenderer (built lazily)
+    owner: str = "local"
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def get_renderer(self) -> Any:
+        if self.renderer is None:
+            from journeykit.channels.render import TemplateRenderer
+
+            self.renderer = TemplateRenderer(self.settings.templates_dir)
+        return self.renderer
