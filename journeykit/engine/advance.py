@@ -146,6 +146,16 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
     return result
 
 
+def continuing_after_failure(
+    runtime: Runtime, key: GroupKey, ids: list[int], error: str
+) -> GroupResult:
+    """A group's outcome read back from the database (when its runner failed part-way)."""
+    with Session(runtime.engine) as session:
+        rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
+    moved = [e.id for e in rows if e.status == "active" and e.node_id != key.node_id]
+    return GroupResult(continuing=moved, errors=[f"{key.label}: {error}"])  # type: ignore[arg-type]
+
+
 def _apply(
     session: Session, enrollment: Enrollment, node_id: str, step: Step, now: datetime
 ) -> Move:
