@@ -1,0 +1,6 @@
+"""Prefect entry point for the `delay_apology` journey (journeys/delay_apology.yaml): a sweep of that journey.
+Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
+
+from journeykit.orchestration.flows import journey_flow
+
+delay_apology = journey_flow("delay_apology")

@@ -1,0 +1,6 @@
+"""Prefect entry point for the `restock` journey (journeys/restock.yaml): a sweep of that journey.
+Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
+
+from journeykit.orchestration.flows import journey_flow
+
+restock = journey_flow("restock")

@@ -1,0 +1,55 @@
+"""Shared CLI plumbing: the runtime from settings, and turning errors into one clear line
+(never a traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def fail(message: str, hint: str | None = None) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    if hint:
+        err.print(f"  [dim]hint:[/dim] {hint}")
+    raise typer.Exit(1)
+
+
+def parse_json_arg(value: str, *, what: str) -> Any:
+    """JSON from the argument, or from a file when it starts with ``@``."""
+    text = value
+    if value.startswith("@"):
+        try:
+            text = Path(value[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read {what} file {value[1:]}: {exc.strerror}")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(
+            f"{what} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            'quote the JSON in single quotes, e.g. --data \'{"sku": "TEE-M", "quantity": 12}\'',
+        )
+
+
+def load_book(journeys_dir: Path | None = None) -> Any:
+    """The journeys, or a clean exit listing their errors."""
+    from journeykit.engine.book import JourneyBook
+    from journeykit.settings import get_settings
+    from journeykit.spec.errors import SpecErrors
+
+    directory = journeys_dir or get_settings().journeys_dir
+    try:
+        return JourneyBook.from_dir(directory)
+    except SpecErrors as exc:
+        for error in exc.errors:
+            err.print(error.format())
+        fail(
+            f"{len(exc.errors)} error(s) in the journeys under {directory}",
+            "run `journeys validate` for details",
+        )

@@ -1,0 +1,20 @@
+"""``journeys sweep``: advance what is due and send it, as a Prefect flow run."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+from rich.console import Console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def sweep(
+        journey: str = typer.Option(None, help="only this journey"),
+        limit: int = typer.Option(500, min=1, help="enrollments per batch"),
+    ) -> None:
+        """Advance due enrollments and dispatch due messages once."""
+        from journeykit.orchestration.flows import sweep as sweep_flow
+
+        Console().print(asyncio.run(sweep_flow(journey=journey, limit=limit)))  # type: ignore[arg-type]

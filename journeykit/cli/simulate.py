@@ -1,0 +1,68 @@
+"""``journeys simulate [JOURNEY] --scenario FILE [--json]``: the real engine on a virtual
+clock and a temporary database; nothing is sent. Prints the customer's timeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeykit.cli.common import fail, load_book
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def simulate(
+        journey: str = typer.Argument(None, help="journey name (default: the scenario's)"),
+        scenario: Path = typer.Option(..., "--scenario", "-s", help="scenario YAML file"),
+        as_json: bool = typer.Option(False, "--json", help="print the timeline as JSON"),
+        journeys_dir: Path = typer.Option(None, "--journeys", help="journeys directory"),
+    ) -> None:
+        """Play a scenario through a journey and print what the customer receives, when."""
+        from journeykit.engine.book import JourneyBook
+        from journeykit.settings import get_settings
+        from journeykit.simulate.runner import simulate as run
+        from journeykit.simulate.scenario import ScenarioError, load_scenario
+
+        try:
+            loaded = load_scenario(scenario)
+        except ScenarioError as exc:
+            fail(str(exc), "see docs/journeys.md for the scenario format")
+        name = journey or loaded.journey
+        if not name:
+            fail(f"{scenario}: no journey named", "pass JOURNEY or set `journey:` in the scenario")
+        book = load_book(journeys_dir)
+        if name not in book.current:
+            fail(f"no journey named {name!r}", f"known journeys: {', '.join(book.names())}")
+        only = JourneyBook()
+        only.add(book.get(name), book.current[name][2])
+        result = run(loaded, only, settings=get_settings())
+        if as_json:
+            typer.echo(json.dumps([entry.public() for entry in result.timeline], indent=2))
+        else:
+            _print(name, scenario, result)
+        if result.errors:
+            raise typer.Exit(1)
+
+
+def _print(name: str, scenario: Path, result: object) -> None:
+    console = Console()
+    table = Table(title=f"{name} · {scenario.name}", title_justify="left")
+    for column in ("when (customer's time)", "what", "node", "channel", "template", "detail"):
+        table.add_column(column)
+    colours = {"send": "green", "action": "cyan", "exit": "magenta"}
+    for entry in result.timeline:  # type: ignore[attr-defined]
+        table.add_row(
+            entry.at[:16].replace("T", " ") + entry.at[19:],
+            f"[{colours[entry.kind]}]{entry.kind}",
+            entry.node,
+            entry.channel or "",
+            entry.template or "",
+            entry.detail,
+        )
+    console.print(table)
+    for error in result.errors:  # type: ignore[attr-defined]
+        console.print(f"[red]error:[/red] {error}")

@@ -1,0 +1,17 @@
+"""Test-wide setup: an isolated Prefect home with analytics off and a generous ephemeral
+server start-up timeout (a fresh PREFECT_HOME can take 15–20 s), set before Prefect loads."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = Path(os.environ.get("JOURNEYKIT_TEST_PREFECT_HOME", tempfile.mkdtemp(prefix="jk-prefect-")))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.setdefault("JOURNEYKIT_SIGNING_SECRET", "test-signing-secret")

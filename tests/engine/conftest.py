@@ -1,0 +1,99 @@
+"""An engine on a real SQLite file (migrated with Alembic), a virtual clock, and small
+journeys with their own templates in ``tmp_path``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from sqlmodel import Session, select
+
+from journeykit.db import make_engine, session_scope, upgrade
+from journeykit.engine.advance import BatchReport, advance, claim_due
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.ingest import Ingested, ingest_event, record_action
+from journeykit.engine.runtime import Runtime
+from journeykit.models import Customer
+from journeykit.settings import Settings
+
+LAYOUT = """<html lang="{{ locale }}"><body><h1>{{ store.name }}</h1>{% block body %}{% endblock %}
+<span class="pre">{% block preheader %}{% endblock %}</span></body></html>"""
+
+
+def write_templates(root: Path, templates: dict[str, str]) -> None:
+    (root / "_layouts").mkdir(parents=True, exist_ok=True)
+    (root / "_layouts" / "email.html").write_text(LAYOUT)
+    for name, text in templates.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def email(subject: str, body: str) -> str:
+    return ('{% extends "_layouts/email.html" %}{% block subject %}' + subject
+            + "{% endblock %}{% block body %}" + body + "{% endblock %}")
+
+
+class Harness:
+    """Drive the engine like the sweep does, on a virtual clock."""
+
+    def __init__(self, tmp_path: Path, journeys: list[str], templates: dict[str, str]) -> None:
+        write_templates(tmp_path / "templates", templates)
+        url = f"sqlite:///{tmp_path}/engine.db"
+        upgrade(url)
+        self.engine = make_engine(url)
+        self.clock = VirtualClock(pendulum.datetime(2026, 3, 2, 9, tz="UTC"))  # a Monday
+        self.settings = Settings(templates_dir=tmp_path / "templates", signing_secret="s3cret")  # type: ignore[arg-type]
+        self.runtime = Runtime(engine=self.engine, clock=self.clock,
+                               book=JourneyBook.from_sources(*journeys), settings=self.settings,
+                               owner="test")
+        self.keys = 0
+
+    def emit(self, payload: dict[str, Any], key: str | None = None) -> Ingested:
+        self.keys += 1
+        with session_scope(self.engine) as session:
+            return ingest_event(session, book=self.runtime.book, now=self.clock.now(),
+                                payload=payload, key=key or f"k{self.keys}")
+
+    def act(self, customer_external_id: str, name: str, key: str | None = None) -> Ingested:
+        self.keys += 1
+        with session_scope(self.engine) as session:
+            customer = session.exec(select(Customer).where(Customer.external_id == customer_external_id)).one()
+            return record_action(session, now=self.clock.now(), customer_id=customer.id,  # type: ignore[arg-type]
+                                 name=name, key=key or f"a{self.keys}")
+
+    def sweep(self) -> BatchReport:
+        return advance(self.runtime, claim_due(self.runtime, limit=1000))
+
+    def later(self, **kwargs: float) -> BatchReport:
+        self.clock.advance(pendulum.duration(**kwargs))
+        return self.sweep()
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Callable[..., Harness]:
+    def build(journeys: list[str], templates: dict[str, str]) -> Harness:
+        return Harness(tmp_path, journeys, templates)
+
+    return build
+
+
+PRODUCT = {"type": "product.upserted", "product": {"sku": "SOFA-1", "handle": "sofa", "title": "Sofa",
+                                                   "price_cents": 50000, "inventory": 0}}
+
+
+def order_placed(number: str = "1001", customer: str = "C-1", **order: Any) -> dict[str, Any]:
+    return {
+        "type": "order.placed",
+        "customer": {"id": customer, "email": f"{customer.lower()}@example.com", "phone": "+14155550123",
+                     "timezone": "America/New_York", "first_name": "Ana",
+                     "consent": {"email": True, "sms": True}},
+        "order": {"number": number, "lines": [{"sku": "SOFA-1", "quantity": 1}], **order},
+    }
