@@ -9,6 +9,11 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Fault = Literal["ok", "429", "500", "timeout"]
+ProviderName = Literal["twilio", "sendgrid"]
+
+
+def _both() -> list[ProviderName]:
+    return ["twilio", "sendgrid"]
 
 
 class FaultConfig(BaseModel):
@@ -28,9 +33,7 @@ class FaultConfig(BaseModel):
     retry_after_s: int = Field(1, ge=0)
     timeout_delay_s: float = Field(30.0, ge=0)
     seed: int | None = None
-    providers: list[Literal["twilio", "sendgrid"]] = Field(
-        default_factory=lambda: ["twilio", "sendgrid"]
-    )
+    providers: list[ProviderName] = Field(default_factory=_both)
     script: list[Fault] = Field(default_factory=list)
 
 

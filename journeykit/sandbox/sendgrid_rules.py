@@ -74,9 +74,7 @@ def check_mail(body: dict[str, Any]) -> list[dict[str, Any]]:
     from_email = (body.get("from") or {}).get("email", "")
     if not EMAIL.match(str(from_email)):
         errors.append(
-            error(
-                "The from email does not contain a valid address.", "from.email", "message.from"
-            )
+            error("The from email does not contain a valid address.", "from.email", "message.from")
         )
     has_template = bool(body.get("template_id"))
     content = body.get("content") or []
@@ -100,17 +98,17 @@ def check_mail(body: dict[str, Any]) -> list[dict[str, Any]]:
                 "message.content",
             )
         )
-    if not has_template and not body.get("subject"):
-        if not personalizations or not all(p.get("subject") for p in personalizations):
-            errors.append(
-                error(
-                    "The subject is required. You can get around this requirement if you use a "
-                    "template with a subject defined or if every personalization has a subject "
-                    "defined.",
-                    "subject",
-                    "message.subject",
-                )
+    every_has_subject = bool(personalizations) and all(p.get("subject") for p in personalizations)
+    if not has_template and not body.get("subject") and not every_has_subject:
+        errors.append(
+            error(
+                "The subject is required. You can get around this requirement if you use a "
+                "template with a subject defined or if every personalization has a subject "
+                "defined.",
+                "subject",
+                "message.subject",
             )
+        )
     categories = body.get("categories") or []
     if len(categories) > 10 or len(set(categories)) != len(categories):
         errors.append(

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -17,6 +18,9 @@ from journeykit.sandbox.app import (
 )
 from journeykit.sandbox.faults import FaultConfig, FaultInjector
 from journeykit.sandbox.store import MessageStore
+
+if TYPE_CHECKING:
+    from journeykit.settings import Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -64,6 +68,16 @@ class SandboxServer:
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **kwargs: Any) -> SandboxServer:
+        """A sandbox that accepts the credentials in ``settings`` (keyword args override)."""
+        options: dict[str, Any] = {
+            "account_sid": settings.twilio_account_sid,
+            "auth_token": settings.twilio_auth_token.get_secret_value(),
+            "sendgrid_api_key": settings.sendgrid_api_key.get_secret_value(),
+        }
+        return cls(**(options | kwargs))
 
     @property
     def url(self) -> str:
@@ -117,6 +131,11 @@ class SandboxServer:
         if self._thread is not None:
             self._thread.join(timeout_s)
         self._server = self._thread = None
+
+    def wait(self) -> None:
+        """Block until the server stops (Ctrl-C raises KeyboardInterrupt here)."""
+        while self.running:
+            time.sleep(0.2)
 
     def __enter__(self) -> SandboxServer:
         return self.start()
