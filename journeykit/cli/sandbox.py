@@ -1,0 +1,68 @@
+"""``journeys sandbox``: run the local Twilio/SendGrid look-alike until Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sandbox`` command to the ``journeys`` app."""
+    app.command("sandbox")(sandbox)
+
+
+def sandbox(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8025, help="Port to listen on."),
+    db: Path | None = typer.Option(
+        None, help="SQLite file for accepted messages (default: memory)."
+    ),
+    latency_ms: float = typer.Option(0.0, "--latency-ms", help="Delay before every answer."),
+    fault_429: float = typer.Option(0.0, "--fault-429", help="Share of sends answered 429."),
+    fault_500: float = typer.Option(0.0, "--fault-500", help="Share of sends answered 500."),
+    fault_timeout: float = typer.Option(
+        0.0, "--fault-timeout", help="Share of sends accepted but answered too late."
+    ),
+    timeout_delay_s: float = typer.Option(30.0, help="How late a 'timeout' answer comes."),
+    seed: int | None = typer.Option(None, help="Seed for the fault draws."),
+    sendgrid_event_url: str | None = typer.Option(
+        None, help="Where to POST signed SendGrid Event Webhook batches."
+    ),
+) -> None:
+    """Serve the provider sandbox: Twilio Messages, SendGrid Mail Send, and an inbox page."""
+    from journeykit.sandbox.faults import FaultConfig
+    from journeykit.sandbox.server import SandboxServer
+    from journeykit.sandbox.store import MessageStore
+    from journeykit.settings import get_settings
+
+    faults = FaultConfig(
+        latency_ms=latency_ms,
+        rate_429=fault_429,
+        rate_500=fault_500,
+        rate_timeout=fault_timeout,
+        timeout_delay_s=timeout_delay_s,
+        seed=seed,
+    )
+    store = MessageStore(db) if db is not None else MessageStore()
+    server = SandboxServer.from_settings(
+        get_settings(),
+        store=store,
+        faults=faults,
+        host=host,
+        port=port,
+        sendgrid_event_url=sendgrid_event_url,
+        log_level="info",
+    )
+    with server:
+        url = server.url
+        typer.echo(f"Journeykit provider sandbox on {url}")
+        typer.echo(f"  inbox:      {url}/")
+        typer.echo(f"  Twilio:     {url}/2010-04-01/Accounts/{server.account_sid}/Messages.json")
+        typer.echo(f"  SendGrid:   {url}/v3/mail/send")
+        typer.echo(f"  faults:     {url}/_sandbox/faults (GET/POST JSON/DELETE)")
+        typer.echo(f"  event key:  {url}/_sandbox/sendgrid-public-key")
+        typer.echo("Ctrl-C to stop.")
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()
