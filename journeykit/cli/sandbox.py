@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import signal
 from pathlib import Path
 
 import typer
@@ -55,6 +56,12 @@ def sandbox(
         sendgrid_event_url=sendgrid_event_url,
         log_level="info",
     )
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)  # also when started in the background
+    signal.signal(signal.SIGTERM, interrupt)
     with server:
         url = server.url
         typer.echo(f"Journeykit provider sandbox on {url}")

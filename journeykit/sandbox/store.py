@@ -40,8 +40,8 @@ CREATE INDEX IF NOT EXISTS ix_messages_to ON messages (provider, to_addr);
 class StoredMessage:
     """One accepted message: an SMS, or one personalization of a SendGrid mail send.
 
-    ``id`` is the Twilio SID, or ``<X-Message-Id>.<n>`` for the n-th personalization of a mail
-    send (so it starts with the X-Message-Id, like SendGrid's ``sg_message_id``).
+    ``id`` is the Twilio SID, or ``<X-Message-Id>.filter0001.<n>`` for the n-th recipient of a
+    mail send (so it starts with the X-Message-Id, like SendGrid's ``sg_message_id``).
     ``request_id`` is the SID or the X-Message-Id shared by the whole request.
     """
 
@@ -171,7 +171,7 @@ class MessageStore:
         return [_from_row(r) for r in rows]
 
     def get(self, message_id: str) -> StoredMessage | None:
-        """The message with this id (SID or ``<X-Message-Id>.<n>``), if stored."""
+        """The message with this id (a SID or an ``sg_message_id``-like id), if stored."""
         with self._lock:
             row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return _from_row(row) if row is not None else None

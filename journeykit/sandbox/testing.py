@@ -1,9 +1,13 @@
 """Test helpers: pytest fixtures for a running sandbox, and a tiny server that records the
 callbacks the sandbox POSTs.
 
-In a test module (or conftest)::
+In a conftest.py, or at the top of a test module (assignments keep ruff's F811 quiet)::
 
-    from journeykit.sandbox.testing import sandbox, sandbox_server  # noqa: F401
+    from journeykit.sandbox import testing
+
+    sandbox_server = testing.sandbox_server
+    sandbox = testing.sandbox
+    callback_receiver = testing.callback_receiver
 
 ``sandbox_server`` is one ``SandboxServer`` per module; ``sandbox`` is the same server with
 its store cleared and its faults reset before each test.
