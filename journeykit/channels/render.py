@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +28,7 @@ from journeykit.channels.sms import SmsSegments, gsm_friendly, segments
 Channel = Literal["email", "text", "sms"]
 SUFFIXES: dict[str, str] = {"email": "email.html", "text": "email.txt", "sms": "sms.txt"}
 _NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
-_SPACE = re.compile(r"\s+")
+_SPACE = re.compile(r"[ \t\r\n\f\v]+")
 
 __all__ = ["RenderedEmail", "RenderedSms", "TemplateRenderError", "TemplateRenderer"]
 
@@ -65,8 +66,15 @@ class TemplateRenderer:
     With ``auto_reload`` an edited template file is recompiled; a newly added locale file is
     seen after :meth:`clear_cache`."""
 
-    def __init__(self, templates_dir: Path, *, auto_reload: bool = True) -> None:
+    def __init__(
+        self,
+        templates_dir: Path,
+        *,
+        auto_reload: bool = True,
+        text_from_html: Callable[[str], str] = html_to_text,
+    ) -> None:
         self.templates_dir = Path(templates_dir).resolve()
+        self.text_from_html = text_from_html
         self.env = ImmutableSandboxedEnvironment(
             loader=FileSystemLoader(self.templates_dir),
             undefined=StrictUndefined,
@@ -126,9 +134,7 @@ class TemplateRenderer:
         template, tag = self._load(name, "email", locale)
         values = self._context(context, locale, tag)
         try:
-            subject = _plain(self._block(template, "subject", values))
-            preheader = _plain(self._block(template, "preheader", values))
-            page = template.render(values)
+            subject, preheader, page = self._email_parts(template, values)
         except Exception as exc:
             raise render_error(exc, self.templates_dir, template.name) from exc
         if not subject:
@@ -137,7 +143,7 @@ class TemplateRenderer:
         if text_override is not None and text_override[1] == tag:
             text = self._render_plain(self._load(name, "text", tag)[0], values)
         else:
-            text = html_to_text(page)
+            text = self.text_from_html(page)
         try:
             inlined = self._inliner.inline(page)
         except css_inline.InlineError as exc:
@@ -158,12 +164,17 @@ class TemplateRenderer:
         lines = [line.rstrip() for line in rendered.replace("\r\n", "\n").split("\n")]
         return "\n".join(lines).strip()
 
-    def _block(self, template: Template, block: str, values: dict[str, Any]) -> str:
-        render_block = template.blocks.get(block)
-        if render_block is None:  # not filled by this template: the layout's default is empty
-            return ""
+    def _email_parts(self, template: Template, values: dict[str, Any]) -> tuple[str, str, str]:
+        """(subject, preheader, page), in one template context: the two blocks first (a
+        block this template does not fill is empty), then the whole page."""
+        concat = self.env.concat
+        context = template.new_context(values)
         try:
-            return self.env.concat(render_block(template.new_context(values)))
+            subject, preheader = (
+                _plain(concat(template.blocks[block](context))) if block in template.blocks else ""
+                for block in ("subject", "preheader")
+            )
+            return subject, preheader, concat(template.root_render_func(context))
         except Exception:
             self.env.handle_exception()  # rewrites the traceback to template lines, re-raises
             raise
