@@ -31,9 +31,11 @@ _BUTTON_CLASS = re.compile(r"""\bclass\s*=\s*["'][^"']*\bbutton\b""", re.IGNOREC
 _BREAK = re.compile(r"<br\b[^>]*>", re.IGNORECASE)
 _ITEM = re.compile(r"<li\b[^>]*>", re.IGNORECASE)
 _BLOCK = re.compile(
-    r"</?(?:p|div|h[1-6]|tr|table|ul|ol|li|blockquote|section|header|footer|center|hr|pre)\b[^>]*>",
+    r"</?(?:p|div|h[1-6]|table|ul|ol|li|blockquote|section|header|footer|center|hr|pre)\b[^>]*>",
     re.IGNORECASE,
 )
+_ROW = re.compile(r"<tr\b[^>]*>", re.IGNORECASE)
+_ROW_END = re.compile(r"</tr\s*>", re.IGNORECASE)
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
@@ -74,7 +76,7 @@ def html_to_text(page: str) -> str:
     source = _BREAK.sub("\n", source)
     source = _ITEM.sub("\n\n- ", source)
     source = _BLOCK.sub("\n\n", source)
-    source = _CELL_END.sub("\n", source)
+    source = _ROW_END.sub("\n", _ROW.sub("", _CELL_END.sub(" ", source)))  # a row, a line
     return _tidy(html.unescape(_TAG.sub("", source)))
 
 

@@ -4,6 +4,7 @@ and error reporting."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pendulum
 import pytest
 
 from journeykit.channels.render import TemplateRenderer, TemplateRenderError, locale_chain
+from journeykit.channels.render_text import html_to_text, html_to_text_html2text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
 LAYOUTS = Path(__file__).parents[2] / "templates" / "_layouts"
@@ -364,3 +366,52 @@ def test_weekday(renderer: TemplateRenderer) -> None:
 
 def test_unknown_locale_and_zone_fall_back(renderer: TemplateRenderer) -> None:
     assert fmt(renderer, "{{ c | money('USD') }}", "xx-YY", "Not/AZone", c=100) == "$1.00"
+
+
+# --- plain text converters ------------------------------------------------------------------
+
+SAMPLE = """<html><head><title>T</title><style>p{color:red}</style></head><body>
+<!--jk:text-skip--><div class="preheader">hidden preview</div><!--/jk:text-skip-->
+<table role="presentation"><tr><td><h1>Hello &amp; welcome</h1>
+<p>Line <strong>one</strong><br>line two &lt;ok&gt;</p>
+<ul><li>First</li><li>Second <em>item</em></li></ul>
+<p><a class="button" href="https://x.example/a?b=1&amp;c=2">Buy now</a>
+<a href="https://x.example/plain">https://x.example/plain</a>
+<a href="mailto:help@x.example">help@x.example</a></p>
+<!-- a comment --></td></tr></table></body></html>"""
+
+
+@pytest.mark.parametrize("convert", [html_to_text, html_to_text_html2text])
+def test_converters(convert: Callable[[str], str]) -> None:
+    text = convert(SAMPLE)
+    assert text.startswith("Hello & welcome\n\nLine one\nline two <ok>\n")
+    assert "- First\n" in text and "- Second item\n" in text
+    assert "\nBuy now (https://x.example/a?b=1&c=2)\n" in text
+    assert "https://x.example/plain" in text and "(https://x.example/plain)" not in text
+    assert "help@x.example" in text and "mailto:" not in text
+    for absent in ("hidden preview", "color:red", "a comment", "**", "_item_", "#", "\n\n\n"):
+        assert absent not in text
+
+
+def test_converters_agree_on_the_words(renderer: TemplateRenderer) -> None:
+    page = renderer.env.get_template("delay_apology/apology.en.email.html").render(
+        make_context(locale="en")
+    )
+    fast, reference = html_to_text(page), html_to_text_html2text(page)
+    assert fast.split() == reference.split()
+
+
+def test_html2text_converter_can_be_chosen(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES, tmp_path / "templates")
+    shutil.copytree(LAYOUTS, tmp_path / "templates" / "_layouts")
+    slow = TemplateRenderer(tmp_path / "templates", text_from_html=html_to_text_html2text)
+    email = slow.render_email("delay_apology/apology", "en", make_context())
+    assert "Take store credit (https://jk.example/a/2)" in email.text
+
+
+def test_table_rows_become_lines() -> None:
+    page = (
+        "<p>Your order</p><table><tr><td>2 &times; Lamp</td><td>$24.00</td></tr>\n"
+        "<tr><td>1 &times; Shade</td><td>$5.00</td></tr></table><p>Thanks</p>"
+    )
+    assert html_to_text(page) == "Your order\n\n2 × Lamp $24.00\n1 × Shade $5.00\n\nThanks\n"
