@@ -50,8 +50,13 @@ def region_of(e164: str) -> str | None:
 
 def time_zones_for(e164: str) -> list[str]:
     """The IANA zones the number's prefix maps to (several for some area codes; the whole
-    country's zones when the prefix is not geographic); [] when unknown."""
-    zones = phone_timezone.time_zones_for_number(_parse(e164, None))
+    country's zones when the prefix is not geographic); [] when unknown or unparsable (the
+    caller then uses the customer's own zone; the provider rejects a bad number)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return []
+    zones = phone_timezone.time_zones_for_number(number)
     return sorted({name for name in zones if name != UNKNOWN_ZONE})
 
 

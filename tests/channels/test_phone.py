@@ -60,6 +60,8 @@ def test_time_zones() -> None:
     toll_free = time_zones_for("+18005550199")
     assert len(toll_free) > 5 and "Etc/Unknown" not in toll_free
     assert toll_free == sorted(set(toll_free))
+    assert time_zones_for("not a number") == []
+    assert time_zones_for("+999 123") == []
 
 
 def test_most_restrictive_is_allowed_everywhere() -> None:
