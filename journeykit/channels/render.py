@@ -88,8 +88,10 @@ class TemplateRenderer:
         self._paths: dict[tuple[str, str, str], tuple[Path, str] | None] = {}
 
     def clear_cache(self) -> None:
+        """Forget resolved paths and compiled templates (after adding or removing files)."""
         self._paths.clear()
-        self.env.cache.clear() if self.env.cache is not None else None
+        if self.env.cache is not None:
+            self.env.cache.clear()
 
     def _resolve(self, name: str, channel: str, locale: str | None) -> tuple[Path, str] | None:
         key = (name, channel, locale or "")

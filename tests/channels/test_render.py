@@ -415,3 +415,16 @@ def test_table_rows_become_lines() -> None:
         "<tr><td>1 &times; Shade</td><td>$5.00</td></tr></table><p>Thanks</p>"
     )
     assert html_to_text(page) == "Your order\n\n2 × Lamp $24.00\n1 × Shade $5.00\n\nThanks\n"
+
+
+def test_new_locale_file_is_seen_after_clear_cache(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES, tmp_path / "templates")
+    shutil.copytree(LAYOUTS, tmp_path / "templates" / "_layouts")
+    fresh = TemplateRenderer(tmp_path / "templates")
+    assert fresh.render_sms("delay_apology/apology", "de", make_context()).locale == "en"
+    (tmp_path / "templates" / "delay_apology" / "apology.de.sms.txt").write_text(
+        "{{ store.name }}: Bestellung {{ order.number }} verspätet sich.\n", encoding="utf-8"
+    )
+    fresh.clear_cache()
+    sms = fresh.render_sms("delay_apology/apology", "de-DE", make_context())
+    assert (sms.locale, sms.body) == ("de", "Lumen Goods: Bestellung 1042 verspätet sich.")
