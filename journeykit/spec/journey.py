@@ -20,12 +20,16 @@ class Trigger(Strict):
     )
 
 
+def _sms_only() -> list[Channel]:
+    return ["sms"]
+
+
 class QuietHours(Strict):
     """No message of these channels between ``start`` and ``end`` in the customer's zone."""
 
     start: str = "21:00"
     end: str = "08:00"
-    channels: list[Channel] = Field(default_factory=lambda: ["sms"])
+    channels: list[Channel] = Field(default_factory=_sms_only)
 
     @field_validator("start", "end")
     @classmethod

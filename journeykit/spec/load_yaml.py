@@ -1,0 +1,218 @@
+"""YAML text → plain Python data plus the line and column of every key and value.
+
+Round-trip loading (ruamel.yaml) keeps positions; duplicate keys are found on the composed
+node tree (all of them, not just the first); aliases are expanded with a budget so an
+"alias bomb" becomes an error instead of eating the machine."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
+
+from journeykit.spec.errors import SpecError
+from journeykit.spec.load_yaml_errors import syntax_error
+
+KeyPath = tuple[Hashable, ...]
+MAX_VALUES = 100_000  # values after alias expansion; real journeys have a few hundred
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    col: int  # 1-based
+
+
+@dataclass
+class SourceMap:
+    """Where each key and value of the file is; paths are tuples like ``("nodes", 2, "next")``."""
+
+    keys: dict[KeyPath, Position] = field(default_factory=dict)
+    values: dict[KeyPath, Position] = field(default_factory=dict)
+
+    def key(self, path: KeyPath) -> Position | None:
+        return self.keys.get(tuple(path))
+
+    def value(self, path: KeyPath) -> Position | None:
+        return self.values.get(tuple(path))
+
+    def at(self, path: KeyPath) -> Position:
+        """The value at ``path``, else its key, else the nearest enclosing value."""
+        path = tuple(path)
+        while path:
+            found = self.values.get(path) or self.keys.get(path)
+            if found:
+                return found
+            path = path[:-1]
+        return self.values.get((), Position(1, 1))
+
+
+class YamlProblem(Exception):
+    def __init__(self, errors: list[SpecError]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
+    """The data and its positions; raises :class:`YamlProblem` with file:line:col errors."""
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        tree = yaml.compose(text)
+    except (MarkedYAMLError, ReaderError, YAMLError) as exc:
+        raise YamlProblem([syntax_error(exc, filename, text)]) from None
+    except RecursionError:
+        raise YamlProblem([SpecError(filename, 1, 1, "the YAML is nested too deeply")]) from None
+    duplicates = _duplicate_keys(tree, filename)
+    if duplicates:
+        raise YamlProblem(duplicates)
+    try:
+        raw = YAML(typ="rt", pure=True).load(text)
+    except (MarkedYAMLError, ReaderError, YAMLError) as exc:
+        raise YamlProblem([syntax_error(exc, filename, text)]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        line, col = _huge_number(tree)
+        message = f"could not read this value: {exc}"
+        raise YamlProblem([SpecError(filename, line, col, message)]) from None
+    converter = _Converter(filename)
+    data = converter.convert(raw, (), Position(1, 1))
+    if converter.errors:
+        raise YamlProblem(converter.errors)
+    return data, converter.source_map
+
+
+def _mark(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _duplicate_keys(tree: Node | None, filename: str) -> list[SpecError]:
+    errors: list[SpecError] = []
+    seen_nodes: set[int] = set()
+    stack = [tree] if tree is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, MappingNode):
+            first: dict[str, Position] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, ScalarNode) or key.value == "<<":
+                    continue
+                where = _mark(key)
+                if key.value in first:
+                    was = first[key.value]
+                    message = f"'{key.value}' appears twice here (first on line {was.line})"
+                    hint = "a key may appear once per mapping: remove or rename one of them"
+                    errors.append(SpecError(filename, where.line, where.col, message, hint))
+                else:
+                    first[key.value] = where
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return errors
+
+
+def _huge_number(tree: Node | None) -> tuple[int, int]:
+    stack = [tree] if tree is not None else []
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode) and len(node.value) > 1000 and str(node.tag).endswith("int"):
+            where = _mark(node)
+            return where.line, where.col
+        if isinstance(node, MappingNode):
+            stack.extend(v for pair in node.value for v in pair)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return 1, 1
+
+
+class _Converter:
+    """Round-trip objects → plain dict/list/str/int/float/bool/None, recording positions."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.errors: list[SpecError] = []
+        self.source_map = SourceMap()
+        self.count = 0
+        self.active: set[int] = set()
+
+    def fail(self, where: Position, message: str, hint: str | None = None) -> None:
+        if not any(e.message == message for e in self.errors):
+            self.errors.append(SpecError(self.filename, where.line, where.col, message, hint))
+
+    def convert(self, value: Any, path: KeyPath, where: Position) -> Any:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.fail(where, f"this file expands to more than {MAX_VALUES} values", _ALIAS_HINT)
+            return None
+        self.source_map.values.setdefault(path, where)
+        if isinstance(value, CommentedMap | CommentedSeq):
+            if id(value) in self.active:
+                self.fail(where, "an alias refers to the value that contains it", _ALIAS_HINT)
+                return None
+            self.active.add(id(value))
+            try:
+                if isinstance(value, CommentedMap):
+                    return self._mapping(value, path, where)
+                return self._sequence(value, path, where)
+            finally:
+                self.active.discard(id(value))
+        return self._scalar(value, where)
+
+    def _mapping(self, value: CommentedMap, path: KeyPath, where: Position) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, item in value.items():
+            if self.errors and self.count > MAX_VALUES:
+                break
+            spot = value.lc.data.get(key)
+            key_pos = Position(spot[0] + 1, spot[1] + 1) if spot else where
+            value_pos = Position(spot[2] + 1, spot[3] + 1) if spot and item is not None else key_pos
+            name = self._key(key, key_pos)
+            self.source_map.keys.setdefault((*path, name), key_pos)
+            result[name] = self.convert(item, (*path, name), value_pos)
+        return result
+
+    def _sequence(self, value: CommentedSeq, path: KeyPath, where: Position) -> list[Any]:
+        result = []
+        for index, item in enumerate(value):
+            spot = value.lc.data.get(index)
+            item_pos = Position(spot[0] + 1, spot[1] + 1) if spot else where
+            result.append(self.convert(item, (*path, index), item_pos))
+        return result
+
+    def _key(self, key: Any, where: Position) -> str:
+        if isinstance(key, str | int | float | bool) or key is None:
+            return str(key)
+        self.fail(where, "a key must be a plain word, not a list or mapping")
+        return repr(key)
+
+    def _scalar(self, value: Any, where: Position) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if type(value).__name__ == "ScalarBoolean":
+            return bool(value)
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, date):
+            return value
+        tag = getattr(getattr(value, "tag", None), "value", None) or type(value).__name__
+        self.fail(where, f"YAML tags such as '{tag}' are not allowed", "write plain values")
+        return None
+
+
+_ALIAS_HINT = "anchors (&name) and aliases (*name) are expanded; nest them less deeply"
