@@ -127,7 +127,11 @@ def _huge_number(tree: Node | None) -> tuple[int, int]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, ScalarNode) and len(node.value) > 1000 and str(node.tag).endswith("int"):
+        if (
+            isinstance(node, ScalarNode)
+            and len(node.value) > 1000
+            and str(node.tag).endswith("int")
+        ):
             where = _mark(node)
             return where.line, where.col
         if isinstance(node, MappingNode):
