@@ -1,0 +1,99 @@
+"""``journeys validate`` (check journey files and their templates) and ``journeys schema``
+(write or check the editor schema). Prints compiler-style errors, never a traceback."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from journeykit.spec.errors import SpecError
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    github = "github"
+
+
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="journey files or directories (default: the journeys directory)"),
+    ] = None,
+    templates: Annotated[
+        Path | None, typer.Option("--templates", help="templates directory (default: settings)")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="warnings fail too")] = False,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="text, or github (Actions annotations)")
+    ] = OutputFormat.text,
+) -> None:
+    """Check journey files: schema, node links, expressions, templates. Exit 1 on errors."""
+    targets = list(paths or [])
+    try:
+        errors, checked = _run(targets, templates)
+    except Exception as exc:  # never a traceback: one error line naming what was checked
+        where = ", ".join(str(p) for p in targets) or "journeys"
+        errors = [SpecError(where, 0, 0, f"internal error: {type(exc).__name__}: {exc}")]
+        checked = len(targets)
+    for error in errors:
+        typer.echo(error.format_github() if output is OutputFormat.github else _styled(error))
+    error_count = sum(1 for e in errors if e.is_error)
+    warning_count = len(errors) - error_count
+    noun = "journey" if checked == 1 else "journeys"
+    summary = (
+        f"{checked} {noun} checked: {error_count} error{'s' * (error_count != 1)}, "
+        f"{warning_count} warning{'s' * (warning_count != 1)}"
+    )
+    typer.echo(summary, err=output is OutputFormat.github)
+    if error_count or (strict and warning_count):
+        raise typer.Exit(1)
+
+
+def schema(
+    check: Annotated[
+        bool, typer.Option("--check", help="only check the file is current (exit 1 if not)")
+    ] = False,
+) -> None:
+    """Write schemas/journey.schema.json from the journey models (or check it)."""
+    from journeykit.spec.schema import SCHEMA_PATH, schema_is_current, write_schema
+
+    if check:
+        if schema_is_current():
+            typer.echo(f"{SCHEMA_PATH} is up to date")
+            return
+        typer.echo(f"error: {SCHEMA_PATH} is out of date: run `journeys schema`", err=True)
+        raise typer.Exit(1)
+    changed = write_schema()
+    typer.echo(f"{'wrote' if changed else 'unchanged:'} {SCHEMA_PATH}")
+
+
+def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], int]:
+    from journeykit.engine.registry import known_action_names, known_audience_names
+    from journeykit.settings import get_settings
+    from journeykit.spec.check import expand_paths, validate_paths
+
+    settings = get_settings()
+    targets = paths or [settings.journeys_dir]
+    files, _missing = expand_paths(targets)
+    errors = validate_paths(
+        targets,
+        templates_dir=templates or settings.templates_dir,
+        known_actions=known_action_names(),
+        known_audiences=known_audience_names(),
+    )
+    return errors, len(files)
+
+
+def _styled(error: SpecError) -> str:
+    text = error.format()
+    label = f"{error.severity}:"
+    color = "red" if error.is_error else "yellow"
+    return text.replace(label, typer.style(label, fg=color, bold=True), 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+    app.command("schema")(schema)
