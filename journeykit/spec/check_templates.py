@@ -93,9 +93,12 @@ def _names(info: TemplateInfo, subject: str, scanner: TemplateScanner) -> list[S
     for name, (file, line) in info.names.items():
         if name in provided:
             continue
-        message = f"the template uses '{name}', which journeys about a {subject} do not provide"
+        article = "an" if subject[0] in "aeiou" else "a"
+        message = f"the template uses '{name}', which {article} {subject} journey does not provide"
         hint = f"available names: {', '.join(sorted(provided))}"
-        errors.append(scanner.error_at(file, line, message + suggestion(name, provided), hint))
+        needle = rf"(?<![\w.]){re.escape(name)}\b"
+        message += suggestion(name, provided)
+        errors.append(scanner.error_at(file, line, message, hint, needle))
     return errors
 
 
@@ -108,7 +111,8 @@ def _links(info: TemplateInfo, node: SendNode, scanner: TemplateScanner) -> list
         message = f"the template uses links.{action}, but send node '{node.id}' offers no "
         message += f"'{action}' action{suggestion(action, offered)}"
         hint = f"add {action} to its actions (now {quoted_list(node.actions) or 'none'})"
-        errors.append(scanner.error_at(file, line, message, hint))
+        needle = rf"links\s*(\.\s*|\[\s*['\"]){re.escape(action)}\b"
+        errors.append(scanner.error_at(file, line, message, hint, needle))
     return errors
 
 

@@ -7,6 +7,7 @@ from ruamel.yaml.reader import ReaderError
 
 from journeykit.spec.errors import SpecError
 
+_AT_OPENING = ("flow sequence", "flow mapping", "quoted scalar")
 # (words in ruamel's message, our message, hint)
 _KNOWN: tuple[tuple[str, str, str], ...] = (
     (
@@ -72,6 +73,9 @@ def syntax_error(exc: YAMLError, filename: str, text: str) -> SpecError:
         return SpecError(filename, line, col, message, "save the file as plain UTF-8 text")
     if isinstance(exc, MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
+        opened = str(exc.context or "")
+        if exc.context_mark is not None and any(w in opened for w in _AT_OPENING):
+            mark = exc.context_mark  # point at the bracket or quote that is never closed
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = str(exc.problem or exc.context or "invalid YAML")
         for words, message, hint in _KNOWN:

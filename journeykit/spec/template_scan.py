@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from journeykit.spec.errors import Severity, SpecError, suggestion
 
 SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})
 Where = tuple[str, int]  # (template file, line)
+_SYNTAX_HINT = (
+    "a tag is left open above this line: every {% if %} needs {% endif %}, "
+    "{% for %} needs {% endfor %}, {% block %} needs {% endblock %}"
+)
 
 
 @dataclass
@@ -64,7 +69,9 @@ class TemplateScanner:
         try:
             ast = self.env.parse(info.source, relative, str(info.path))
         except TemplateSyntaxError as exc:
-            info.errors.append(self.error(info, exc.lineno, f"template syntax: {exc.message}"))
+            hint = _SYNTAX_HINT if "looking for" in str(exc.message) else None
+            message = f"template syntax: {exc.message}"
+            info.errors.append(self.error(info, exc.lineno, message, hint))
             return info
         self._read(info, ast)
         for kind, target, line in _references(ast):
@@ -92,19 +99,24 @@ class TemplateScanner:
         message: str,
         hint: str | None = None,
         severity: Severity = "error",
+        needle: str | None = None,
     ) -> SpecError:
-        """An error at a template line (the caret under its first non-blank character)."""
+        """An error at a template line: the caret under ``needle`` (a regex) when it is on the
+        line, else under the line's first non-blank character."""
         lines = info.source.splitlines()
         line = line or 0
         text = lines[line - 1] if 0 < line <= len(lines) else ""
-        col = len(text) - len(text.lstrip()) + 1
+        found = _in_tags(text, needle) if needle else None
+        col = found + 1 if found is not None else len(text) - len(text.lstrip()) + 1
         error = SpecError(str(info.path), line, col, message, hint, severity)
         return error.with_source(lines)
 
-    def error_at(self, file: str, line: int, message: str, hint: str | None = None) -> SpecError:
+    def error_at(
+        self, file: str, line: int, message: str, hint: str | None = None, needle: str = ""
+    ) -> SpecError:
         """An error at a line of a template scanned before."""
         info = self._by_path.get(file) or TemplateInfo(Path(file))
-        return self.error(info, line, message, hint)
+        return self.error(info, line, message, hint, needle=needle or None)
 
     def _read(self, info: TemplateInfo, ast: nodes.Template) -> None:
         undeclared = meta.find_undeclared_variables(ast) - set(self.env.globals) - SPECIAL_NAMES
@@ -123,7 +135,18 @@ class TemplateScanner:
             if node.name not in known:
                 what = "filter" if isinstance(node, nodes.Filter) else "test"
                 message = f"unknown {what} '{node.name}'{suggestion(node.name, known)}"
-                info.errors.append(self.error(info, node.lineno, message))
+                needle = rf"\b{re.escape(node.name)}\b"
+                info.errors.append(self.error(info, node.lineno, message, needle=needle))
+
+
+def _in_tags(text: str, needle: str) -> int | None:
+    """Where ``needle`` first matches inside a {{ … }} or {% … %} on this line (else anywhere)."""
+    for tag in re.finditer(r"\{\{.*?(\}\}|$)|\{%.*?(%\}|$)", text):
+        found = re.compile(needle).search(text, tag.start(), tag.end())
+        if found:
+            return found.start()
+    anywhere = re.search(needle, text)
+    return anywhere.start() if anywhere else None
 
 
 def _references(ast: nodes.Template) -> list[tuple[str, str, int]]:
