@@ -129,9 +129,8 @@ def _read_text(path: Path) -> str:
 def _unexpected(exc: Exception, data: dict[str, Any], where: SourceMap, filename: str) -> SpecError:
     """Point at the node whose validation blew up, when there is one."""
     path: tuple[Hashable, ...] = ()
-    for index, node in enumerate(
-        data.get("nodes") or [] if isinstance(data.get("nodes"), list) else []
-    ):
+    nodes = data.get("nodes")
+    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
         try:
             _NODE.validate_python(node)
         except ValidationError:
