@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+_WIDTH = 120  # characters of a source line shown
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,13 @@ class SpecError:
         if self.snippet and self.line > 0:
             gutter = len(str(self.line + len(self.snippet) - 1))
             for offset, text in enumerate(self.snippet):
-                out.append(f"  {self.line + offset:>{gutter}} | {text.rstrip()}")
+                start = max(0, self.col - 60) if offset == 0 else 0
+                shown = ("…" if start else "") + text[start : start + _WIDTH].rstrip()
+                shown += "…" if len(text) > start + _WIDTH else ""
+                out.append(f"  {self.line + offset:>{gutter}} | {shown}")
                 if offset == 0:
-                    out.append(f"  {'':>{gutter}} | {_caret_padding(text, self.col)}^")
+                    caret = _caret_padding(shown, self.col - start + (1 if start else 0))
+                    out.append(f"  {'':>{gutter}} | {caret}^")
         if self.hint:
             out.append(f"  hint: {self.hint}")
         return "\n".join(out)

@@ -79,6 +79,8 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     except (ValueError, OverflowError, RecursionError) as exc:
         line, col = _huge_number(tree)
         message = f"could not read this value: {exc}"
+        if "digits" in str(exc):
+            message = "this number is far too long to read"
         raise YamlProblem([SpecError(filename, line, col, message)]) from None
     converter = _Converter(filename)
     data = converter.convert(raw, (), Position(1, 1))
