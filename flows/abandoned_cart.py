@@ -1,4 +1,4 @@
-"""Prefect entry point for the `abandoned_cart` journey (journeys/abandoned_cart.yaml): a sweep of that journey.
+"""Prefect entry point for journeys/abandoned_cart.yaml: one sweep of that journey.
 Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
 
 from journeykit.orchestration.flows import journey_flow

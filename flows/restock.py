@@ -1,4 +1,4 @@
-"""Prefect entry point for the `restock` journey (journeys/restock.yaml): a sweep of that journey.
+"""Prefect entry point for journeys/restock.yaml: one sweep of that journey.
 Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
 
 from journeykit.orchestration.flows import journey_flow

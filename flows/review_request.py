@@ -1,4 +1,4 @@
-"""Prefect entry point for the `review_request` journey (journeys/review_request.yaml): a sweep of that journey.
+"""Prefect entry point for journeys/review_request.yaml: one sweep of that journey.
 Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
 
 from journeykit.orchestration.flows import journey_flow

@@ -7,7 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-_PREFECT_HOME = Path(os.environ.get("JOURNEYKIT_TEST_PREFECT_HOME", tempfile.mkdtemp(prefix="jk-prefect-")))
+_PREFECT_HOME = Path(
+    os.environ.get("JOURNEYKIT_TEST_PREFECT_HOME", tempfile.mkdtemp(prefix="jk-prefect-"))
+)
 os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")

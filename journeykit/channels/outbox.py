@@ -15,7 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from journeykit.channels.provider import EmailMessage, SendResult, SmsMessage
+from journeykit.channels.provider import (
+    EmailMessage,
+    EmailSender,
+    SendResult,
+    SmsMessage,
+    SmsSender,
+)
 from journeykit.db import session_scope
 from journeykit.engine.runtime import Runtime
 from journeykit.models import Consent, MessageEvent, OutboxMessage
@@ -28,8 +34,8 @@ WITNESS_EVENTS = ("processed", "delivered", "deferred", "bounce", "open", "click
 
 @dataclass
 class Senders:
-    email: object  # EmailSender
-    sms: object  # SmsSender
+    email: EmailSender
+    sms: SmsSender
     concurrency: int = 8
     before_send: Callable[[str], None] | None = None  # rate limiter hook: called per channel
 
@@ -59,12 +65,12 @@ def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) ->
     with session_scope(runtime.engine) as session:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "queued", col(OutboxMessage.expires_at) <= now)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.expires_at) <= now)
             .values(status="expired", error="validity ran out before it could be sent")
         )
         query = (
             select(OutboxMessage.id)
-            .where(OutboxMessage.status == "queued", col(OutboxMessage.due_at) <= now)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
             .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
             .limit(limit)
         )
@@ -76,7 +82,7 @@ def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) ->
         if ids:
             session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(ids), OutboxMessage.status == "queued")
+                .where(col(OutboxMessage.id).in_(ids), col(OutboxMessage.status) == "queued")
                 .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1)
             )
     return ids  # type: ignore[return-value]
@@ -102,7 +108,7 @@ def _send_one(senders: Senders, row: OutboxMessage) -> SendResult:
         if row.channel == "email":
             c = row.content
             return senders.email.send(
-                EmailMessage(  # type: ignore[attr-defined]
+                EmailMessage(
                     key=row.key,
                     to=row.to_address,
                     subject=c["subject"],
@@ -114,7 +120,7 @@ def _send_one(senders: Senders, row: OutboxMessage) -> SendResult:
                 )
             )
         return senders.sms.send(
-            SmsMessage(  # type: ignore[attr-defined]
+            SmsMessage(
                 key=row.key,
                 to=row.to_address,
                 body=row.content["body"],
@@ -161,7 +167,7 @@ def _record(
             )
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row.id, OutboxMessage.status == "sending")
+        .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == "sending")
         .values(**values)
     )
 
@@ -197,7 +203,7 @@ def reconcile(runtime: Runtime, senders: Senders, *, stale_after: timedelta) -> 
 def _witness(session: Session, senders: Senders, row: OutboxMessage) -> str | None:
     since = (row.last_attempt_at or row.created_at) - timedelta(minutes=5)
     if row.channel == "sms":
-        return senders.sms.find_sent(row.to_address, since, row.content["body"])  # type: ignore[attr-defined]
+        return senders.sms.find_sent(row.to_address, since, row.content["body"])
     event = session.exec(
         select(MessageEvent).where(
             MessageEvent.outbox_id == row.id, col(MessageEvent.kind).in_(WITNESS_EVENTS)

@@ -3,6 +3,8 @@ and wake what it touches, and advance those at once in a Prefect flow run."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -40,7 +42,7 @@ def register(app: typer.Typer) -> None:
         Console().print(result)
 
 
-def emit_event(payload: dict, *, key: str | None, run: bool) -> dict:  # type: ignore[type-arg]
+def emit_event(payload: dict, *, key: str | None, run: bool) -> dict[str, Any]:
     """Validate first (so a bad payload writes nothing), then ingest in a flow run or locally."""
     import asyncio
 
@@ -50,7 +52,7 @@ def emit_event(payload: dict, *, key: str | None, run: bool) -> dict:  # type: i
     if run:
         from journeykit.orchestration.flows import handle_event
 
-        return asyncio.run(handle_event(event=payload, key=key))  # type: ignore[arg-type]
+        return asyncio.run(handle_event(event=payload, key=key))
     from journeykit.db import session_scope
     from journeykit.orchestration.runtime_factory import current_runtime
 

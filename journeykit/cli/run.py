@@ -17,4 +17,4 @@ def register(app: typer.Typer) -> None:
         """Advance due enrollments and dispatch due messages once."""
         from journeykit.orchestration.flows import sweep as sweep_flow
 
-        Console().print(asyncio.run(sweep_flow(journey=journey, limit=limit)))  # type: ignore[arg-type]
+        Console().print(asyncio.run(sweep_flow(journey=journey, limit=limit)))

@@ -217,5 +217,5 @@ def _group(runtime: Runtime, ids: list[int]) -> dict[GroupKey, list[int]]:
             )
         ).all()
     for eid, journey, version, node_id in rows:
-        groups[GroupKey(journey, version, node_id)].append(eid)
+        groups[GroupKey(journey, version, node_id)].append(int(eid or 0))
     return dict(groups)

@@ -173,9 +173,9 @@ def _trigger(
 def _live_enrollments(
     session: Session, keys: set[str], customer_id: int | None
 ) -> list[Enrollment]:
-    conditions = [col(Enrollment.subject_key).in_(keys)] if keys else []
+    conditions: list[Any] = [col(Enrollment.subject_key).in_(keys)] if keys else []
     if customer_id is not None:
-        conditions.append(Enrollment.customer_id == customer_id)
+        conditions.append(col(Enrollment.customer_id) == customer_id)
     if not conditions:
         return []
     query = select(Enrollment).where(col(Enrollment.status).in_(LIVE), or_(*conditions))

@@ -18,6 +18,7 @@ from journeykit.models import (
     RestockSignup,
     SupportTicket,
     Variant,
+    pk,
 )
 
 
@@ -109,9 +110,11 @@ def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int
                 raise UnknownSubject(f"unknown cart {event.cart_token!r}")
             cart.status, cart.checked_out_at = "checked_out", now
             session.add(cart)
-            customer = session.get(Customer, cart.customer_id)
+            owner = session.get(Customer, cart.customer_id)
+            if owner is None:
+                raise UnknownSubject(f"cart {event.cart_token!r} has no customer")
             skus = [f"sku:{line['sku']}" for line in cart.lines]
-            keys = [f"cart:{cart.token}", f"customer:{customer.external_id}", *skus]  # type: ignore[union-attr]
+            keys = [f"cart:{cart.token}", f"customer:{owner.external_id}", *skus]
             return cart.customer_id, keys
         case ev.RestockSignup():
             customer = upsert_customer(session, event.customer, now)
@@ -119,9 +122,9 @@ def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int
             for channel in event.channels:
                 session.add(
                     Consent(
-                        customer_id=customer.id,
+                        customer_id=pk(customer),
                         channel=channel,
-                        granted=True,  # type: ignore[arg-type]
+                        granted=True,
                         source=f"restock:{event.source}",
                         wording=event.consent_wording,
                         recorded_at=now,
@@ -129,9 +132,9 @@ def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int
                 )
                 session.add(
                     RestockSignup(
-                        customer_id=customer.id,
-                        variant_id=variant.id,
-                        channel=channel,  # type: ignore[arg-type]
+                        customer_id=pk(customer),
+                        variant_id=pk(variant),
+                        channel=channel,
                         consent_wording=event.consent_wording,
                         source=event.source,
                         created_at=now,
@@ -181,8 +184,8 @@ def _order_placed(
         return customer.id, _order_keys(session, order)
     order = Order(
         number=data.number,
-        customer_id=customer.id,
-        placed_at=now,  # type: ignore[arg-type]
+        customer_id=pk(customer),
+        placed_at=now,
         ship_from=data.ship_from,
         ship_to=data.ship_to,
         delivery_from=data.delivery_from,
@@ -198,9 +201,9 @@ def _order_placed(
         price = line.price_cents or variant.price_cents
         session.add(
             OrderLine(
-                order_id=order.id,
-                variant_id=variant.id,
-                quantity=line.quantity,  # type: ignore[arg-type]
+                order_id=pk(order),
+                variant_id=pk(variant),
+                quantity=line.quantity,
                 price_cents=price,
             )
         )
@@ -230,6 +233,8 @@ def _order_status(
 
 def _order_keys(session: Session, order: Order) -> list[str]:
     customer = session.get(Customer, order.customer_id)
+    if customer is None:
+        raise UnknownSubject(f"order {order.number!r} has no customer")
     lines = session.exec(select(OrderLine).where(OrderLine.order_id == order.id)).all()
     skus = [f"sku:{session.get(Variant, line.variant_id).sku}" for line in lines]  # type: ignore[union-attr]
-    return [f"order:{order.number}", f"customer:{customer.external_id}", *skus]  # type: ignore[union-attr]
+    return [f"order:{order.number}", f"customer:{customer.external_id}", *skus]

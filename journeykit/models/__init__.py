@@ -1,5 +1,6 @@
 """SQLModel tables, one module per concern. Importing this package registers every table."""
 
+from journeykit.models._base import pk
 from journeykit.models.actions import CustomerAction, Review, StoreCredit, SupportTicket
 from journeykit.models.catalog import Product, RestockSignup, Variant
 from journeykit.models.customers import Consent, Customer
@@ -26,4 +27,5 @@ __all__ = [
     "StoreCredit",
     "SupportTicket",
     "Variant",
+    "pk",
 ]

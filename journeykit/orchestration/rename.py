@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
@@ -16,6 +17,6 @@ def rename_current_run(name: str) -> None:
         return
     try:
         with get_client(sync_client=True) as client:
-            client.update_flow_run(run_id, name=name)
+            client.update_flow_run(UUID(str(run_id)), name=name)
     except Exception as exc:  # the name is for people; never fail a batch over it
         log.warning("could not rename flow run %s: %s", run_id, exc)

@@ -63,5 +63,5 @@ def _ensure_cart(
         type="cart.updated",
         customer=CustomerIn(**customer_payload(customer)),
         cart={"token": token, "lines": [LineIn(sku=sku)] if sku else []},
-    )  # type: ignore[arg-type]
+    )
     apply_event(session, event, now)

@@ -51,7 +51,7 @@ def build_timeline(session: Session) -> list[Entry]:
                 row.template,
                 customer.external_id,
                 subject[:90],
-                (row.due_at, 0, row.id or 0),
+                (row.due_at, 1, row.id or 0),
             )
         )
     for action in session.exec(select(CustomerAction)).all():
@@ -65,12 +65,12 @@ def build_timeline(session: Session) -> list[Entry]:
                 None,
                 customer.external_id,
                 action.source,
-                (action.at, 1, action.id or 0),
+                (action.at, 0, action.id or 0),
             )
         )
     exits = session.exec(select(EnrollmentHistory).where(EnrollmentHistory.kind == "exit")).all()
     for item in exits:
-        customer = customers.get(enrollments[item.enrollment_id].customer_id or -1)
+        customer = customers[enrollments[item.enrollment_id].customer_id]
         entries.append(
             Entry(
                 _local(item.at, customer),

@@ -34,8 +34,13 @@ def write_templates(root: Path, templates: dict[str, str]) -> None:
 
 
 def email(subject: str, body: str) -> str:
-    return ('{% extends "_layouts/email.html" %}{% block subject %}' + subject
-            + "{% endblock %}{% block body %}" + body + "{% endblock %}")
+    return (
+        '{% extends "_layouts/email.html" %}{% block subject %}'
+        + subject
+        + "{% endblock %}{% block body %}"
+        + body
+        + "{% endblock %}"
+    )
 
 
 class Harness:
@@ -48,23 +53,39 @@ class Harness:
         self.engine = make_engine(url)
         self.clock = VirtualClock(pendulum.datetime(2026, 3, 2, 9, tz="UTC"))  # a Monday
         self.settings = Settings(templates_dir=tmp_path / "templates", signing_secret="s3cret")  # type: ignore[arg-type]
-        self.runtime = Runtime(engine=self.engine, clock=self.clock,
-                               book=JourneyBook.from_sources(*journeys), settings=self.settings,
-                               owner="test")
+        self.runtime = Runtime(
+            engine=self.engine,
+            clock=self.clock,
+            book=JourneyBook.from_sources(*journeys),
+            settings=self.settings,
+            owner="test",
+        )
         self.keys = 0
 
     def emit(self, payload: dict[str, Any], key: str | None = None) -> Ingested:
         self.keys += 1
         with session_scope(self.engine) as session:
-            return ingest_event(session, book=self.runtime.book, now=self.clock.now(),
-                                payload=payload, key=key or f"k{self.keys}")
+            return ingest_event(
+                session,
+                book=self.runtime.book,
+                now=self.clock.now(),
+                payload=payload,
+                key=key or f"k{self.keys}",
+            )
 
     def act(self, customer_external_id: str, name: str, key: str | None = None) -> Ingested:
         self.keys += 1
         with session_scope(self.engine) as session:
-            customer = session.exec(select(Customer).where(Customer.external_id == customer_external_id)).one()
-            return record_action(session, now=self.clock.now(), customer_id=customer.id,  # type: ignore[arg-type]
-                                 name=name, key=key or f"a{self.keys}")
+            customer = session.exec(
+                select(Customer).where(Customer.external_id == customer_external_id)
+            ).one()
+            return record_action(
+                session,
+                now=self.clock.now(),
+                customer_id=customer.id,  # type: ignore[arg-type]
+                name=name,
+                key=key or f"a{self.keys}",
+            )
 
     def sweep(self) -> BatchReport:
         return advance(self.runtime, claim_due(self.runtime, limit=1000))
@@ -85,15 +106,28 @@ def harness(tmp_path: Path) -> Callable[..., Harness]:
     return build
 
 
-PRODUCT = {"type": "product.upserted", "product": {"sku": "SOFA-1", "handle": "sofa", "title": "Sofa",
-                                                   "price_cents": 50000, "inventory": 0}}
+PRODUCT = {
+    "type": "product.upserted",
+    "product": {
+        "sku": "SOFA-1",
+        "handle": "sofa",
+        "title": "Sofa",
+        "price_cents": 50000,
+        "inventory": 0,
+    },
+}
 
 
 def order_placed(number: str = "1001", customer: str = "C-1", **order: Any) -> dict[str, Any]:
     return {
         "type": "order.placed",
-        "customer": {"id": customer, "email": f"{customer.lower()}@example.com", "phone": "+14155550123",
-                     "timezone": "America/New_York", "first_name": "Ana",
-                     "consent": {"email": True, "sms": True}},
+        "customer": {
+            "id": customer,
+            "email": f"{customer.lower()}@example.com",
+            "phone": "+14155550123",
+            "timezone": "America/New_York",
+            "first_name": "Ana",
+            "consent": {"email": True, "sms": True},
+        },
         "order": {"number": number, "lines": [{"sku": "SOFA-1", "quantity": 1}], **order},
     }

@@ -8,7 +8,6 @@ from sqlmodel import select
 from journeykit.models import Enrollment, EnrollmentHistory, OutboxMessage
 from tests.engine.conftest import PRODUCT, email, order_placed
 
-
 FLOW = """
 name: care
 trigger: {event: order.placed}
@@ -38,8 +37,12 @@ nodes:
 """
 
 TEMPLATES = {
-    "t/receipt.en.email.html": email("Order {{ order.number }}", "<p>Thanks {{ customer.first_name }}</p>"),
-    "t/ask.en.email.html": email("How is it?", '<a href="{{ links.review }}">Review</a> <a href="{{ links.help }}">Help</a>'),
+    "t/receipt.en.email.html": email(
+        "Order {{ order.number }}", "<p>Thanks {{ customer.first_name }}</p>"
+    ),
+    "t/ask.en.email.html": email(
+        "How is it?", '<a href="{{ links.review }}">Review</a> <a href="{{ links.help }}">Help</a>'
+    ),
     "t/thanks.en.sms.txt": "Thanks for your review of order {{ order.number }}!",
 }
 

@@ -9,7 +9,7 @@ from journeykit.channels.compliance import decide
 from journeykit.channels.compose import action_extras, compose
 from journeykit.channels.phone import time_zones_for
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.models import OutboxMessage
+from journeykit.models import OutboxMessage, pk
 from journeykit.spec.nodes import SendNode
 
 
@@ -43,9 +43,9 @@ def handle_send(ctx: StepContext) -> Step:
         enrollment_id=ctx.enrollment.id,
         journey=ctx.journey.name,
         node_id=node.id,
-        customer_id=customer.id,
+        customer_id=pk(customer),
         channel=node.channel,
-        category=category,  # type: ignore[arg-type]
+        category=category,
         template=node.template,
         variant=_variant(ctx),
         to_address=address,
@@ -59,11 +59,11 @@ def handle_send(ctx: StepContext) -> Step:
         extras = action_extras(
             ctx.runtime.settings,
             node,
-            enrollment_id=ctx.enrollment.id,  # type: ignore[arg-type]
-            customer_id=customer.id,
+            enrollment_id=pk(ctx.enrollment),
+            customer_id=pk(customer),
             now=ctx.now,
             category=category,
-        )  # type: ignore[arg-type]
+        )
         context = {**ctx.template_context, **extras}
         row.content = compose(
             ctx.runtime.get_renderer(),

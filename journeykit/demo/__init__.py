@@ -1,0 +1,1 @@
+"""The demo: a small store, every journey, a fast clock, the local provider sandbox."""

@@ -1,0 +1,118 @@
+"""Play the demo scenarios together on one database through the real Prefect sweep flow,
+sending through the real SDKs (to the sandbox, or to the configured provider URLs)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, col, select
+
+from journeykit.db import make_engine, upgrade
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.runtime import Runtime
+from journeykit.models import Customer, OutboxMessage
+from journeykit.orchestration.runtime_factory import use_runtime
+from journeykit.settings import Settings
+from journeykit.simulate.play import Scheduled, play, schedule, seed_catalog
+from journeykit.simulate.scenario import Scenario, load_scenario
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+@dataclass
+class DemoResult:
+    messages: list[dict[str, Any]]
+    flow_runs: int
+    errors: list[str]
+    database: str
+
+
+def demo_scenarios(directory: Path = SCENARIOS) -> list[tuple[str, Scenario]]:
+    return [(path.stem, load_scenario(path)) for path in sorted(directory.glob("*.yaml"))]
+
+
+def run_demo(
+    settings: Settings,
+    book: JourneyBook,
+    workdir: Path,
+    *,
+    on_step: Callable[[Scheduled], None] | None = None,
+) -> DemoResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "journeykit.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    upgrade(url)
+    scenarios = demo_scenarios()
+    start = pendulum.now("UTC").start_of("hour")
+    clock = VirtualClock(start)
+    runtime = Runtime(
+        engine=make_engine(url),
+        clock=clock,
+        book=book,
+        settings=settings.model_copy(update={"database_url": url}),
+        owner="demo",
+    )
+    use_runtime(lambda: runtime)
+    runs = 0
+
+    def tick(rt: Runtime) -> list[str]:
+        nonlocal runs
+        from journeykit.orchestration.flows import sweep
+
+        runs += 1
+        result = asyncio.run(sweep(limit=1000))
+        return (
+            [f"sweep at {rt.clock.now():%Y-%m-%d %H:%M}: {result['errors']} errors"]
+            if result["errors"]
+            else []
+        )
+
+    try:
+        seed_catalog(runtime, [s for _, s in scenarios], start)
+        end = start + max(s.until for _, s in scenarios)
+        errors = play(
+            runtime,
+            clock,
+            schedule(scenarios, start),
+            end,
+            tick,
+            include_outbox=True,
+            on_step=on_step,
+        )
+        return DemoResult(_messages(runtime), runs, errors, str(database))
+    finally:
+        use_runtime(None)
+        runtime.engine.dispose()
+
+
+def _messages(runtime: Runtime) -> list[dict[str, Any]]:
+    with Session(runtime.engine) as session:
+        customers = {c.id: c for c in session.exec(select(Customer)).all()}
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.due_at))).all()
+        out = []
+        for row in rows:
+            customer = customers[row.customer_id]
+            local = pendulum.instance(row.sent_at or row.due_at).in_timezone(customer.timezone)
+            out.append(
+                {
+                    "customer": f"{customer.first_name or customer.external_id} "
+                    f"({customer.locale}, {customer.timezone})",
+                    "when": local.format("ddd MMM D HH:mm zz"),
+                    "journey": row.journey,
+                    "channel": row.channel,
+                    "what": (row.content.get("subject") or row.content.get("body") or "")[:70],
+                    "status": row.status
+                    if row.status != "suppressed"
+                    else f"suppressed: {row.error}",
+                    "provider_id": row.provider_id or "",
+                }
+            )
+        return out
