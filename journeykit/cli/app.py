@@ -23,6 +23,17 @@ COMMAND_MODULES = (
     "journeykit.cli.simulate",
     "journeykit.cli.demo",
     "journeykit.cli.run",
+    # one module per command (group); a module not written yet is skipped
+    "journeykit.cli.preview",
+    "journeykit.cli.graph",
+    "journeykit.cli.diff",
+    "journeykit.cli.migrate",
+    "journeykit.cli.status",
+    "journeykit.cli.deploy",
+    "journeykit.cli.serve",
+    "journeykit.cli.report",
+    "journeykit.cli.bench",
+    "journeykit.cli.chaos",
 )
 
 

@@ -154,7 +154,7 @@ def _order(order: Order, base: str) -> dict[str, Any]:
         "total_cents": order.total_cents,
         "currency": order.currency,
         "delay_reason": order.delay_reason,
-        "delay_fix": None,
+        "delay_fix": order.delay_fix,
         "is_backorder": order.is_backorder,
         "expedite_shipping": order.expedite_shipping,
         "url": f"{base}/orders/{order.number}",

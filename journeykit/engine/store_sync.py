@@ -85,6 +85,7 @@ def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int
             order = order_by_number(session, event.order_number)
             order.ship_from, order.ship_to = event.ship_from, event.ship_to
             order.delay_reason = event.reason or order.delay_reason
+            order.delay_fix = event.fix or order.delay_fix
             order.tags = sorted({*order.tags, "delayed"})
             session.add(order)
             return order.customer_id, _order_keys(session, order)

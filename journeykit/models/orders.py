@@ -32,6 +32,7 @@ class Order(SQLModel, table=True):
     refund_requested: bool = False
     delivered_at: datetime | None = None
     delay_reason: str | None = None
+    delay_fix: str | None = Field(default=None, description="what the store is doing about it")
 
 
 class OrderLine(SQLModel, table=True):
