@@ -17,3 +17,27 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("JOURNEYKIT_SIGNING_SECRET", "test-signing-secret")
+
+from collections.abc import Iterator  # noqa: E402
+from itertools import count  # noqa: E402
+
+import pytest  # noqa: E402
+
+from tests.support.postgres import PostgresServer, available, postgres_server  # noqa: E402
+
+_databases = count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server per test process (started on first use)."""
+    if not available():
+        pytest.fail("PostgreSQL 15 server binaries are missing (Debian package postgresql-15)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres: PostgresServer) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    return postgres.create_database(f"test_{os.getpid()}_{next(_databases)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -56,3 +57,16 @@ def test_cli_db_upgrade(tmp_path: Path) -> None:
     engine = make_engine(url)
     assert "outboxmessage" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_migrations_build_the_models_on_postgresql(postgres_url: str) -> None:
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    with engine.connect() as connection:
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}),
+            SQLModel.metadata,
+        )
+    engine.dispose()
+    assert diff == [], f"models and migrations differ on PostgreSQL: {diff}"
