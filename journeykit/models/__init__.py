@@ -7,8 +7,10 @@ from journeykit.models.customers import Consent, Customer
 from journeykit.models.journeys import DomainEvent, Enrollment, EnrollmentHistory, JourneyVersion
 from journeykit.models.messages import MessageEvent, OutboxMessage
 from journeykit.models.orders import Cart, Order, OrderLine
+from journeykit.models.web import ApiReceipt, ShortLink
 
 __all__ = [
+    "ApiReceipt",
     "Cart",
     "Consent",
     "Customer",
@@ -24,6 +26,7 @@ __all__ = [
     "Product",
     "RestockSignup",
     "Review",
+    "ShortLink",
     "StoreCredit",
     "SupportTicket",
     "Variant",
