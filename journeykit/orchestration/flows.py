@@ -43,7 +43,7 @@ def _group_runner(runtime: Any, key: GroupKey, ids: list[int]) -> GroupResult:
     state = advance_group(key, ids, len(ids), return_state=True)
     if state.is_failed():
         return continuing_after_failure(runtime, key, ids, str(state.message))
-    return state.result()
+    return state.result(_sync=True)  # type: ignore[call-overload]
 
 
 @task(cache_policy=NO_CACHE, task_run_name="dispatch · {channel} · {count} messages")
