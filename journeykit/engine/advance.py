@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -22,6 +23,7 @@ from journeykit.models import Enrollment
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200
+LIVE = ("active", "waiting")
 
 
 @dataclass(frozen=True)
@@ -65,17 +67,14 @@ def claim_due(
     runtime: Runtime, *, limit: int, journey: str | None = None, ids: list[int] | None = None
 ) -> list[int]:
     """Lease up to ``limit`` due enrollments to this owner; an expired lease (a crashed
-    worker) is taken over."""
+    worker) is taken over. PostgreSQL: the candidates are locked ``FOR UPDATE SKIP LOCKED``,
+    so concurrent workers take disjoint sets. Every database: the lease is written only where
+    the row is still due and unleased (``UPDATE ... RETURNING``), so a worker that read the
+    same candidates as another (SQLite has no row locks) gets only the rows it really won."""
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
-        query = (
-            select(Enrollment.id)
-            .where(
-                col(Enrollment.status).in_(("active", "waiting")), col(Enrollment.wake_at) <= now
-            )
-            .where((col(Enrollment.lease_until).is_(None)) | (col(Enrollment.lease_until) < now))
-            .order_by(col(Enrollment.wake_at), col(Enrollment.id))
-            .limit(limit)
+        query = select(Enrollment.id).where(*_due(now)).order_by(
+            col(Enrollment.wake_at), col(Enrollment.id)
         )
         if journey:
             query = query.where(Enrollment.journey == journey)
@@ -83,17 +82,28 @@ def claim_due(
             query = query.where(col(Enrollment.id).in_(ids))
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        claimed = list(session.exec(query).all())
-        if claimed:
-            session.execute(
-                update(Enrollment)
-                .where(col(Enrollment.id).in_(claimed))
-                .values(
-                    lease_owner=runtime.owner,
-                    lease_until=now + timedelta(seconds=runtime.settings.lease_s),
-                )
+        candidates = list(session.exec(query.limit(limit)).all())
+        if not candidates:
+            return []
+        won = session.execute(
+            update(Enrollment)
+            .where(col(Enrollment.id).in_(candidates), *_due(now))
+            .values(
+                lease_owner=runtime.owner,
+                lease_until=now + timedelta(seconds=runtime.settings.lease_s),
             )
-    return claimed  # type: ignore[return-value]
+            .returning(col(Enrollment.id))
+        )
+        claimed = {int(row[0]) for row in won}
+    return [i for i in candidates if i in claimed]  # type: ignore[misc]
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        col(Enrollment.status).in_(LIVE),
+        col(Enrollment.wake_at) <= now,
+        col(Enrollment.lease_until).is_(None) | (col(Enrollment.lease_until) < now),
+    )
 
 
 def advance(runtime: Runtime, ids: list[int], run_group: GroupRunner | None = None) -> BatchReport:

@@ -1,9 +1,10 @@
-"""An engine on a real SQLite file (migrated with Alembic), a virtual clock, and small
-journeys with their own templates in ``tmp_path``."""
+"""An engine on a real database migrated with Alembic — a SQLite file, and a throwaway
+PostgreSQL database (the ``harness`` fixture runs each test on both) — a virtual clock, and
+small journeys with their own templates in ``tmp_path``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,15 @@ def email(subject: str, body: str) -> str:
 class Harness:
     """Drive the engine like the sweep does, on a virtual clock."""
 
-    def __init__(self, tmp_path: Path, journeys: list[str], templates: dict[str, str]) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        journeys: list[str],
+        templates: dict[str, str],
+        url: str | None = None,
+    ) -> None:
         write_templates(tmp_path / "templates", templates)
-        url = f"sqlite:///{tmp_path}/engine.db"
+        url = url or f"sqlite:///{tmp_path}/engine.db"
         upgrade(url)
         self.engine = make_engine(url)
         self.clock = VirtualClock(pendulum.datetime(2026, 3, 2, 9, tz="UTC"))  # a Monday
@@ -98,12 +105,31 @@ class Harness:
         return Session(self.engine)
 
 
-@pytest.fixture
-def harness(tmp_path: Path) -> Callable[..., Harness]:
-    def build(journeys: list[str], templates: dict[str, str]) -> Harness:
-        return Harness(tmp_path, journeys, templates)
+DATABASES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
 
-    return build
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The database a harness runs on: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path}/engine.db"
+
+
+@pytest.fixture
+def harness(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Harness]]:
+    built: list[Harness] = []
+
+    def build(journeys: list[str], templates: dict[str, str]) -> Harness:
+        built.append(Harness(tmp_path, journeys, templates, url=database_url))
+        return built[-1]
+
+    yield build
+    for h in built:
+        h.engine.dispose()
 
 
 PRODUCT = {
