@@ -54,6 +54,8 @@ class Settings(BaseSettings):
         "Msg&data rates may apply. Reply STOP to opt out."
     )
 
+    # Authoring (journeys preview): warn when an SMS takes more segments than this.
+    sms_warn_segments: int = Field(2, ge=1, description="SMS segments above which preview warns")
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
