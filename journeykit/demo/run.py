@@ -19,7 +19,8 @@ from journeykit.engine.runtime import Runtime
 from journeykit.models import Customer, OutboxMessage
 from journeykit.orchestration.runtime_factory import use_runtime
 from journeykit.settings import Settings
-from journeykit.simulate.play import Scheduled, play, schedule, seed_catalog
+from journeykit.simulate.play import Scheduled, play, schedule, seed_catalog, span
+from journeykit.simulate.runner import DEFAULT_START
 from journeykit.simulate.scenario import Scenario, load_scenario
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -51,7 +52,7 @@ def run_demo(
     url = f"sqlite:///{database}"
     upgrade(url)
     scenarios = demo_scenarios()
-    start = pendulum.now("UTC").start_of("hour")
+    start, end = span([s for _, s in scenarios], DEFAULT_START)
     clock = VirtualClock(start)
     runtime = Runtime(
         engine=make_engine(url),
@@ -77,7 +78,6 @@ def run_demo(
 
     try:
         seed_catalog(runtime, [s for _, s in scenarios], start)
-        end = start + max(s.until for _, s in scenarios)
         errors = play(
             runtime,
             clock,

@@ -36,8 +36,10 @@ def _code(prefix: str, ctx: ActionContext) -> str:
 @action("cancel_order")
 def cancel_order(ctx: ActionContext) -> dict[str, Any]:
     order = _order(ctx)
-    order.status, order.refund_requested = "cancelled", True
+    order.refund_requested = True
     ctx.session.add(order)
+    # marks the order cancelled and takes it out of every other journey about it
+    ctx.emit({"type": "order.cancelled", "order_number": order.number})
     return {"cancelled": True}
 
 

@@ -43,6 +43,7 @@ def ingest_event(
     payload: dict[str, Any],
     key: str | None = None,
     source: str = "api",
+    exclude_enrollment: int | None = None,
 ) -> Ingested:
     """Validate ``payload`` (raises ``pydantic.ValidationError``/``UnknownSubject``), record it
     once, update the store and route it. The caller commits."""
@@ -66,7 +67,7 @@ def ingest_event(
     )
     session.add(row)
     session.flush()
-    routed = route_event(session, book=book, now=now, event=row)
+    routed = route_event(session, book=book, now=now, event=row, exclude=exclude_enrollment)
     return Ingested(duplicate=False, event_id=row.id, routed=routed)
 
 

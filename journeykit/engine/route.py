@@ -45,13 +45,18 @@ def matches(enrollment: Enrollment, keys: set[str]) -> bool:
 
 
 def route_event(
-    session: Session, *, book: JourneyBook, now: datetime, event: DomainEvent
+    session: Session,
+    *,
+    book: JourneyBook,
+    now: datetime,
+    event: DomainEvent,
+    exclude: int | None = None,
 ) -> RouteResult:
     result = RouteResult()
     keys = set(event.data.get("_keys", []))
     signal = f"event:{event.type}"
     for enrollment in _live_enrollments(session, keys, event.customer_id):
-        if not matches(enrollment, keys):
+        if enrollment.id == exclude or not matches(enrollment, keys):
             continue
         journey = book.at_version(session, enrollment.version)
         if event.type in journey.exit_when:

@@ -33,12 +33,19 @@ class Scheduled:
 
 
 def schedule(scenarios: list[tuple[str, Scenario]], start: datetime) -> list[Scheduled]:
+    """Every step of every scenario on one timeline (each from its own ``start``, if set)."""
     items = [
-        Scheduled(start + step.at, index, scenario, step, f"{name}:{index}")
+        Scheduled((scenario.start or start) + step.at, index, scenario, step, f"{name}:{index}")
         for name, scenario in scenarios
         for index, step in enumerate(scenario.events)
     ]
     return sorted(items, key=lambda s: (s.at, s.order))
+
+
+def span(scenarios: list[Scenario], default: datetime) -> tuple[datetime, datetime]:
+    """The first start and the last ``start + until`` of the scenarios."""
+    starts = [s.start or default for s in scenarios]
+    return min(starts), max(begin + s.until for begin, s in zip(starts, scenarios, strict=True))
 
 
 def seed_catalog(runtime: Runtime, scenarios: list[Scenario], now: datetime) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,9 @@ class ActionContext:
     customer: Customer | None
     now: datetime
     settings: dict[str, Any]
+    # record a domain event in the same transaction (e.g. ``order.cancelled``), so other
+    # journeys about the same subject react; the acting enrollment itself is left alone
+    emit: Callable[[dict[str, Any]], None] = lambda payload: None
 
 
 def handle_call(ctx: StepContext) -> Step:
@@ -34,8 +38,28 @@ def handle_call(ctx: StepContext) -> Step:
     action = get_action(node.action)
     result = action(
         ActionContext(
-            ctx.session, ctx.journey, ctx.enrollment, ctx.customer, ctx.now, ctx.journey.settings
+            ctx.session,
+            ctx.journey,
+            ctx.enrollment,
+            ctx.customer,
+            ctx.now,
+            ctx.journey.settings,
+            emit=lambda payload: _emit(ctx, payload),
         ),
         **node.params,
     )
     return Step.goto(node.next, data=result or {}, detail={"action": node.action})
+
+
+def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
+    from journeykit.engine.ingest import ingest_event
+
+    ingest_event(
+        ctx.session,
+        book=ctx.runtime.book,
+        now=ctx.now,
+        payload=payload,
+        key=f"emitted:{ctx.enrollment.id}:{ctx.node.id}:{payload.get('type')}",
+        source=f"journey:{ctx.journey.name}",
+        exclude_enrollment=ctx.enrollment.id,
+    )
