@@ -1,10 +1,12 @@
-"""``journeys simulate [JOURNEY] --scenario FILE [--json]``: the real engine on a virtual
-clock and a temporary database; nothing is sent. Prints the customer's timeline."""
+"""``journeys simulate [JOURNEY] --scenario FILE [--json] [--html FILE]``: the real engine on
+a virtual clock and a temporary database; nothing is sent. Prints the customer's timeline;
+``--html`` also writes it as a page with every message rendered inline."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -20,6 +22,7 @@ def register(app: typer.Typer) -> None:
         scenario: Path = typer.Option(..., "--scenario", "-s", help="scenario YAML file"),
         as_json: bool = typer.Option(False, "--json", help="print the timeline as JSON"),
         journeys_dir: Path = typer.Option(None, "--journeys", help="journeys directory"),
+        html: Path = typer.Option(None, "--html", help="also write the timeline as an HTML page"),
     ) -> None:
         """Play a scenario through a journey and print what the customer receives, when."""
         from journeykit.engine.book import JourneyBook
@@ -39,13 +42,35 @@ def register(app: typer.Typer) -> None:
             fail(f"no journey named {name!r}", f"known journeys: {', '.join(book.names())}")
         only = JourneyBook()
         only.add(book.get(name), book.current[name][2])
-        result = run(loaded, only, settings=get_settings())
+        if html is None:
+            result = run(loaded, only, settings=get_settings())
+        else:
+            result = _write_html(html, f"{name} · {scenario.name}", loaded, only)
         if as_json:
             typer.echo(json.dumps([entry.public() for entry in result.timeline], indent=2))
         else:
             _print(name, scenario, result)
         if result.errors:
             raise typer.Exit(1)
+
+
+def _write_html(path: Path, title: str, scenario: object, book: object) -> Any:
+    from journeykit.settings import get_settings
+    from journeykit.simulate.html import simulate_with_messages, timeline_html
+
+    with Console(stderr=True).status(f"simulating {title}…"):
+        result, contents = simulate_with_messages(
+            scenario,  # type: ignore[arg-type]
+            book,  # type: ignore[arg-type]
+            settings=get_settings(),
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(timeline_html(title, result, contents), encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}")
+    Console(stderr=True).print(f"wrote {path}")
+    return result
 
 
 def _print(name: str, scenario: Path, result: object) -> None:

@@ -1,0 +1,137 @@
+"""Render every message of a journey with sample (or given) data, through the same context,
+links and composition the engine uses when it queues a message: what you see is what a
+customer gets. Emails are written as one HTML file (+ its text part) per message."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from sqlmodel import Session, SQLModel
+
+from journeykit.authoring.sample import PreviewInput, sample_enrollment
+from journeykit.channels.compose import action_extras, compose
+from journeykit.channels.render import TemplateRenderer
+from journeykit.channels.render_errors import TemplateRenderError
+from journeykit.db import make_engine
+from journeykit.engine.context import build_context
+from journeykit.settings import Settings
+from journeykit.spec.journey import Journey
+from journeykit.spec.nodes import SendNode
+
+PREVIEW_NOW = pendulum.datetime(2026, 3, 2, 14, tz="UTC")
+
+
+@dataclass
+class PreviewedMessage:
+    node: str
+    channel: str
+    template: str
+    locale: str
+    content: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    html_path: Path | None = None
+    text_path: Path | None = None
+
+    @property
+    def segments(self) -> int:
+        return int(self.content.get("segments", 0))
+
+    @property
+    def encoding(self) -> str:
+        return str(self.content.get("encoding", ""))
+
+
+def send_nodes(journey: Journey, only: str | None = None) -> list[SendNode]:
+    """The journey's send nodes (or the one named ``only``; KeyError if it is not one)."""
+    nodes = [n for n in journey.nodes if isinstance(n, SendNode)]
+    if only is None:
+        return nodes
+    picked = [n for n in nodes if n.id == only]
+    if not picked:
+        raise KeyError(only)
+    return picked
+
+
+def render_messages(
+    journey: Journey,
+    settings: Settings,
+    given: PreviewInput,
+    *,
+    only: str | None = None,
+    locale: str | None = None,
+    now: datetime = PREVIEW_NOW,
+) -> list[PreviewedMessage]:
+    """Each send node's message; a template that fails to render is reported on its message."""
+    renderer = TemplateRenderer(settings.templates_dir)
+    reader_locale = locale or given.customer.locale
+    with tempfile.TemporaryDirectory(prefix="jk-preview-") as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/preview.db")
+        try:
+            SQLModel.metadata.create_all(engine)
+            with Session(engine) as session:
+                enrollment = sample_enrollment(session, journey, given, now)
+                context = build_context(
+                    session, settings=settings, journey=journey, enrollment=enrollment, now=now
+                )
+                return [
+                    _render(
+                        renderer, settings, journey, node, enrollment, context, reader_locale, now
+                    )
+                    for node in send_nodes(journey, only)
+                ]
+        finally:
+            engine.dispose()
+
+
+def _render(
+    renderer: TemplateRenderer,
+    settings: Settings,
+    journey: Journey,
+    node: SendNode,
+    enrollment: Any,
+    context: dict[str, Any],
+    locale: str,
+    now: datetime,
+) -> PreviewedMessage:
+    category = node.category or journey.category
+    extras = action_extras(
+        settings,
+        node,
+        enrollment_id=enrollment.id,
+        customer_id=enrollment.customer_id,
+        now=now,
+        category=category,
+    )
+    message = PreviewedMessage(node.id, node.channel, node.template, locale)
+    try:
+        message.content = compose(
+            renderer, node, locale, {**context, **extras}, category, extras["unsubscribe_url"]
+        )
+    except TemplateRenderError as exc:
+        message.error = str(exc)
+    return message
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+def write_emails(messages: list[PreviewedMessage], out_dir: Path) -> None:
+    """One ``<node>.<locale>.html`` (with the subject as its title) and ``.txt`` per email."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for message in messages:
+        if message.channel != "email" or message.error:
+            continue
+        stem = _slug(f"{message.node}.{message.content.get('locale', message.locale)}")
+        message.html_path = out_dir / f"{stem}.html"
+        message.text_path = out_dir / f"{stem}.txt"
+        message.html_path.write_text(str(message.content["html"]), encoding="utf-8")
+        subject = message.content.get("subject", "")
+        text = f"Subject: {subject}\n\n{message.content.get('text', '')}\n"
+        message.text_path.write_text(text, encoding="utf-8")
