@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from journeykit.cli.common import load_book
+
+if TYPE_CHECKING:
+    from journeykit.engine.book import JourneyBook
+    from journeykit.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +45,7 @@ def register(app: typer.Typer) -> None:
             os.environ.setdefault(key, value)
         from journeykit.settings import get_settings
 
-        console = Console()
+        console = Console(width=None if sys.stdout.isatty() else 150)
         settings = get_settings()
         book = load_book()
         if not sandbox:
@@ -58,20 +65,36 @@ def register(app: typer.Typer) -> None:
                     box.wait()
 
 
-def _play(console: Console, settings: object, book: object, workdir: Path, box: object) -> None:
-    from journeykit.demo.run import run_demo
+def _play(console: Console, settings: Settings, book: JourneyBook, workdir: Path, box: Any) -> None:
+    from journeykit.demo.run import demo_scenarios, run_demo
 
-    with console.status("playing the journeys on a fast clock (Prefect flow runs)…"):
-        result = run_demo(settings, book, workdir)  # type: ignore[arg-type]
+    steps = sum(len(scenario.events) for _, scenario in demo_scenarios())
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("playing the journeys (Prefect flow runs)", total=steps)
+        result = run_demo(
+            settings,
+            book,
+            workdir,
+            on_step=lambda item: progress.update(
+                task, advance=1, description=f"{item.at:%Y-%m-%d} {item.scenario.journey}"
+            ),
+        )
     table = Table(title="Who got what, when (each customer's local time)", title_justify="left")
     for column in ("customer", "when", "journey", "channel", "what", "status"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="ellipsis", no_wrap=column in ("when", "what"))
     for message in result.messages:
         table.add_row(
             *(str(message[c]) for c in ("customer", "when", "journey", "channel", "what", "status"))
         )
     console.print(table)
-    accepted = box.store.count() if box is not None else None  # type: ignore[attr-defined]
+    accepted = box.store.count() if box is not None else None
     console.print(
         f"{len(result.messages)} messages, {result.flow_runs} Prefect flow runs"
         + (f", {accepted} accepted by the sandbox" if accepted is not None else "")
