@@ -23,7 +23,12 @@ def parse_duration(value: Any) -> timedelta:
         match = _SHORT.match(text.lower())
         if text and match and any(match.groups()):
             w, d, h, m, s = (int(g) if g else 0 for g in match.groups())
-            return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
+            try:
+                return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
+            except OverflowError:
+                raise ValueError(
+                    f"{value!r} is too long a duration: waits are bounded (at most 999999999 days)"
+                ) from None
         if text.upper().startswith("P"):
             try:
                 return _ISO.validate_python(text.upper())
