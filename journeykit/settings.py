@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,7 +15,9 @@ PLACEHOLDER = "change-me"
 class Settings(BaseSettings):
     """Everything Journeykit reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="JOURNEYKIT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="JOURNEYKIT_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: str = Field("development", description="'production' refuses placeholder secrets")
     database_url: str = "sqlite:///.journeykit/journeykit.db"
@@ -42,6 +44,15 @@ class Settings(BaseSettings):
     signing_secret: SecretStr = SecretStr(PLACEHOLDER)
     sendgrid_webhook_public_key: str = ""
     shopify_webhook_secret: SecretStr = SecretStr(PLACEHOLDER)
+    web_event_delivery: str = Field(
+        "inline", description="inline: advance touched enrollments at once; prefect: emit event"
+    )
+    sendgrid_webhook_max_age_s: int = 600
+    web_max_body_bytes: int = 6_000_000
+    review_photo_max_bytes: int = 5_000_000
+    review_photos_dir: Path = PROJECT_ROOT / ".journeykit" / "review_photos"
+    csrf_max_age_s: int = 4 * 3600
+    widget_token_max_age_s: int = 7 * 86400
 
     # Engine
     batch_size: int = 500
@@ -54,8 +65,71 @@ class Settings(BaseSettings):
         "Msg&data rates may apply. Reply STOP to opt out."
     )
 
+    # Sending (docs/sending.md): provider throughput, retries, reconcile, quiet hours
+    sms_per_second: float = Field(1.0, gt=0, description="SMS/s per sending number or service")
+    sms_per_second_by_sender: dict[str, float] = Field(
+        default_factory=dict, description="overrides per From number / MessagingServiceSid"
+    )
+    email_requests_per_second: float = Field(10.0, gt=0, description="SendGrid mail-send req/s")
+    send_concurrency: int = Field(8, ge=1, description="parallel provider requests per worker")
+    rate_limit_timeout_s: float = Field(120.0, gt=0, description="wait for a rate-limit slot")
+    send_max_attempts: int = Field(8, ge=1, description="tries before a retryable error fails")
+    send_max_backoff_s: float = Field(600.0, gt=0)
+    reconcile_after_s: float = Field(120.0, ge=0, description="age of an ambiguous send")
+    email_batch_size: int = Field(1000, ge=1, le=1000, description="personalizations/request")
+    quiet_hours_by_country: dict[str, str] = Field(
+        default_factory=dict, description='SMS quiet hours, e.g. {"FR": "20:00-10:00"}; widens law'
+    )
+
     # Authoring (journeys preview): warn when an SMS takes more segments than this.
     sms_warn_segments: int = Field(2, ge=1, description="SMS segments above which preview warns")
+
+    # Hardening (docs/reliability.md): production refuses placeholder secrets at start-up.
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        check_production(self)
+        return self
+
+
+# Hardening: secrets that must be real in production (JOURNEYKIT_ENVIRONMENT=production).
+SECRET_FIELDS = (
+    "api_key",
+    "signing_secret",
+    "shopify_webhook_secret",
+    "twilio_auth_token",
+    "sendgrid_api_key",
+)
+PLACEHOLDER_SECRETS = frozenset({PLACEHOLDER, "", "SG.sandbox-key", "sandbox-token"})
+
+
+class PlaceholderSecretsError(ValueError):
+    """Production mode with secrets left at their placeholder (or sandbox) values."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+        variables = ", ".join(f"JOURNEYKIT_{n.upper()}" for n in names)
+        super().__init__(
+            f"JOURNEYKIT_ENVIRONMENT=production refuses placeholder secrets: {variables}. "
+            "Set real values in the environment (or .env) before starting."
+        )
+
+
+def placeholder_secrets(settings: Settings) -> list[str]:
+    """The secret settings still at a placeholder or sandbox value."""
+    return [
+        name
+        for name in SECRET_FIELDS
+        if getattr(settings, name).get_secret_value().strip() in PLACEHOLDER_SECRETS
+    ]
+
+
+def check_production(settings: Settings) -> None:
+    """Raise ``PlaceholderSecretsError`` naming every placeholder secret, in production."""
+    if settings.environment.strip().lower() != "production":
+        return
+    names = placeholder_secrets(settings)
+    if names:
+        raise PlaceholderSecretsError(names)
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -3,17 +3,20 @@ recipient's zone(s), and the cross-journey frequency cap. Every decision is reco
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from journeykit.channels.quiet_hours import next_allowed
+from journeykit.channels.quiet_hours import Window, next_allowed, union, window_for
 from journeykit.models import Consent, Customer, OutboxMessage
 from journeykit.spec.journey import Journey
 from journeykit.spec.nodes import parse_local_time
 
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTED = ("queued", "sending", "sent", "delivered", "simulated")
 
 
@@ -35,12 +38,23 @@ def latest_consent(session: Session, customer_id: int, channel: str) -> Consent 
     ).first()
 
 
+def valid_address(channel: str, address: str | None) -> bool:
+    """A plausible address for the channel: E.164 for SMS, ``local@domain.tld`` for email."""
+    if not address:
+        return False
+    if channel == "sms":
+        return bool(E164.match(address))
+    return bool(EMAIL.match(address))
+
+
 def may_contact(session: Session, customer: Customer, channel: str, category: str) -> str | None:
-    """None when allowed, else why not. An SMS opt-out (STOP) blocks every SMS; marketing
-    needs recorded consent for the channel; transactional needs an address."""
+    """None when allowed, else why not. An SMS opt-out (STOP, 21610) blocks every SMS;
+    marketing needs recorded consent for the channel; every send needs a valid address."""
     address = customer.email if channel == "email" else customer.phone
     if not address:
         return f"no {channel} address"
+    if not valid_address(channel, address):
+        return f"invalid {channel} address {address!r}"
     consent = latest_consent(session, customer.id, channel)  # type: ignore[arg-type]
     if channel == "sms" and consent is not None and not consent.granted:
         return f"opted out of sms ({consent.source})"
@@ -52,19 +66,89 @@ def may_contact(session: Session, customer: Customer, channel: str, category: st
     return None
 
 
+def parse_window(text: str) -> Window:
+    """``"21:00-08:00"`` -> (21:00, 08:00); ``ValueError`` naming the expected form."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"quiet hours {text!r}: write start-end, e.g. 21:00-08:00")
+    return parse_local_time(start.strip()), parse_local_time(end.strip())
+
+
+def quiet_windows(
+    journey: Journey,
+    channel: str,
+    country: str | None,
+    country_quiet: dict[str, str] | None = None,
+) -> list[Window]:
+    """The quiet windows for one send: the legal minimum for the recipient's country (SMS),
+    widened by ``country_quiet`` (settings) and by the journey's own window when it covers
+    this channel. Windows that cannot be merged into one are all kept (quiet in any)."""
+    jq = journey.quiet_hours
+    override = (parse_local_time(jq.start), parse_local_time(jq.end))
+    windows: list[Window] = []
+    base = window_for(country, channel)
+    extra = (country_quiet or {}).get((country or "").upper())
+    for w in [base, parse_window(extra) if extra else None]:
+        if w is not None:
+            windows = _merge(windows, w)
+    if channel in jq.channels:
+        windows = _merge(windows, override)
+    return windows
+
+
+def _merge(windows: list[Window], new: Window) -> list[Window]:
+    if new[0] == new[1]:
+        return windows
+    for i, w in enumerate(windows):
+        try:
+            return [*windows[:i], union(w, new), *windows[i + 1 :]]
+        except ValueError:
+            continue
+    return [*windows, new]
+
+
+def quiet_window_note(decisions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The quiet-window note a send decision left on its outbox row, if any."""
+    for note in reversed(decisions):
+        if note.get("rule") == "quiet_window":
+            return note
+    return None
+
+
+def window_note(zones: list[str], windows: list[Window]) -> dict[str, Any]:
+    return {
+        "rule": "quiet_window",
+        "zones": zones,
+        "windows": [[s.strftime("%H:%M"), e.strftime("%H:%M")] for s, e in windows],
+    }
+
+
+def allowed_in_zones(at: datetime, note: dict[str, Any]) -> datetime:
+    """The first instant at or after ``at`` outside every window in every zone of ``note``."""
+    windows = [(parse_local_time(s), parse_local_time(e)) for s, e in note.get("windows", [])]
+    return due_outside(at, note.get("zones") or ["UTC"], windows)
+
+
+def due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
+    due = at
+    for _ in range(16):  # zones and windows can push each other; settle
+        moved = max(
+            [due, *(next_allowed(due, tz, start, end) for tz in zones for start, end in windows)]
+        )
+        if moved == due:
+            return due
+        due = moved
+    raise RuntimeError(f"no allowed time after {at} in zones {zones} for windows {windows}")
+
+
 def quiet_hours_due(journey: Journey, channel: str, tz_names: list[str], at: datetime) -> datetime:
-    """The first allowed instant at or after ``at`` in every zone the recipient may be in."""
+    """The first allowed instant at or after ``at`` for the journey's window alone (kept for
+    callers without a country; :func:`decide` uses :func:`quiet_windows`)."""
     window = journey.quiet_hours
     if channel not in window.channels:
         return at
     start, end = parse_local_time(window.start), parse_local_time(window.end)
-    due = at
-    for _ in range(4):  # zones can push each other; settle
-        moved = max(next_allowed(due, tz, start, end) for tz in tz_names)
-        if moved == due:
-            break
-        due = moved
-    return due
+    return due_outside(at, tz_names, [(start, end)])
 
 
 def frequency_capped(
@@ -101,12 +185,17 @@ def decide(
     category: str,
     now: datetime,
     zones: list[str],
+    country_quiet: dict[str, str] | None = None,
 ) -> Decision:
+    """Consent first (suppress), then quiet hours (defer to the next allowed minute in every
+    zone the recipient may be in), then the frequency cap (defer or skip, per journey).
+    The quiet window used is noted on the row, so the dispatcher re-checks it at send time."""
     reason = may_contact(session, customer, channel, category)
     if reason:
         return Decision(False, now, reason)
-    due = quiet_hours_due(journey, channel, zones, now)
-    notes: list[dict[str, Any]] = []
+    windows = quiet_windows(journey, channel, customer.country, country_quiet)
+    notes: list[dict[str, Any]] = [window_note(zones, windows)] if windows else []
+    due = due_outside(now, zones, windows)
     if due != now:
         notes.append({"rule": "quiet_hours", "deferred_to": due.isoformat()})
     if category == "marketing" and journey.frequency_cap is not None:
@@ -117,9 +206,14 @@ def decide(
             if journey.frequency_cap.on_cap == "skip":
                 notes.append({"rule": "frequency_cap", "action": "skip", "counted": counted})
                 return Decision(False, now, "frequency cap reached", notes)
-            due = quiet_hours_due(journey, channel, zones, deferred)
+            due = due_outside(deferred, zones, windows)
             notes.append(
-                {"rule": "frequency_cap", "deferred_to": due.isoformat(), "counted": counted}
+                {
+                    "rule": "frequency_cap",
+                    "action": "defer",
+                    "deferred_to": due.isoformat(),
+                    "counted": counted,
+                }
             )
     return Decision(True, due, "", notes)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
+
+from journeykit.engine.clock import Clock, SystemClock
 
 Outcome = Literal["sent", "retry", "permanent", "ambiguous"]
 
@@ -44,8 +47,23 @@ class SendResult:
     retry_after_s: float | None = None
 
 
+class ProviderLookupError(RuntimeError):
+    """The provider could not be asked whether a message went out (reconcile again later;
+    never read it as "not sent")."""
+
+
 class EmailSender(Protocol):
     def send(self, message: EmailMessage) -> SendResult: ...
+
+    def send_many(
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        before_request: Callable[[], None] | None = None,
+    ) -> list[SendResult]:
+        """Several messages, batched into as few requests as their content allows;
+        ``before_request`` runs before each request (the rate limiter)."""
+        ...
 
 
 class SmsSender(Protocol):
@@ -54,3 +72,20 @@ class SmsSender(Protocol):
     def find_sent(self, to: str, since: datetime, body: str) -> str | None:
         """The SID of a message with this body sent to ``to`` since ``since``, if any."""
         ...
+
+
+@dataclass
+class Senders:
+    """What the dispatcher sends with. ``before_send(channel)`` runs before every provider
+    request (one per SMS, one per SendGrid request however many personalizations it has):
+    the rate limiter's hook (:mod:`journeykit.channels.ratelimit`); None: no limit.
+    ``wall_clock`` times attempts for reconcile (the provider's clock is the real one, even
+    when the engine runs on a virtual clock)."""
+
+    email: EmailSender
+    sms: SmsSender
+    concurrency: int = 8
+    before_send: Callable[[str], None] | None = None
+    status_callback: str | None = None  # Twilio StatusCallback for every SMS
+    email_batch_size: int = 1000
+    wall_clock: Clock = field(default_factory=SystemClock)

@@ -11,7 +11,7 @@ import http.client
 import json
 import time
 import urllib.error
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from python_http_client.exceptions import HTTPError
@@ -59,10 +59,16 @@ class SendGridEmailSender:
         """Send one email (one personalization)."""
         return self._post(self.request_body([message]))
 
-    def send_many(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+    def send_many(
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        before_request: Callable[[], None] | None = None,
+    ) -> list[SendResult]:
         """Send many emails, batching those with identical subject, HTML, text and categories
         into requests of up to 1,000 personalizations. Results follow the input order; all
-        messages of one request share its outcome and X-Message-Id."""
+        messages of one request share its outcome and X-Message-Id. ``before_request`` runs
+        before each request (the rate limiter's hook)."""
         results: list[SendResult | None] = [None] * len(messages)
         groups: dict[tuple[Any, ...], list[int]] = {}
         for i, m in enumerate(messages):
@@ -70,6 +76,8 @@ class SendGridEmailSender:
         for indexes in groups.values():
             for start in range(0, len(indexes), MAX_PERSONALIZATIONS):
                 chunk = indexes[start : start + MAX_PERSONALIZATIONS]
+                if before_request is not None:
+                    before_request()
                 result = self._post(self.request_body([messages[i] for i in chunk]))
                 for i in chunk:
                     results[i] = result

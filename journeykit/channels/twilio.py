@@ -17,14 +17,12 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import NewConnectionError
 
-from journeykit.channels.provider import SendResult, SmsMessage
+from journeykit.channels.provider import ProviderLookupError, SendResult, SmsMessage
 
 if TYPE_CHECKING:
     from journeykit.settings import Settings
 
-
-class ProviderLookupError(RuntimeError):
-    """Twilio could not be asked whether a message went out (reconcile again later)."""
+__all__ = ["ProviderLookupError", "TwilioSmsSender"]
 
 
 class _RecordingHttpClient(TwilioHttpClient):

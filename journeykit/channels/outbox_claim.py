@@ -1,0 +1,82 @@
+"""Claim due outbox rows for sending: expire what ran out of validity, push rows that fell
+into quiet hours (a retry's backoff or a worker outage can land a row at night) to the next
+allowed minute, and move the rest queued -> sending (committed before any provider call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from journeykit.channels.compliance import allowed_in_zones, quiet_window_note
+from journeykit.db import session_scope
+from journeykit.engine.runtime import Runtime
+from journeykit.models import OutboxMessage
+
+
+@dataclass
+class Claimed:
+    ids: list[int] = field(default_factory=list)
+    expired: int = 0
+    deferred: int = 0
+
+
+def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claimed:
+    """Claim up to ``limit`` due rows (one channel or both) for this worker."""
+    now = runtime.clock.now()
+    claimed = Claimed()
+    with session_scope(runtime.engine) as session:
+        expired = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.expires_at) <= now)
+            .values(status="expired", error="validity ran out before it could be sent")
+        )
+        claimed.expired = int(getattr(expired, "rowcount", 0) or 0)
+        query = (
+            select(OutboxMessage.id, OutboxMessage.decisions)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+            .limit(limit)
+        )
+        if channel:
+            query = query.where(OutboxMessage.channel == channel)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        for row_id, decisions in session.exec(query).all():
+            later = _quiet_until(list(decisions or []), now)
+            if later is None:
+                claimed.ids.append(int(row_id))  # type: ignore[arg-type]
+                continue
+            note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id)
+                .values(due_at=later, decisions=[*decisions, note])
+            )
+            claimed.deferred += 1
+        if claimed.ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_(claimed.ids), col(OutboxMessage.status) == "queued"
+                )
+                .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1)
+            )
+    return claimed
+
+
+def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) -> list[int]:
+    """The ids claimed (see :func:`claim`)."""
+    return claim(runtime, limit=limit, channel=channel).ids
+
+
+def _quiet_until(decisions: list[dict[str, Any]], now: datetime) -> datetime | None:
+    """The first allowed instant when ``now`` is inside the row's quiet window, else None."""
+    window = quiet_window_note(decisions)
+    if window is None:
+        return None
+    allowed = allowed_in_zones(now, window)
+    return allowed if allowed > now else None

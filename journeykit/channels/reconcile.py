@@ -1,0 +1,104 @@
+"""Settle sends whose outcome is unknown (a timeout after the request left, or a worker that
+died mid-send): ask the provider before anything is sent again.
+
+- SMS: Twilio's message list to that number since the attempt (wall-clock time, a little
+  earlier for clock skew) with exactly this body is the witness.
+- Email: a SendGrid event (processed, delivered, ...) carrying the row's key in the
+  personalization's ``custom_args`` (stored by the event webhook as a ``MessageEvent`` for the
+  row). No event after ``reconcile_after_s``: SendGrid never took it.
+
+Found -> sent (with the provider id). Surely absent -> queued again, due now. The provider
+could not be asked (``ProviderLookupError``, down, timing out) -> stays ``sending``, asked
+again on the next round: never a blind resend.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from journeykit.channels.outbox_state import move
+from journeykit.channels.provider import ProviderLookupError, Senders
+from journeykit.db import session_scope
+from journeykit.engine.clock import to_utc
+from journeykit.engine.runtime import Runtime
+from journeykit.models import MessageEvent, OutboxMessage
+
+log = logging.getLogger(__name__)
+WITNESS_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
+SKEW = timedelta(minutes=5)
+UNREACHABLE = object()
+
+
+def attempt_started(row: OutboxMessage) -> datetime:
+    """The wall-clock start of the row's last attempt (noted when it came back ambiguous), else
+    the claim time (a worker that died mid-send never wrote a note)."""
+    for note in reversed(row.decisions):
+        if note.get("rule") == "ambiguous" and note.get("attempt") == row.attempts:
+            return to_utc(datetime.fromisoformat(note["wall_at"]))
+    return to_utc(row.last_attempt_at or row.created_at)
+
+
+def reconcile(runtime: Runtime, senders: Senders, *, stale_after: timedelta) -> int:
+    """Settle rows in ``sending`` whose last claim is older than ``stale_after``; returns how
+    many were settled (found or surely absent)."""
+    now = runtime.clock.now()
+    settled = 0
+    with session_scope(runtime.engine) as session:
+        stuck = session.exec(
+            select(OutboxMessage).where(
+                OutboxMessage.status == "sending",
+                col(OutboxMessage.last_attempt_at) <= now - stale_after,
+            )
+        ).all()
+        for row in stuck:
+            found = _witness(session, senders, row)
+            note = {"rule": "reconcile", "at": now.isoformat(), "attempt": row.attempts}
+            if found is UNREACHABLE:
+                note["found"] = "unknown: provider not reachable, asking again later"
+                move_ok = False
+            elif found:
+                note["found"] = True
+                move_ok = move(
+                    session, int(row.id), "sent", provider_id=str(found),  # type: ignore[arg-type]
+                    sent_at=row.last_attempt_at, decisions=[*row.decisions, note],
+                )  # fmt: skip
+            else:
+                note["found"] = False
+                move_ok = move(
+                    session, int(row.id), "queued", due_at=now,  # type: ignore[arg-type]
+                    decisions=[*row.decisions, note],
+                )  # fmt: skip
+            if found is UNREACHABLE:
+                row.decisions = [*row.decisions, note]
+                session.add(row)
+                log.warning("reconcile %s: provider not reachable; will ask again", row.key)
+            settled += int(move_ok)
+    return settled
+
+
+def _witness(session: Session, senders: Senders, row: OutboxMessage) -> object:
+    """The provider id when the provider has the message, None when it surely has not,
+    ``UNREACHABLE`` when it could not be asked."""
+    since = attempt_started(row) - SKEW
+    if row.channel == "sms":
+        try:
+            return senders.sms.find_sent(row.to_address, since, row.content["body"])
+        except ProviderLookupError:
+            return UNREACHABLE
+    event = session.exec(
+        select(MessageEvent).where(
+            MessageEvent.outbox_id == row.id, col(MessageEvent.kind).in_(WITNESS_EVENTS)
+        )
+    ).first()
+    if event is not None:
+        return str(event.data.get("sg_message_id", "")).split(".")[0] or f"event:{event.id}"
+    finder = getattr(senders.email, "find_sent", None)
+    if finder is None:
+        return None
+    try:
+        return finder(row.to_address, since, row.key)
+    except ProviderLookupError:
+        return UNREACHABLE

@@ -1,0 +1,46 @@
+"""When to try a send again: only what surely did not reach the provider (HTTP 429, 5xx,
+connection refused), after a jittered exponential backoff that never undercuts the provider's
+own hint (``Retry-After``, or SendGrid's ``X-RateLimit-Reset`` turned into seconds)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from journeykit.channels.provider import SendResult
+
+BASE_S = 1.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    max_backoff_s: float = 600.0
+    hint_jitter: float = 0.2  # up to +20 % on top of the provider's hint: no thundering herd
+
+    def should_retry(self, result: SendResult, attempts: int) -> bool:
+        """A ``retry`` outcome with attempts left. ``permanent`` and ``ambiguous`` never are
+        (an ambiguous send is reconciled first)."""
+        return result.outcome == "retry" and attempts < self.max_attempts
+
+    def backoff(
+        self, attempts: int, retry_after_s: float | None, rng: random.Random | None = None
+    ) -> timedelta:
+        """The wait before attempt ``attempts + 1``.
+
+        With a provider hint: at least the hint, plus up to ``hint_jitter`` of it and up to a
+        second (spreads the workers that were all told the same instant). Without: "full
+        jitter" exponential, ``BASE_S + uniform(0, 2**attempts)``, capped at ``max_backoff_s``.
+        """
+        draw = (rng or random).uniform
+        if retry_after_s is not None:
+            hint = max(0.0, retry_after_s)
+            return timedelta(seconds=max(BASE_S, hint) + draw(0, hint * self.hint_jitter + 1.0))
+        ceiling = min(self.max_backoff_s, 2.0 ** min(max(attempts, 0), 20))
+        return timedelta(seconds=min(self.max_backoff_s, BASE_S + draw(0, ceiling)))
+
+
+def backoff(attempts: int, retry_after_s: float | None) -> timedelta:
+    """The default policy's backoff (kept for callers of the old ``outbox.backoff``)."""
+    return RetryPolicy().backoff(attempts, retry_after_s)
