@@ -77,3 +77,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database is not at the migrations' head."""
+
+
+def schema_revision(url: str) -> tuple[str | None, str]:
+    """(the database's Alembic revision or None, the migrations' head)."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head() or ""
+    with engine_for(url).connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
+def ensure_schema(url: str, *, auto_upgrade: bool) -> None:
+    """Upgrade a development SQLite database on first use; elsewhere say what to run."""
+    current, head = schema_revision(url)
+    if current == head:
+        return
+    if auto_upgrade and url.startswith("sqlite"):
+        upgrade(url)
+        return
+    raise SchemaOutOfDate(
+        f"the database is at migration {current or 'none'}, the code needs {head}: "
+        "run `journeys db upgrade` (JOURNEYKIT_DATABASE_URL selects the database)"
+    )

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
             result = emit_event(payload, key=key, run=run)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'][1:]) or 'event'}: {e['msg']}"
+                f"{'.'.join(str(p) for p in e['loc'] if p != event) or 'event'}: {e['msg']}"
                 for e in exc.errors()
             )
             fail(f"invalid {event}: {problems}")

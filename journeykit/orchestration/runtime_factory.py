@@ -9,7 +9,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from journeykit.db import engine_for
+from journeykit.db import engine_for, ensure_schema
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.clock import SystemClock
 from journeykit.engine.runtime import Runtime
@@ -32,6 +32,7 @@ def current_runtime() -> Runtime:
     if _cached is None:
         settings = get_settings()
         load_flow_modules(PROJECT_ROOT / "flows")
+        ensure_schema(settings.database_url, auto_upgrade=settings.environment != "production")
         _cached = Runtime(
             engine=engine_for(settings.database_url),
             clock=SystemClock(),
