@@ -131,6 +131,7 @@ def check_production(settings: Settings) -> None:
     if names:
         raise PlaceholderSecretsError(names)
 
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests build their own ``Settings``)."""

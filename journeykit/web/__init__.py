@@ -1,0 +1,1 @@
+"""The Journeykit web app (see journeykit/web/app.py and docs/web.md)."""

@@ -1,0 +1,30 @@
+"""``journeys serve``: the web app (store events, webhooks, customer pages) with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from journeykit.cli.common import fail
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="port to listen on"),
+    ) -> None:
+        """Serve store events, provider webhooks and customer pages over HTTP."""
+        import uvicorn
+
+        from journeykit.db import upgrade
+        from journeykit.settings import get_settings
+        from journeykit.web.app import create_app
+
+        settings = get_settings()
+        try:
+            upgrade(settings.database_url)
+            web = create_app(settings)
+        except Exception as exc:  # a clear line, never a traceback
+            fail(f"cannot start the web app: {exc}", "check JOURNEYKIT_DATABASE_URL and journeys")
+        typer.echo(f"Journeykit web on http://{host}:{port} (public: {settings.public_base_url})")
+        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)

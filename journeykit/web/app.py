@@ -1,0 +1,110 @@
+"""The Journeykit web app: store events, provider webhooks, and the customer pages behind
+the links in our messages. ``create_app(settings, runtime=None)``; ``journeys serve``."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from journeykit.engine.runtime import Runtime
+from journeykit.settings import Settings
+from journeykit.web.i18n import pick_locale
+from journeykit.web.limits import BodyLimit
+from journeykit.web.pages import message
+from journeykit.web.routes import (
+    actions,
+    events,
+    restock,
+    sendgrid,
+    shopify,
+    shortlinks,
+    twilio,
+    unsubscribe,
+)
+from journeykit.web.state import Emitter, WebState, prefect_emitter
+
+HERE = Path(__file__).parent
+
+
+def default_runtime(settings: Settings) -> Runtime:
+    """A runtime from settings: the database, the system clock, the journeys directory."""
+    from journeykit.db import engine_for
+    from journeykit.engine.book import JourneyBook
+    from journeykit.engine.clock import SystemClock
+    from journeykit.orchestration.runtime_factory import load_flow_modules
+    from journeykit.settings import PROJECT_ROOT
+
+    load_flow_modules(PROJECT_ROOT / "flows")
+    return Runtime(
+        engine=engine_for(settings.database_url),
+        clock=SystemClock(),
+        book=JourneyBook.from_dir(settings.journeys_dir),
+        settings=settings,
+        owner=f"web:{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def create_app(
+    settings: Settings, runtime: Runtime | None = None, *, emit: Emitter | None = None
+) -> FastAPI:
+    """The app. ``emit`` replaces the Prefect emitter used when
+    ``settings.web_event_delivery == "prefect"`` (tests pass a fake)."""
+    app = FastAPI(
+        title="Journeykit",
+        version="1.0",
+        description="Store events, provider webhooks and customer action pages.",
+    )
+    if emit is None and settings.web_event_delivery == "prefect":
+        emit = prefect_emitter
+    app.state.web = WebState(
+        settings=settings,
+        runtime=runtime or default_runtime(settings),
+        templates=Jinja2Templates(directory=str(HERE / "templates")),
+        emit=emit,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.web_max_body_bytes)
+    for module in (events, shopify, twilio, sendgrid, actions, shortlinks, restock, unsubscribe):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if exc.status_code == 404 and wants_html:
+            locale = pick_locale(accept_language=request.headers.get("accept-language"))
+            return message(
+                app.state.web,
+                request,
+                locale=locale,
+                title_key="notfound.title",
+                body_key="notfound",
+                status_code=404,
+            )
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    return app
+
+
+__all__ = ["HTMLResponse", "create_app"]

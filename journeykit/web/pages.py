@@ -1,0 +1,83 @@
+"""Rendering customer pages: the template, the customer's language, and the CSRF token
+(a form's hidden field plus the double-submit cookie) in one call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from journeykit.web import csrf
+from journeykit.web.i18n import translator
+from journeykit.web.state import WebState
+
+# Pages are personal (order details, preferences): never cached, never indexed, not framed.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def render(
+    state: WebState,
+    request: Request,
+    template: str,
+    *,
+    locale: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    cookie, token = csrf.issue(request, state.secret)
+    t = translator(locale)
+    response = state.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": t,
+            "locale": locale,
+            "csrf_field": csrf.FIELD,
+            "csrf_token": token,
+            "store_name": state.settings.email_from_name,
+            "store_url": state.settings.store_url,
+            "support": state.settings.support_email,
+            **context,
+        },
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+    secure = state.settings.public_base_url.startswith("https://")
+    csrf.set_cookie(response, cookie, secure=secure)
+    return response
+
+
+def message(
+    state: WebState,
+    request: Request,
+    *,
+    locale: str,
+    title_key: str,
+    body_key: str,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    """A page that only says something (done, already done, expired, not found)."""
+    t = translator(locale)
+    values.setdefault("support", state.settings.support_email)
+    return render(
+        state,
+        request,
+        "message.html",
+        locale=locale,
+        status_code=status_code,
+        title=t(title_key, **values),
+        body=t(body_key, **values),
+        tone="error" if status_code >= 400 else "ok",
+    )
+
+
+def check_csrf(state: WebState, request: Request, token: str | None) -> None:
+    csrf.check(request, state.secret, token, state.settings.csrf_max_age_s)

@@ -1,0 +1,1 @@
+"""One router per concern: store events, webhooks, action pages, signups, preferences."""

@@ -1,0 +1,179 @@
+"""Signed action links (``/a/{token}``): a GET only shows the page (mail scanners open
+links); a POST acts, once. Review and help links show their forms (routes/review.py,
+routes/help.py); every other action is a confirm-your-choice page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session, select
+
+from journeykit.db import session_scope
+from journeykit.engine.ingest import record_action
+from journeykit.links import LinkError, read_action
+from journeykit.models import CustomerAction
+from journeykit.web import csrf
+from journeykit.web.action_link import LinkNotFound, LinkView, open_link
+from journeykit.web.i18n import pick_locale, translator
+from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.routes import help as help_pages
+from journeykit.web.routes import review as review_pages
+from journeykit.web.state import WebState, get_state, move_on
+
+router = APIRouter(tags=["customer pages"])
+HTML: dict[str, object] = {"content": {"text/html": {}}}
+PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: HTML,
+    400: {"description": "invalid link", **HTML},
+    403: {"description": "form expired (CSRF)", **HTML},
+    404: {"description": "unknown link", **HTML},
+    410: {"description": "expired link", **HTML},
+}
+
+
+def link_problem(
+    state: WebState, request: Request, exc: Exception, locale: str | None = None
+) -> HTMLResponse:
+    """The friendly page for a forged, expired or dangling link (nothing happens)."""
+    locale = locale or pick_locale(accept_language=request.headers.get("accept-language"))
+    if isinstance(exc, LinkError) and "expired" in str(exc):
+        return message(
+            state,
+            request,
+            locale=locale,
+            title_key="link.expired_title",
+            body_key="link.expired",
+            status_code=410,
+        )
+    status = 404 if isinstance(exc, LinkNotFound) else 400
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="link.invalid_title",
+        body_key="link.invalid",
+        status_code=status,
+    )
+
+
+def view_locale(request: Request, view: LinkView) -> str:
+    return pick_locale(request.query_params.get("lang"), view.customer.locale)
+
+
+@router.get("/a/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
+def show_action(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """The page for an action link: details and a confirm button (or the review/help form)."""
+    with Session(state.runtime.engine) as session:
+        try:
+            view = open_link(session, state.secret, token, state.now())
+        except (LinkError, LinkNotFound) as exc:
+            return link_problem(state, request, exc)
+        locale = view_locale(request, view)
+        if view.claim.action == "review":
+            return review_pages.show(state, request, session, view, locale)
+        if view.claim.action == "help":
+            return help_pages.show(state, request, view, locale)
+        done = _done(session, view.key)
+        if done is not None:
+            return _already(state, request, locale, done.name)
+        t = translator(locale)
+        return render(
+            state,
+            request,
+            "choice.html",
+            locale=locale,
+            title=t("choice.title"),
+            action_url=f"/a/{token}",
+            order=view.order,
+            lines=view.lines,
+            window=view.window,
+            show_window=view.enrollment.journey == "delay_apology",
+            choice_label=t(f"choice.{view.claim.action}"),
+        )
+
+
+@router.post("/a/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)
+async def act(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """Act on the link: once. A second POST says it was already done."""
+    form = await request.form(max_files=1, max_fields=20)
+    action = _peek_action(state, token)
+    if action == "review":
+        return await review_pages.submit(state, request, token, form)
+    if action == "help":
+        return help_pages.submit(state, request, token, form)
+    return choose(state, request, token, form.get(csrf.FIELD))
+
+
+def choose(state: WebState, request: Request, token: str, csrf_token: object) -> Response:
+    with session_scope(state.runtime.engine) as session:
+        try:
+            view = open_link(session, state.secret, token, state.now())
+        except (LinkError, LinkNotFound) as exc:
+            return link_problem(state, request, exc)
+        locale = view_locale(request, view)
+        try:
+            check_csrf(state, request, csrf_token if isinstance(csrf_token, str) else None)
+        except csrf.CsrfError:
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="link.invalid_title",
+                body_key="form.expired",
+                status_code=403,
+            )
+        done = _done(session, view.key)
+        if done is not None:
+            return _already(state, request, locale, done.name)
+        if not view.waiting:
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="link.expired_title",
+                body_key="choice.unavailable",
+                status_code=409,
+            )
+        ingested = record_action(
+            session,
+            now=state.now(),
+            customer_id=view.customer.id,  # type: ignore[arg-type]
+            name=view.claim.action,
+            key=view.key,
+            enrollment_id=view.enrollment.id,
+            source="link",
+            data={"node": view.claim.node_id},
+        )
+    move_on(state, ingested.routed.touched)
+    t = translator(locale)
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="choice.done_title",
+        body_key="choice.done",
+        choice=t(f"choice.{view.claim.action}"),
+    )
+
+
+def _already(state: WebState, request: Request, locale: str, name: str) -> HTMLResponse:
+    t = translator(locale)
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="choice.done_title",
+        body_key="choice.already",
+        choice=t(f"choice.{name}"),
+    )
+
+
+def _done(session: Session, key: str) -> CustomerAction | None:
+    return session.exec(select(CustomerAction).where(CustomerAction.key == key)).first()
+
+
+def _peek_action(state: WebState, token: str) -> str | None:
+    try:
+        return read_action(state.secret, token, now=state.now()).action
+    except (LinkError, KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,231 @@
+"""The review form behind a ``review`` action link: 5 stars, name, title, text and an
+optional photo (JPEG/PNG/WebP, size-limited). Submitting saves a ``Review`` and records the
+``reviewed`` action (the waiting enrollment thanks the customer), then invites them to
+review the order's other products and browse the store."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from sqlmodel import Session, select
+from starlette.datastructures import FormData, UploadFile
+
+from journeykit.db import session_scope
+from journeykit.engine.ingest import record_action
+from journeykit.links import LinkError
+from journeykit.models import Product, Review
+from journeykit.web import csrf
+from journeykit.web.action_link import LinkNotFound, LinkView, open_link
+from journeykit.web.i18n import pick_locale, translator
+from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.state import WebState, move_on
+
+# The first bytes of each accepted image type, and the extension it is saved with.
+IMAGE_MAGIC = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+def image_type(head: bytes) -> str | None:
+    for magic, ext in IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return ext
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def _product(view: LinkView, wanted: Any) -> Product | None:
+    for product in view.products:
+        if str(product.id) == str(wanted):
+            return product
+    return view.products[0] if view.products and wanted in (None, "") else None
+
+
+def _reviewed(session: Session, view: LinkView) -> set[int]:
+    rows = session.exec(
+        select(Review.product_id).where(
+            Review.customer_id == view.customer.id,
+            Review.order_id == view.order.id,  # type: ignore[union-attr]
+        )
+    ).all()
+    return set(rows)
+
+
+def show(
+    state: WebState, request: Request, session: Session, view: LinkView, locale: str
+) -> Response:
+    product = _product(view, request.query_params.get("product"))
+    if product is None or view.order is None:
+        return message(
+            state,
+            request,
+            locale=locale,
+            title_key="link.invalid_title",
+            body_key="link.invalid",
+            status_code=404,
+        )
+    if product.id in _reviewed(session, view):
+        return thanks(state, request, session, view, locale, product, already=True)
+    return form_page(state, request, view, locale, product, {}, [])
+
+
+def form_page(
+    state: WebState,
+    request: Request,
+    view: LinkView,
+    locale: str,
+    product: Product,
+    values: dict[str, Any],
+    errors: list[str],
+) -> Response:
+    t = translator(locale)
+    return render(
+        state,
+        request,
+        "review.html",
+        locale=locale,
+        status_code=422 if errors else 200,
+        title=t("review.title", product=product.title),
+        product=product,
+        errors=errors,
+        values={"rating": 0, "name": view.customer.first_name, "title": "", "body": "", **values},
+        action_url=str(request.url.path),
+        photo_mb=state.settings.review_photo_max_bytes // 10**6,
+    )
+
+
+def thanks(
+    state: WebState,
+    request: Request,
+    session: Session,
+    view: LinkView,
+    locale: str,
+    product: Product,
+    *,
+    already: bool = False,
+) -> Response:
+    t = translator(locale)
+    done = _reviewed(session, view)
+    mine = {p.id for p in view.products}
+    browse = session.exec(select(Product).where(Product.url != "").limit(20)).all()
+    return render(
+        state,
+        request,
+        "review_thanks.html",
+        locale=locale,
+        title=t("review.thanks_title"),
+        heading=t("review.thanks_title"),
+        body=t("review.already" if already else "review.thanks", product=product.title),
+        to_review=[p for p in view.products if p.id not in done],
+        browse=[p for p in browse if p.id not in mine][:6],
+        action_url=str(request.url.path),
+    )
+
+
+async def submit(state: WebState, request: Request, token: str, form: FormData) -> Response:
+    from journeykit.web.routes.actions import link_problem
+
+    with session_scope(state.runtime.engine) as session:
+        try:
+            view = open_link(session, state.secret, token, state.now())
+        except (LinkError, LinkNotFound) as exc:
+            return link_problem(state, request, exc)
+        locale = pick_locale(request.query_params.get("lang"), view.customer.locale)
+        token_field = form.get(csrf.FIELD)
+        try:
+            check_csrf(state, request, token_field if isinstance(token_field, str) else None)
+        except csrf.CsrfError:
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="link.invalid_title",
+                body_key="form.expired",
+                status_code=403,
+            )
+        product = _product(view, form.get("product_id"))
+        if product is None or view.order is None:
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="link.invalid_title",
+                body_key="link.invalid",
+                status_code=404,
+            )
+        if product.id in _reviewed(session, view):
+            return thanks(state, request, session, view, locale, product, already=True)
+        values, errors, photo = await _validate(state, form, translator(locale))
+        if errors:
+            return form_page(state, request, view, locale, product, values, errors)
+        now = state.now()
+        session.add(
+            Review(
+                customer_id=view.customer.id,  # type: ignore[arg-type]
+                product_id=product.id,  # type: ignore[arg-type]
+                order_id=view.order.id,
+                rating=values["rating"],
+                name=values["name"],
+                title=values["title"],
+                body=values["body"],
+                photo_path=_save_photo(state, photo) if photo else None,
+                created_at=now,
+            )
+        )
+        ingested = record_action(
+            session,
+            now=now,
+            customer_id=view.customer.id,  # type: ignore[arg-type]
+            name="reviewed",
+            key=f"{view.key}:reviewed",
+            enrollment_id=view.enrollment.id,
+            source="link",
+            data={"product_id": product.id, "rating": values["rating"]},
+        )
+        session.flush()
+        page = thanks(state, request, session, view, locale, product)
+    move_on(state, ingested.routed.touched)
+    return page
+
+
+async def _validate(
+    state: WebState, form: FormData, t: Any
+) -> tuple[dict[str, Any], list[str], tuple[bytes, str] | None]:
+    errors: list[str] = []
+    raw = str(form.get("rating") or "")
+    rating = int(raw) if raw.isdigit() and 1 <= int(raw) <= 5 else 0
+    body = str(form.get("body") or "").strip()
+    values: dict[str, Any] = {
+        "rating": rating,
+        "name": str(form.get("name") or "").strip()[:100],
+        "title": str(form.get("title") or "").strip()[:150],
+        "body": body,
+    }
+    if not rating:
+        errors.append(t("review.error_rating"))
+    if not body or len(body) > 5000:
+        errors.append(t("review.error_body"))
+    photo = None
+    upload = form.get("photo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        limit = state.settings.review_photo_max_bytes
+        data = await upload.read(limit + 1)
+        ext = image_type(data[:16])
+        if len(data) > limit:
+            errors.append(t("review.error_photo_size", mb=limit // 10**6))
+        elif ext is None:
+            errors.append(t("review.error_photo_type"))
+        else:
+            photo = (data, ext)
+    return values, errors, photo
+
+
+def _save_photo(state: WebState, photo: tuple[bytes, str]) -> str:
+    data, ext = photo
+    directory = state.settings.review_photos_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{uuid.uuid4().hex}.{ext}"
+    path.write_bytes(data)
+    return str(path)

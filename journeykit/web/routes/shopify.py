@@ -1,0 +1,71 @@
+"""``POST /webhooks/shopify/{resource}/{action}``: the webhooks brands already have
+(orders/create, orders/cancelled, inventory_levels/update, fulfillments/create,
+carts/update), verified with ``X-Shopify-Hmac-Sha256`` and recorded once per
+``X-Shopify-Webhook-Id``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from journeykit.engine.events import parse_event
+from journeykit.web.shopify_map import TOPICS, Unmappable, to_event
+from journeykit.web.signatures import shopify_valid
+from journeykit.web.state import WebState, get_state
+from journeykit.web.store_events import accept_event
+
+router = APIRouter(tags=["webhooks"])
+
+
+def _problem(status: int, detail: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+@router.post(
+    "/webhooks/shopify/{resource}/{action}",
+    status_code=202,
+    responses={
+        202: {"description": "recorded (or already recorded)"},
+        400: {"description": "body is not a JSON object"},
+        403: {"description": "signature missing or wrong"},
+        404: {"description": "topic not handled"},
+        422: {"description": "payload cannot be mapped to an event"},
+    },
+)
+async def shopify_webhook(
+    resource: str,
+    action: str,
+    request: Request,
+    x_shopify_hmac_sha256: Annotated[str | None, Header()] = None,
+    x_shopify_webhook_id: Annotated[str | None, Header(max_length=200)] = None,
+    state: WebState = Depends(get_state),
+) -> JSONResponse:
+    """A Shopify webhook, mapped to a Journeykit event and recorded once."""
+    body = await request.body()
+    secret = state.settings.shopify_webhook_secret.get_secret_value()
+    if not shopify_valid(secret, body, x_shopify_hmac_sha256 or ""):
+        return _problem(403, "X-Shopify-Hmac-Sha256 is missing or does not match the body")
+    topic = f"{resource}/{action}"
+    if topic not in TOPICS:
+        return _problem(404, f"topic {topic!r} is not handled; handled: {', '.join(TOPICS)}")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _problem(400, "the body is not JSON")
+    if not isinstance(data, dict):
+        return _problem(400, "the body is not a JSON object")
+    try:
+        payload = to_event(topic, data)
+        parse_event(payload)
+    except Unmappable as exc:
+        return _problem(422, [{"loc": ["body"], "msg": str(exc), "type": "unmappable"}])
+    except (ValidationError, ValueError, TypeError) as exc:
+        return _problem(422, [{"loc": ["body"], "msg": str(exc)[:500], "type": "invalid"}])
+    answer = accept_event(
+        state, payload, scope=f"shopify:{topic}", key=x_shopify_webhook_id, source="shopify"
+    )
+    return JSONResponse(answer.body, status_code=answer.status_code)

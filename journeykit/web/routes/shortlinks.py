@@ -1,0 +1,71 @@
+"""``GET /l/{code}``: follow a short link from an SMS or email. Counts the click, records it
+against the message (and as the customer's ``click`` action, once per link), redirects."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from journeykit.channels.shortlinks import record_click, resolve
+from journeykit.db import session_scope
+from journeykit.engine.ingest import record_action
+from journeykit.models import MessageEvent, OutboxMessage
+from journeykit.web.i18n import pick_locale
+from journeykit.web.pages import message
+from journeykit.web.state import WebState, get_state, move_on
+
+router = APIRouter(tags=["customer pages"])
+
+
+@router.get(
+    "/l/{code}",
+    response_class=RedirectResponse,
+    status_code=302,
+    responses={302: {"description": "to the long URL"}, 404: {"content": {"text/html": {}}}},
+)
+def follow(code: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    touched: list[int] = []
+    with session_scope(state.runtime.engine) as session:
+        link = resolve(session, code)
+        if link is None:
+            locale = pick_locale(accept_language=request.headers.get("accept-language"))
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="notfound.title",
+                body_key="notfound",
+                status_code=404,
+            )
+        now = state.now()
+        record_click(link, now)
+        session.add(link)
+        row = None
+        if link.message_key:
+            row = session.exec(
+                select(OutboxMessage).where(OutboxMessage.key == link.message_key)
+            ).first()
+        session.add(
+            MessageEvent(
+                provider_event_id=f"shortlink:{link.code}:{link.clicks}",
+                outbox_id=row.id if row else None,
+                kind="click",
+                at=now,
+                data={"url": link.url, "code": link.code},
+            )
+        )
+        if row is not None:
+            ingested = record_action(
+                session,
+                now=now,
+                customer_id=row.customer_id,
+                name="click",
+                key=f"shortlink:{link.code}",
+                source="link",
+                data={"url": link.url, "message_key": row.key},
+            )
+            touched = ingested.routed.touched
+        url = link.url
+    move_on(state, touched)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})

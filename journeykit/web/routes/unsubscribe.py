@@ -1,0 +1,138 @@
+"""Unsubscribe and preferences: ``/u/{token}`` and ``/preferences/{token}`` (tokens from
+``journeykit.links.sign_unsubscribe``). A GET shows the preferences; a form POST (CSRF
+checked) saves them; ``List-Unsubscribe=One-Click`` (RFC 8058, sent by mail clients without
+cookies) unsubscribes the token's channel at once. Every change is a consent-ledger row;
+saving what is already in force writes nothing."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from sqlmodel import Session
+
+from journeykit.db import session_scope
+from journeykit.engine.store_sync import current_consent
+from journeykit.links import LinkError, read_unsubscribe
+from journeykit.models import Consent, Customer
+from journeykit.web import csrf
+from journeykit.web.i18n import pick_locale, translator
+from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.state import WebState, get_state
+
+router = APIRouter(tags=["customer pages"])
+CHANNELS = ("email", "sms")
+RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/html": {}, "text/plain": {}}},
+    400: {"description": "invalid link", "content": {"text/html": {}}},
+    403: {"description": "form expired (CSRF)", "content": {"text/html": {}}},
+}
+
+
+def _customer(session: Session, state: WebState, token: str) -> tuple[Customer, str] | None:
+    try:
+        customer_id, channel = read_unsubscribe(state.secret, token[:2000])
+    except (LinkError, KeyError, TypeError, ValueError):
+        return None
+    customer = session.get(Customer, customer_id)
+    return (customer, channel) if customer is not None and channel in CHANNELS else None
+
+
+def set_consent(
+    session: Session, customer: Customer, channel: str, granted: bool, source: str, now: object
+) -> bool:
+    """Append a row when ``granted`` differs from what is in force; True if written."""
+    if current_consent(session, customer.id, channel) == granted:  # type: ignore[arg-type]
+        return False
+    session.add(
+        Consent(
+            customer_id=customer.id,  # type: ignore[arg-type]
+            channel=channel,
+            purpose="marketing",
+            granted=granted,
+            source=source,
+            recorded_at=now,  # type: ignore[arg-type]
+        )
+    )
+    return True
+
+
+def _page(
+    state: WebState, request: Request, session: Session, customer: Customer, notice: str = ""
+) -> HTMLResponse:
+    locale = pick_locale(request.query_params.get("lang"), customer.locale)
+    return render(
+        state,
+        request,
+        "preferences.html",
+        locale=locale,
+        title=translator(locale)("prefs.title"),
+        action_url=str(request.url.path),
+        email_on=current_consent(session, customer.id, "email") is True,  # type: ignore[arg-type]
+        sms_on=current_consent(session, customer.id, "sms") is True,  # type: ignore[arg-type]
+        notice=notice,
+    )
+
+
+def _invalid(state: WebState, request: Request) -> HTMLResponse:
+    locale = pick_locale(accept_language=request.headers.get("accept-language"))
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="link.invalid_title",
+        body_key="link.invalid",
+        status_code=400,
+    )
+
+
+@router.get("/u/{token}", response_class=HTMLResponse, responses=RESPONSES)
+@router.get("/preferences/{token}", response_class=HTMLResponse, responses=RESPONSES)
+def preferences(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """The preferences page (changes nothing)."""
+    with Session(state.runtime.engine) as session:
+        found = _customer(session, state, token)
+        if found is None:
+            return _invalid(state, request)
+        return _page(state, request, session, found[0])
+
+
+@router.post("/u/{token}", response_class=HTMLResponse, responses=RESPONSES)
+@router.post("/preferences/{token}", response_class=HTMLResponse, responses=RESPONSES)
+async def save(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """One-click unsubscribe (RFC 8058) or the preferences form."""
+    form = await request.form(max_files=0, max_fields=20)
+    with session_scope(state.runtime.engine) as session:
+        found = _customer(session, state, token)
+        if found is None:
+            return _invalid(state, request)
+        customer, channel = found
+        now = state.now()
+        if form.get("List-Unsubscribe") == "One-Click":
+            set_consent(session, customer, channel, False, "one-click unsubscribe", now)
+            return PlainTextResponse("unsubscribed")
+        locale = pick_locale(request.query_params.get("lang"), customer.locale)
+        field = form.get(csrf.FIELD)
+        try:
+            check_csrf(state, request, field if isinstance(field, str) else None)
+        except csrf.CsrfError:
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="link.invalid_title",
+                body_key="form.expired",
+                status_code=403,
+            )
+        t = translator(locale)
+        if form.get("op") == "unsubscribe":
+            for each in CHANNELS:
+                set_consent(session, customer, each, False, "preferences page", now)
+            notice = t("prefs.unsubscribed")
+        else:
+            for each in CHANNELS:
+                set_consent(
+                    session, customer, each, form.get(each) == "on", "preferences page", now
+                )
+            notice = t("prefs.saved")
+        session.flush()
+        return _page(state, request, session, customer, notice)

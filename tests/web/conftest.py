@@ -1,0 +1,173 @@
+"""A web app on a real SQLite file (migrated), the real journeys and templates, a virtual
+clock, and keys/secrets for every signature the providers use."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from journeykit.db import make_engine, session_scope, upgrade
+from journeykit.engine.advance import advance, claim_due
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.ingest import ingest_event
+from journeykit.engine.runtime import Runtime
+from journeykit.models import Enrollment, OutboxMessage
+from journeykit.settings import Settings
+from journeykit.web.app import create_app
+
+API_KEY = "test-api-key"
+TWILIO_TOKEN = "twilio-test-token"
+SHOPIFY_SECRET = "shopify-test-secret"
+PUBLIC = "http://testserver"
+START = pendulum.datetime(2026, 3, 2, 15, tz="UTC")  # Monday, 10:00 in New York
+
+
+class Web:
+    def __init__(self, tmp_path: Path, public: str = PUBLIC) -> None:
+        url = f"sqlite:///{tmp_path}/web.db"
+        upgrade(url)
+        self.engine = make_engine(url)
+        self.clock = VirtualClock(START)
+        self.sendgrid_key = ec.generate_private_key(ec.SECP256R1())
+        der = self.sendgrid_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.settings = Settings(
+            database_url=url,
+            public_base_url=public,
+            api_key=API_KEY,  # type: ignore[arg-type]
+            signing_secret="web-test-secret",  # type: ignore[arg-type]
+            twilio_auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
+            shopify_webhook_secret=SHOPIFY_SECRET,  # type: ignore[arg-type]
+            sendgrid_webhook_public_key=base64.b64encode(der).decode(),
+            review_photos_dir=tmp_path / "photos",
+            review_photo_max_bytes=200_000,
+            web_max_body_bytes=400_000,
+        )
+        self.runtime = Runtime(
+            engine=self.engine,
+            clock=self.clock,
+            book=JourneyBook.from_dir(self.settings.journeys_dir),
+            settings=self.settings,
+            owner="web-test",
+        )
+        self.emitted: list[tuple[dict[str, Any], str]] = []
+        self.app = create_app(self.settings, self.runtime)
+
+    def client(self) -> TestClient:
+        return TestClient(self.app, base_url=PUBLIC)
+
+    def emit(self, payload: dict[str, Any], key: str) -> None:
+        with session_scope(self.engine) as session:
+            ingest_event(
+                session, book=self.runtime.book, now=self.clock.now(), payload=payload, key=key
+            )
+        self.sweep()
+
+    def sweep(self) -> None:
+        advance(self.runtime, claim_due(self.runtime, limit=1000))
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+    def enrollment(self, journey: str) -> Enrollment:
+        with self.session() as session:
+            return session.exec(select(Enrollment).where(Enrollment.journey == journey)).one()
+
+    def outbox(self, node_id: str) -> OutboxMessage:
+        with self.session() as session:
+            return session.exec(select(OutboxMessage).where(OutboxMessage.node_id == node_id)).one()
+
+    def links(self, node_id: str) -> dict[str, str]:
+        """The action links in a sent email, by action (as paths on this server)."""
+        html = self.outbox(node_id).content["html"]
+        found: dict[str, str] = {}
+        for path in re.findall(
+            r'href="' + re.escape(self.settings.public_base_url) + r'(/a/[^"]+)"', html
+        ):
+            from journeykit.links import read_action
+
+            claim = read_action(
+                self.settings.signing_secret.get_secret_value(), path[3:], now=self.clock.now()
+            )
+            found[claim.action] = path
+        return found
+
+
+def product(sku: str = "SOFA-1", title: str = "Sofa", **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "product.upserted",
+        "product": {
+            "sku": sku,
+            "handle": sku.lower(),
+            "title": title,
+            "price_cents": 50000,
+            "inventory": 0,
+            "url": f"https://shop.example/p/{sku.lower()}",
+            **extra,
+        },
+    }
+
+
+def order_placed(
+    number: str = "1001",
+    customer: str = "C-1",
+    locale: str = "en",
+    skus: tuple[str, ...] = ("SOFA-1",),
+) -> dict[str, Any]:
+    return {
+        "type": "order.placed",
+        "customer": {
+            "id": customer,
+            "email": f"{customer.lower()}@example.com",
+            "phone": "+14155550123",
+            "timezone": "America/New_York",
+            "first_name": "Ana",
+            "locale": locale,
+            "consent": {"email": True, "sms": True},
+        },
+        "order": {
+            "number": number,
+            "lines": [{"sku": s, "quantity": 1} for s in skus],
+            "total_cents": 50000,
+        },
+    }
+
+
+def delayed(number: str = "1001") -> dict[str, Any]:
+    return {
+        "type": "order.delayed",
+        "order_number": number,
+        "reason": "a late container",
+        "ship_from": "2026-03-20T00:00:00Z",
+        "ship_to": "2026-03-25T00:00:00Z",
+        "fix": "we added a second supplier",
+    }
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Web]:
+    harness = Web(tmp_path)
+    yield harness
+    harness.engine.dispose()
+
+
+@pytest.fixture
+def delay_web(web: Web) -> Web:
+    """An order whose delay apology is waiting for the customer's choice."""
+    web.emit(product(), "p1")
+    web.emit(order_placed(), "o1")
+    web.emit(delayed(), "d1")
+    assert web.enrollment("delay_apology").node_id == "wait_choice"
+    return web
