@@ -130,6 +130,11 @@ class TemplateScanner:
             info.links.setdefault(action, (str(info.path), line))
         for block in ast.find_all(nodes.Block):
             info.blocks.setdefault(block.name, block.lineno)
+        for line, reached in _internals_reached(ast):
+            message = f"the template reaches for Python internals ({reached})"
+            hint = "templates may only read the data they are given: no '_' names, no |attr"
+            needle = rf"{re.escape(reached)}" if reached != "|attr" else r"\battr\b"
+            info.errors.append(self.error(info, line, message, hint, needle=needle))
         for node in ast.find_all((nodes.Filter, nodes.Test)):
             known = self.env.filters if isinstance(node, nodes.Filter) else self.env.tests
             if node.name not in known:
@@ -137,6 +142,25 @@ class TemplateScanner:
                 message = f"unknown {what} '{node.name}'{suggestion(node.name, known)}"
                 needle = rf"\b{re.escape(node.name)}\b"
                 info.errors.append(self.error(info, node.lineno, message, needle=needle))
+
+
+def _internals_reached(ast: nodes.Template) -> list[tuple[int, str]]:
+    """(line, what) for every private attribute read (``x._y``, ``x['__y']``) and every
+    ``|attr`` filter: the ways a template climbs from its data into Python's objects."""
+    found: list[tuple[int, str]] = []
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            found.append((node.lineno, node.attr))
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+            and node.arg.value.startswith("_")
+        ):
+            found.append((node.lineno, node.arg.value))
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            found.append((node.lineno, "|attr"))
+    return sorted(found)
 
 
 def _in_tags(text: str, needle: str) -> int | None:
