@@ -36,8 +36,10 @@ def from_file(path: Path) -> JourneySource:
 
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
+    from journeykit.spec.errors import display_path
+
     journey = load_journey(path)
-    return JourneySource(journey, path.read_text(encoding="utf-8"), str(path))
+    return JourneySource(journey, path.read_text(encoding="utf-8"), display_path(path))
 
 
 def resolve(arg: str, journeys_dir: Path, database_url: str | None = None) -> JourneySource:
