@@ -25,7 +25,8 @@ def publish_moves(report: BatchReport, *, title: str, queued: int, limit: int = 
         lines.append(f"| {move.subject} | {move.from_node} | {move.to} |")
     if len(report.moves) > limit:
         lines.append(f"| … {len(report.moves) - limit} more | | |")
-    create_markdown_artifact("\n".join(lines), description=title)
+    # inside our async flows these would return un-awaited coroutines: force the sync path
+    create_markdown_artifact("\n".join(lines), description=title, _sync=True)  # type: ignore[call-arg]
 
 
 def funnel_rows(runtime: Runtime, journey: str) -> list[dict[str, object]]:
@@ -60,4 +61,5 @@ def publish_funnel(runtime: Runtime, journey: str) -> None:
             rows,
             key=artifact_key("funnel", journey),
             description=f"Live funnel of {journey}: enrollments per node and messages per status",
+            _sync=True,  # type: ignore[call-arg]
         )
