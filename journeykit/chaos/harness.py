@@ -1,0 +1,184 @@
+"""Run chaos trials: seed a restock wave, run the worker subprocess on a shared virtual
+clock, SIGKILL it at random instants and restart it, move the clock on whenever the worker
+reports nothing is due, then check the outcome (``check.check_run``)."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, func, select
+
+from journeykit.chaos.check import Findings, check_run
+from journeykit.chaos.clock import FileClock, write_atomic
+from journeykit.chaos.process import WorkerProcess
+from journeykit.chaos.workload import seed_restock_wave
+from journeykit.db import make_engine, upgrade
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import to_utc
+from journeykit.models import Enrollment, OutboxMessage
+from journeykit.sandbox.faults import FaultConfig
+from journeykit.sandbox.server import SandboxServer
+from journeykit.settings import Settings
+
+POLL_S = 0.01
+
+
+@dataclass
+class ChaosConfig:
+    trials: int = 3
+    customers: int = 300
+    seed: int = 0
+    kills_per_trial: int = 6
+    max_kill_delay_s: float = 2.0  # each kill lands uniformly within this after start-up
+    batch: int = 100
+    latency_ms: float = 5.0  # provider answers take this long: kills land mid-request
+    trial_timeout_s: float = 3600.0
+    database_url: Callable[[int], str] | None = None  # trial -> empty database; None: SQLite
+
+
+@dataclass
+class ChaosReport:
+    config: ChaosConfig
+    trials: int = 0
+    kills: int = 0
+    restarts: int = 0
+    findings: Findings = field(default_factory=Findings)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.findings
+        return {
+            "trials": self.trials,
+            "customers": self.config.customers,
+            "seed": self.config.seed,
+            "kills": self.kills,
+            "restarts": self.restarts,
+            "duplicates": f.duplicates,
+            "lost": f.lost,
+            "stuck": f.stuck,
+            "half_written": f.half_written,
+            "messages_sent": f.sent,
+            "seconds": round(self.seconds, 1),
+            "examples": f.examples,
+        }
+
+
+def run_chaos(
+    config: ChaosConfig, on_trial: Callable[[int, int, Findings], None] | None = None
+) -> ChaosReport:
+    report = ChaosReport(config)
+    started = time.monotonic()
+    faults = FaultConfig(latency_ms=config.latency_ms)
+    with (
+        tempfile.TemporaryDirectory(prefix="jk-chaos-") as tmp,
+        SandboxServer(faults=faults) as sandbox,
+    ):
+        for trial in range(config.trials):
+            sandbox.store.clear()
+            workdir = Path(tmp) / f"trial-{trial}"
+            workdir.mkdir()
+            url = (
+                config.database_url(trial)
+                if config.database_url
+                else f"sqlite:///{workdir}/journeykit.db"
+            )
+            rng = random.Random(config.seed * 100_003 + trial)
+            kills, findings = run_trial(config, url, sandbox, workdir, rng)
+            report.trials += 1
+            report.kills += kills
+            report.restarts += kills
+            for name in ("duplicates", "lost", "stuck", "half_written", "sent"):
+                setattr(
+                    report.findings, name, getattr(report.findings, name) + getattr(findings, name)
+                )
+            report.findings.examples += [f"trial {trial}: {e}" for e in findings.examples]
+            if on_trial:
+                on_trial(trial, kills, findings)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_trial(
+    config: ChaosConfig, url: str, sandbox: SandboxServer, workdir: Path, rng: random.Random
+) -> tuple[int, Findings]:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        book = JourneyBook.from_dir(Settings().journeys_dir)
+        start = seed_restock_wave(engine, book, config.customers)
+        worker = WorkerProcess(
+            db_url=url, providers_url=sandbox.url, workdir=workdir, batch=config.batch
+        )
+        write_atomic(worker.clock_file, start.isoformat())
+        clock = FileClock(worker.clock_file)
+        kills = _drive(config, engine, clock, worker, rng)
+        return kills, check_run(engine, sandbox.store, config.customers, clock.now())
+    finally:
+        engine.dispose()
+
+
+def _drive(
+    config: ChaosConfig,
+    engine: Engine,
+    clock: FileClock,
+    worker: WorkerProcess,
+    rng: random.Random,
+) -> int:
+    """Run until nothing is left to do, killing the worker ``kills_per_trial`` times."""
+    kills = 0
+    kill_at: float | None = None
+    deadline = time.monotonic() + config.trial_timeout_s
+    worker.start()
+    try:
+        while time.monotonic() < deadline:
+            worker.check_alive()
+            status = worker.status()
+            if status is not None and kill_at is None and kills < config.kills_per_trial:
+                kill_at = time.monotonic() + rng.uniform(0.0, config.max_kill_delay_s)
+            if kill_at is not None and time.monotonic() >= kill_at:
+                worker.kill()
+                kills += 1
+                kill_at = None
+                worker.start()
+                continue
+            if status is not None and status.idle_at == clock.now().isoformat():
+                due = next_due(engine, clock.now())
+                if due is None:
+                    return kills
+                clock.set(max(due, clock.now()))
+            time.sleep(POLL_S)
+        raise TimeoutError(f"trial still running after {config.trial_timeout_s} s")
+    finally:
+        worker.stop()
+
+
+def next_due(engine: Engine, now: datetime) -> datetime | None:
+    """When something next becomes due: a wake time, a queued message, or a dead worker's
+    lease running out. None: the run is over."""
+    live = col(Enrollment.status).in_(("active", "waiting"))
+    with Session(engine) as session:
+        times = [
+            session.exec(
+                select(func.min(Enrollment.wake_at)).where(live, col(Enrollment.wake_at) > now)
+            ).one(),
+            session.exec(
+                select(func.min(Enrollment.lease_until)).where(
+                    live, col(Enrollment.wake_at) <= now, col(Enrollment.lease_until) >= now
+                )
+            ).one(),
+            session.exec(
+                select(func.min(OutboxMessage.due_at)).where(
+                    OutboxMessage.status == "queued", col(OutboxMessage.due_at) > now
+                )
+            ).one(),
+        ]
+    present = [to_utc(t) for t in times if t is not None]
+    return min(present) + timedelta(seconds=1) if present else None

@@ -1,0 +1,85 @@
+"""A chaos worker subprocess: start it, see when it is ready, SIGKILL it, stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from journeykit.chaos.clock import WorkerStatus
+
+
+class WorkerCrashed(RuntimeError):
+    """The worker exited without being killed (its stderr tells why)."""
+
+
+class WorkerProcess:
+    def __init__(self, *, db_url: str, providers_url: str, workdir: Path, batch: int) -> None:
+        self.workdir = workdir
+        self.clock_file = workdir / "clock.txt"
+        self.status_file = workdir / "status.json"
+        self.stderr_file = workdir / "worker.log"
+        self.command = [
+            sys.executable,
+            "-m",
+            "journeykit.chaos.worker",
+            "--db",
+            db_url,
+            "--providers",
+            providers_url,
+            "--clock",
+            str(self.clock_file),
+            "--status",
+            str(self.status_file),
+            "--batch",
+            str(batch),
+        ]
+        self._proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        self.status_file.unlink(missing_ok=True)
+        with self.stderr_file.open("ab") as log:
+            self._proc = subprocess.Popen(
+                self.command, stdout=subprocess.DEVNULL, stderr=log, env=_worker_env()
+            )
+        self.starts += 1
+
+    def status(self) -> WorkerStatus | None:
+        """The running worker's last report (None before it is ready)."""
+        found = WorkerStatus.read(self.status_file)
+        return found if found is not None and found.pid == self.pid else None
+
+    def check_alive(self) -> None:
+        if self._proc is not None and self._proc.poll() is not None:
+            tail = self.stderr_file.read_text(errors="replace")[-3000:]
+            raise WorkerCrashed(f"worker exited with {self._proc.returncode}:\n{tail}")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no flush, no goodbye."""
+        if self._proc is not None:
+            self._proc.send_signal(signal.SIGKILL)
+            self._proc.wait(30)
+            self._proc = None
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(10)
+        self._proc = None
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("JOURNEYKIT_SIGNING_SECRET", "chaos-signing-secret")
+    return env

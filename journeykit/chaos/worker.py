@@ -1,0 +1,102 @@
+"""The chaos worker: one process that loops like a production worker — settle rows left in
+``sending``, claim due enrollments, advance them, dispatch the due outbox to the providers
+over HTTP with the real SDKs — on a clock shared with its harness. It holds no state worth
+keeping: SIGKILL at any instant must be harmless.
+
+Run as ``python -m journeykit.chaos.worker --db URL --providers URL --clock FILE
+--status FILE``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from journeykit.channels.outbox import Senders, claim_outbox, dispatch, reconcile
+from journeykit.chaos.clock import FileClock, WorkerStatus
+from journeykit.db import make_engine
+from journeykit.engine.advance import advance, claim_due
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.runtime import Runtime
+from journeykit.settings import Settings
+
+IDLE_SLEEP_S = 0.02
+
+
+def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
+    import journeykit.engine.builtin_actions  # noqa: F401  (registers actions)
+    from journeykit.channels.sendgrid import SendGridEmailSender
+    from journeykit.channels.twilio import TwilioSmsSender
+
+    settings = Settings(
+        database_url=args.db,
+        sendgrid_base_url=args.providers,
+        twilio_base_url=args.providers,
+        provider_timeout_s=args.provider_timeout,
+    )
+    runtime = Runtime(
+        engine=make_engine(args.db),
+        clock=FileClock(Path(args.clock)),
+        book=JourneyBook.from_dir(settings.journeys_dir),
+        settings=settings,
+        owner=f"chaos-worker-{os.getpid()}",
+    )
+    senders = Senders(
+        email=SendGridEmailSender.from_settings(settings),
+        sms=TwilioSmsSender.from_settings(settings),
+        concurrency=args.concurrency,
+    )
+    return runtime, senders
+
+
+def run_once(runtime: Runtime, senders: Senders, batch: int) -> int:
+    """One pass; returns how many things it did (0: nothing was due)."""
+    # One worker at a time: anything in 'sending' now was left by a dead worker, or by a
+    # send whose answer never came. Ask the provider before sending anything again.
+    done = reconcile(runtime, senders, stale_after=timedelta(0))
+    ids = claim_due(runtime, limit=batch)
+    if ids:
+        advance(runtime, ids)
+        done += len(ids)
+    for channel in ("email", "sms"):
+        rows = claim_outbox(runtime, limit=batch, channel=channel)
+        if rows:
+            dispatch(runtime, senders, rows)
+            done += len(rows)
+    return done
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="journeykit.chaos.worker")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--providers", required=True, help="sandbox base URL")
+    parser.add_argument("--clock", required=True, help="file holding the virtual time")
+    parser.add_argument("--status", required=True, help="file the worker reports idle in")
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--provider-timeout", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    try:
+        runtime, senders = build_runtime(args)
+    except ValidationError as exc:  # e.g. production mode with placeholder secrets
+        problems = "; ".join(str(e["msg"]) for e in exc.errors())
+        print(f"journeykit worker: cannot start: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None
+    clock = runtime.clock
+    assert isinstance(clock, FileClock)
+    status = Path(args.status)
+    WorkerStatus(os.getpid(), None).write(status)
+    while True:
+        now = clock.refresh()
+        if run_once(runtime, senders, args.batch) == 0:
+            WorkerStatus(os.getpid(), now.isoformat()).write(status)
+            time.sleep(IDLE_SLEEP_S)
+
+
+if __name__ == "__main__":
+    main()
