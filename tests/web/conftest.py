@@ -171,3 +171,19 @@ def delay_web(web: Web) -> Web:
     web.emit(delayed(), "d1")
     assert web.enrollment("delay_apology").node_id == "wait_choice"
     return web
+
+
+@pytest.fixture
+def review_web(web: Web) -> Web:
+    """A delivered order whose review ask has gone out and waits for an answer."""
+    web.emit(product(), "p1")
+    web.emit(product("LAMP-1", "Lamp"), "p2")
+    web.emit(product("RUG-1", "Rug"), "p3")
+    web.emit(order_placed(skus=("SOFA-1", "LAMP-1")), "o1")
+    web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
+    web.clock.advance(pendulum.duration(days=15))
+    web.sweep()
+    web.clock.advance(pendulum.duration(days=1))
+    web.sweep()
+    assert web.enrollment("review_request").node_id == "wait_answer"
+    return web

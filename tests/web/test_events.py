@@ -1,0 +1,119 @@
+"""POST /events: API key, field-level validation, Idempotency-Key, prompt advancing,
+Prefect hand-off, and body limits. Rejected requests record nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import func, select
+
+from journeykit.models import ApiReceipt, DomainEvent, Enrollment
+from journeykit.web.app import create_app
+from tests.web.conftest import API_KEY, Web, delayed, order_placed, product
+
+AUTH = {"X-Api-Key": API_KEY}
+
+
+def count(web: Web, table: Any) -> int:
+    with web.session() as session:
+        return int(session.exec(select(func.count()).select_from(table)).one())
+
+
+def test_accepts_with_api_key_header_or_bearer(web: Web) -> None:
+    client = web.client()
+    first = client.post("/events", json=product(), headers=AUTH)
+    assert first.status_code == 202, first.text
+    assert first.json()["status"] == "accepted" and first.json()["event_id"]
+    bearer = {"Authorization": f"Bearer {API_KEY}"}
+    second = client.post("/events", json=product("TEE-1", "Tee"), headers=bearer)
+    assert second.status_code == 202
+    assert count(web, DomainEvent) == 2
+
+
+def test_missing_or_wrong_key_is_401_and_records_nothing(web: Web) -> None:
+    client = web.client()
+    assert client.post("/events", json=product()).status_code == 401
+    wrong = client.post("/events", json=product(), headers={"X-Api-Key": "nope"})
+    assert wrong.status_code == 401
+    assert count(web, DomainEvent) == 0
+
+
+def test_invalid_body_names_the_field(web: Web) -> None:
+    client = web.client()
+    bad = order_placed()
+    bad["order"]["lines"][0]["quantity"] = 0
+    response = client.post("/events", json=bad, headers=AUTH)
+    assert response.status_code == 422
+    locs = [e["loc"] for e in response.json()["detail"]]
+    assert any("quantity" in loc for loc in locs), locs
+    unknown_type = client.post("/events", json={"type": "order.exploded"}, headers=AUTH)
+    assert unknown_type.status_code == 422
+    assert client.post("/events", content=b"{not json", headers=AUTH).status_code == 422
+    assert count(web, DomainEvent) == 0
+
+
+def test_unknown_order_is_422_and_nothing_half_written(web: Web) -> None:
+    response = web.client().post("/events", json=delayed("404"), headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "order_number"]
+    assert "unknown order" in response.json()["detail"][0]["msg"]
+    assert count(web, DomainEvent) == 0 and count(web, ApiReceipt) == 0
+
+
+def test_idempotency_key_same_answer_recorded_once(web: Web) -> None:
+    client = web.client()
+    headers = {**AUTH, "Idempotency-Key": "evt-1"}
+    first = client.post("/events", json=product(), headers=headers)
+    again = client.post("/events", json=product(), headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert count(web, DomainEvent) == 1
+    other = client.post("/events", json=product("TEE-1", "Tee"), headers=headers)
+    assert other.status_code == 409
+    assert count(web, DomainEvent) == 1
+
+
+def test_retry_without_key_is_deduplicated_by_body(web: Web) -> None:
+    client = web.client()
+    client.post("/events", json=product(), headers=AUTH)
+    client.post("/events", json=product(), headers=AUTH)
+    assert count(web, DomainEvent) == 1
+
+
+def test_touched_enrollments_move_on_at_once(web: Web) -> None:
+    client = web.client()
+    for payload in (product(), order_placed(), delayed()):
+        assert client.post("/events", json=payload, headers=AUTH).status_code == 202
+    # No sweep ran: the request itself advanced the delay apology to its wait.
+    enrollment = web.enrollment("delay_apology")
+    assert enrollment.node_id == "wait_choice" and enrollment.status == "waiting"
+
+
+def test_prefect_delivery_emits_instead_of_recording(web: Web) -> None:
+    emitted: list[tuple[dict[str, Any], str]] = []
+    settings = web.settings.model_copy(update={"web_event_delivery": "prefect"})
+    app = create_app(settings, web.runtime, emit=lambda p, k: emitted.append((p, k)))
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app)
+    headers = {**AUTH, "Idempotency-Key": "evt-9"}
+    first = client.post("/events", json=product(), headers=headers)
+    again = client.post("/events", json=product(), headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert first.json()["status"] == "queued"
+    assert len(emitted) == 1
+    assert emitted[0][0]["type"] == "product.upserted" and emitted[0][1] == "api:evt-9"
+    assert count(web, DomainEvent) == 0
+
+
+def test_oversized_body_is_413(web: Web) -> None:
+    big = product(title="x" * 500_000)
+    response = web.client().post("/events", json=big, headers=AUTH)
+    assert response.status_code == 413
+    assert count(web, DomainEvent) == 0
+
+
+def test_healthz_and_no_enrollment_without_events(web: Web) -> None:
+    assert web.client().get("/healthz").json() == {"status": "ok"}
+    assert count(web, Enrollment) == 0
