@@ -130,15 +130,28 @@ def allowed_in_zones(at: datetime, note: dict[str, Any]) -> datetime:
 
 
 def due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
+    """The first instant at or after ``at`` outside every window in every zone. When the
+    zones admit no common allowed time (a US number for a customer living in Seoul), the
+    least certain zones (listed last) are dropped, down to the customer's own (the first)."""
+    for n in range(len(zones), 0, -1):
+        due = _settle(at, zones[:n], windows)
+        if due is not None:
+            return due
+    return at if not zones else _settle(at, zones[:1], windows) or at
+
+
+def _settle(at: datetime, zones: list[str], windows: list[Window]) -> datetime | None:
     due = at
-    for _ in range(16):  # zones and windows can push each other; settle
+    for _ in range(4 * len(zones) * max(1, len(windows)) + 4):  # zones push each other
         moved = max(
             [due, *(next_allowed(due, tz, start, end) for tz in zones for start, end in windows)]
         )
         if moved == due:
             return due
+        if moved - at > timedelta(days=3):
+            return None  # no common allowed time
         due = moved
-    raise RuntimeError(f"no allowed time after {at} in zones {zones} for windows {windows}")
+    return None
 
 
 def quiet_hours_due(journey: Journey, channel: str, tz_names: list[str], at: datetime) -> datetime:

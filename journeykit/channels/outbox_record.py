@@ -25,6 +25,19 @@ from journeykit.models import OutboxMessage
 OPTED_OUT_CODES = frozenset({"21610"})
 
 
+COUNTS = [
+    "claimed",
+    "sent",
+    "retried",
+    "failed",
+    "ambiguous",
+    "expired",
+    "deferred",
+    "reconciled",
+    "requests",
+]
+
+
 @dataclass
 class DispatchReport:
     claimed: int = 0
@@ -39,10 +52,7 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: DispatchReport) -> None:
-        for name in (
-            "claimed", "sent", "retried", "failed", "ambiguous", "expired", "deferred",
-            "reconciled", "requests",
-        ):  # fmt: skip
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.errors += other.errors
 

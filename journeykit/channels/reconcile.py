@@ -54,29 +54,27 @@ def reconcile(runtime: Runtime, senders: Senders, *, stale_after: timedelta) -> 
             )
         ).all()
         for row in stuck:
-            found = _witness(session, senders, row)
-            note = {"rule": "reconcile", "at": now.isoformat(), "attempt": row.attempts}
-            if found is UNREACHABLE:
-                note["found"] = "unknown: provider not reachable, asking again later"
-                move_ok = False
-            elif found:
-                note["found"] = True
-                move_ok = move(
-                    session, int(row.id), "sent", provider_id=str(found),  # type: ignore[arg-type]
-                    sent_at=row.last_attempt_at, decisions=[*row.decisions, note],
-                )  # fmt: skip
-            else:
-                note["found"] = False
-                move_ok = move(
-                    session, int(row.id), "queued", due_at=now,  # type: ignore[arg-type]
-                    decisions=[*row.decisions, note],
-                )  # fmt: skip
-            if found is UNREACHABLE:
-                row.decisions = [*row.decisions, note]
-                session.add(row)
-                log.warning("reconcile %s: provider not reachable; will ask again", row.key)
-            settled += int(move_ok)
+            settled += _settle(session, senders, row, now)
     return settled
+
+
+def _settle(session: Session, senders: Senders, row: OutboxMessage, now: datetime) -> int:
+    """1 when the row was settled (found -> sent, absent -> queued), 0 when it stays."""
+    found = _witness(session, senders, row)
+    note: dict[str, object] = {"rule": "reconcile", "at": now.isoformat(), "attempt": row.attempts}
+    row_id = int(row.id)  # type: ignore[arg-type]
+    if found is UNREACHABLE:
+        note["found"] = "unknown: provider not reachable, asking again later"
+        row.decisions = [*row.decisions, note]
+        session.add(row)
+        log.warning("reconcile %s: provider not reachable; will ask again", row.key)
+        return 0
+    note["found"] = bool(found)
+    decisions = [*row.decisions, note]
+    if found:
+        values = {"provider_id": str(found), "sent_at": row.last_attempt_at}
+        return int(move(session, row_id, "sent", decisions=decisions, **values))
+    return int(move(session, row_id, "queued", due_at=now, decisions=decisions))
 
 
 def _witness(session: Session, senders: Senders, row: OutboxMessage) -> object:

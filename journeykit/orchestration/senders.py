@@ -16,10 +16,18 @@ def status_callback_url(settings: Settings) -> str:
 
 
 def build_senders(settings: Settings) -> Senders:
-    from journeykit.channels.ratelimit import limiter_for
+    """Senders from settings. With a Prefect API configured, the rate limits are created or
+    updated first (idempotent), then every request takes a slot."""
+    from journeykit.channels.ratelimit import (
+        ensure_rate_limits,
+        limiter_for,
+        prefect_api_configured,
+    )
     from journeykit.channels.sendgrid import SendGridEmailSender
     from journeykit.channels.twilio import TwilioSmsSender
 
+    if prefect_api_configured():
+        ensure_rate_limits(settings)
     return Senders(
         email=SendGridEmailSender.from_settings(settings),
         sms=TwilioSmsSender.from_settings(settings),

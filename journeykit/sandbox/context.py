@@ -29,8 +29,9 @@ class SandboxContext:
     sendgrid_event_url: str | None = None
 
     async def before_send(self, provider: str) -> Fault:
-        """Wait the configured latency (without blocking other requests), then draw a fault."""
-        latency = self.faults.latency_s
+        """Wait the configured latency, and for a share of sends the slow-answer delay
+        (without blocking other requests), then draw a fault."""
+        latency = self.faults.delay_s(provider)
         if latency > 0:
             await asyncio.sleep(latency)
         return self.faults.draw(provider)

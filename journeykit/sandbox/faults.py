@@ -23,10 +23,14 @@ class FaultConfig(BaseModel):
     seed and the same request order fails the same way. ``script`` lists faults for the next
     send requests, one each, before any share is drawn (handy in tests). A ``timeout`` means
     the sandbox accepts and stores the message, then waits ``timeout_delay_s`` before answering.
-    Faults apply only to sends (``POST`` Messages / mail send), never to reads.
+    Faults apply only to sends (``POST`` Messages / mail send), never to reads. A share
+    ``rate_slow`` of sends (drawn independently of the fault) waits ``slow_ms`` more before it
+    is handled: slow but successful, unless the client gives up first.
     """
 
     latency_ms: float = Field(0.0, ge=0)
+    rate_slow: float = Field(0.0, ge=0, le=1, description="share of sends answered slowly")
+    slow_ms: float = Field(2000.0, ge=0, description="extra delay of a slow answer")
     rate_429: float = Field(0.0, ge=0, le=1)
     rate_500: float = Field(0.0, ge=0, le=1)
     rate_timeout: float = Field(0.0, ge=0, le=1)
@@ -96,6 +100,15 @@ class FaultInjector:
         if r < cfg.rate_429 + cfg.rate_500 + cfg.rate_timeout:
             return "timeout"
         return "ok"
+
+    def delay_s(self, provider: str) -> float:
+        """How long to wait before handling the next send to ``provider``: the latency, plus
+        ``slow_ms`` for the drawn share of slow answers."""
+        with self._lock:
+            cfg = self._config
+            slow = provider in cfg.providers and cfg.rate_slow > 0
+            extra = cfg.slow_ms if slow and self._rng.random() < cfg.rate_slow else 0.0
+        return (cfg.latency_ms + extra) / 1000.0
 
     @property
     def latency_s(self) -> float:

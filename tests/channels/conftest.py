@@ -117,9 +117,12 @@ def make_senders(box: SandboxServer, *, timeout_s: float = 2.0, **kw: Any) -> Se
             box.sendgrid_api_key, box.url, from_email="shop@example.com", timeout_s=timeout_s
         ),
         sms=TwilioSmsSender(
-            box.account_sid, box.auth_token, box.url, from_number="+15005550006",
+            box.account_sid,
+            box.auth_token,
+            box.url,
+            from_number="+15005550006",
             timeout_s=timeout_s,
-        ),  # fmt: skip
+        ),
         **kw,
     )
 

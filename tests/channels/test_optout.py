@@ -6,7 +6,9 @@ from journeykit.channels.optout import OPT_OUT, classify_keyword
 from journeykit.spec.check_sms import OPT_OUT as SPEC_OPT_OUT
 
 
-@pytest.mark.parametrize("body", [*sorted(OPT_OUT), "stop", " Stop ", "cancel.", "OptOut", "unsubscribe!"])
+@pytest.mark.parametrize(
+    "body", [*sorted(OPT_OUT), "stop", " Stop ", "cancel.", "OptOut", "unsubscribe!"]
+)
 def test_opt_out_keywords_any_case(body: str) -> None:
     assert classify_keyword(body) == "opt_out"
 
