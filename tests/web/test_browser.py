@@ -1,0 +1,196 @@
+"""Real headless Chromium (Debian's, driven by Playwright) against a real uvicorn server:
+the delay-apology choice, the review form, the help form, preferences and the restock
+widget, in English and Korean."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlmodel import select
+
+from journeykit.models import Consent, RestockSignup, Review, SupportTicket
+from tests.web.conftest import Web, delayed, order_placed, product
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, tmp_path: Path) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.web = Web(tmp_path, public=self.url)
+        config = uvicorn.Config(self.web.app, host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.web.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.fail("Debian chromium is missing: apt-get install -y chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path) as server:
+        yield server
+
+
+def page_for(browser: Any, locale: str) -> Any:
+    context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
+    return context.new_page()
+
+
+@pytest.mark.parametrize(
+    ("locale", "done", "already"),
+    [
+        ("en", "We have recorded your choice", "You already chose"),
+        ("ko", "선택하신 내용이 저장되었습니다", "이미 선택하셨습니다"),
+    ],
+)
+def test_delay_choice_get_shows_post_acts_once(
+    browser: Any, live: LiveServer, locale: str, done: str, already: str
+) -> None:
+    web = live.web
+    web.emit(product(), "p")
+    web.emit(order_placed(locale=locale), "o")
+    web.emit(delayed(), "d")
+    page = page_for(browser, locale)
+    link = live.url + web.links("apology_email")["credit"]
+    page.goto(link)
+    assert page.locator("html").get_attribute("lang") == locale
+    assert "1001" in page.locator("h2").inner_text()
+    assert web.enrollment("delay_apology").node_id == "wait_choice"  # the GET did nothing
+    page.locator("#confirm").focus()
+    page.keyboard.press("Enter")  # keyboard works as well as a mouse
+    page.wait_for_load_state()
+    assert done in page.locator("main").inner_text()
+    assert web.enrollment("delay_apology").status == "completed"
+    page.go_back()
+    page.wait_for_load_state()
+    if page.locator("#confirm").count():  # the form page from history: submit it again
+        page.locator("#confirm").click()
+        page.wait_for_load_state()
+    assert already in page.locator("main").inner_text()
+    page.context.close()
+
+
+@pytest.mark.parametrize(("locale", "others"), [("en", "Browse and review"), ("ko", "다른 상품")])
+def test_review_form_in_the_browser(
+    browser: Any, live: LiveServer, tmp_path: Path, locale: str, others: str
+) -> None:
+    web = live.web
+    for sku, title in (("SOFA-1", "Sofa"), ("LAMP-1", "Lamp")):
+        web.emit(product(sku, title), sku)
+    web.emit(order_placed(locale=locale, skus=("SOFA-1", "LAMP-1")), "o")
+    web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
+    import pendulum
+
+    web.clock.advance(pendulum.duration(days=15))
+    web.sweep()
+    web.clock.advance(pendulum.duration(days=1))
+    web.sweep()
+    photo = tmp_path / "sofa.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    page = page_for(browser, locale)
+    page.goto(live.url + web.links("ask")["review"])
+    page.locator("label[for=rating-4]").click()
+    page.locator("#title").fill("Great")
+    page.locator("#body").fill("Very comfortable")
+    page.locator("#photo").set_input_files(str(photo))
+    page.locator("#submit-review").click()
+    page.wait_for_load_state()
+    assert others in page.locator("main").inner_text()
+    with web.session() as session:
+        review = session.exec(select(Review)).one()
+    assert (review.rating, review.title) == (4, "Great") and review.photo_path
+    page.context.close()
+
+
+def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
+    import pendulum
+
+    web = live.web
+    web.emit(product(), "p")
+    web.emit(order_placed(), "o")
+    web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
+    web.clock.advance(pendulum.duration(days=15))
+    web.sweep()
+    web.clock.advance(pendulum.duration(days=1))
+    web.sweep()
+    page = page_for(browser, "en")
+    page.goto(live.url + web.links("ask")["help"])
+    page.locator("#message").fill("The leg is loose")
+    page.locator("#send-help").click()
+    page.wait_for_load_state()
+    assert "support team" in page.locator("main").inner_text()
+    with web.session() as session:
+        assert session.exec(select(SupportTicket)).one().message == "The leg is loose"
+
+    from journeykit.links import sign_unsubscribe
+
+    token = sign_unsubscribe(
+        web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"
+    )
+    page.goto(f"{live.url}/u/{token}")
+    page.locator("#unsubscribe-all").click()
+    page.wait_for_load_state()
+    assert "unsubscribed" in page.locator("#notice").inner_text()
+    with web.session() as session:
+        latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
+    assert latest is not None and latest.granted is False
+
+    page.goto(f"{live.url}/widget/restock?sku=SOFA-1")
+    page.get_by_label("Email", exact=True).fill("shopper@example.com")
+    page.locator("input[name=channels][value=email]").check()
+    page.get_by_role("button", name="Notify me").click()
+    page.get_by_text("We will let you know").wait_for(timeout=5000)
+    with web.session() as session:
+        signup = session.exec(select(RestockSignup)).one()
+    assert signup.consent_wording.startswith("Email me once")
+    page.context.close()
