@@ -1,65 +1,95 @@
-"""Prefect artifacts ops read in the UI: what a run moved, and a live funnel per journey."""
+"""Prefect artifacts ops read in the UI: what a run moved and queued (one markdown artifact
+per run), and a live funnel per journey (a keyed table artifact, ``funnel-<journey>``, that
+every run touching the journey updates)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
+from journeykit.channels.outbox import DispatchReport
 from journeykit.engine.advance import BatchReport
 from journeykit.engine.runtime import Runtime
-from journeykit.models import Enrollment, OutboxMessage
+from journeykit.models import OutboxMessage
+from journeykit.ops.funnel import read_funnel
 
 
 def artifact_key(prefix: str, journey: str) -> str:
     return f"{prefix}-{journey}".lower().replace("_", "-")
 
 
-def publish_moves(report: BatchReport, *, title: str, queued: int, limit: int = 200) -> None:
-    lines = [f"# {title}", "", f"{report.claimed} enrollments moved, {queued} messages queued.", ""]
-    if report.errors:
-        lines += ["## Errors", "", *[f"- {e}" for e in report.errors[:50]], ""]
-    lines += ["| subject | from | to |", "|---|---|---|"]
+def messages_queued(engine: Engine, enrollment_ids: list[int], since: datetime) -> Counter[str]:
+    """Outbox rows this run wrote for these enrollments, by ``channel`` (suppressed ones as
+    ``channel (suppressed)``)."""
+    counts: Counter[str] = Counter()
+    if not enrollment_ids:
+        return counts
+    with Session(engine) as session:
+        rows = session.exec(
+            select(OutboxMessage.channel, OutboxMessage.status).where(
+                col(OutboxMessage.enrollment_id).in_(enrollment_ids),
+                col(OutboxMessage.created_at) >= since,
+            )
+        ).all()
+    for channel, status in rows:
+        counts[f"{channel} (suppressed)" if status == "suppressed" else channel] += 1
+    return counts
+
+
+def run_summary(
+    report: BatchReport, queued: Counter[str], sent: DispatchReport, *, title: str
+) -> str:
+    moved = len({m.enrollment_id for m in report.moves})
+    by_channel = ", ".join(f"{k}: {v}" for k, v in sorted(queued.items())) or "none"
+    return (
+        f"{moved} enrollments moved ({len(report.moves)} steps); "
+        f"{sum(queued.values())} messages queued ({by_channel}); "
+        f"{sent.claimed} dispatched: {sent.sent} sent, {sent.retried} to retry, "
+        f"{sent.failed} failed"
+    )
+
+
+def publish_moves(
+    report: BatchReport,
+    *,
+    title: str,
+    queued: Counter[str],
+    sent: DispatchReport,
+    limit: int = 200,
+) -> None:
+    """A markdown artifact on the current run: the counts, the errors, the moves."""
+    lines = [f"# {title}", "", run_summary(report, queued, sent, title=title), ""]
+    errors = report.errors + sent.errors
+    if errors:
+        lines += ["## Errors", "", *[f"- {e}" for e in errors[:50]], ""]
+    lines += ["## Moves", "", "| subject | from | to |", "|---|---|---|"]
     for move in report.moves[:limit]:
         lines.append(f"| {move.subject} | {move.from_node} | {move.to} |")
     if len(report.moves) > limit:
         lines.append(f"| … {len(report.moves) - limit} more | | |")
-    # inside our async flows these would return un-awaited coroutines: force the sync path
-    create_markdown_artifact("\n".join(lines), description=title, _sync=True)  # type: ignore[call-arg]
-
-
-def funnel_rows(runtime: Runtime, journey: str) -> list[dict[str, object]]:
-    """Per node: enrollments standing there now (by status) and messages sent from it."""
-    with Session(runtime.engine) as session:
-        standing = session.exec(
-            select(Enrollment.node_id, Enrollment.status, func.count())
-            .where(Enrollment.journey == journey)
-            .group_by(col(Enrollment.node_id), col(Enrollment.status))
-        ).all()
-        sent = session.exec(
-            select(OutboxMessage.node_id, OutboxMessage.status, func.count())
-            .where(OutboxMessage.journey == journey)
-            .group_by(col(OutboxMessage.node_id), col(OutboxMessage.status))
-        ).all()
-    nodes = Counter[str]()
-    rows: dict[str, dict[str, object]] = {}
-    for node, status, count in standing:
-        row = rows.setdefault(node, {"node": node})
-        row[status] = int(row.get(status, 0)) + count  # type: ignore[call-overload]
-        nodes[node] += count
-    for node, status, count in sent:
-        row = rows.setdefault(node, {"node": node})
-        row[f"msg_{status}"] = int(row.get(f"msg_{status}", 0)) + count  # type: ignore[call-overload]
-    return [rows[k] for k in sorted(rows)]
+    # inside our async flows the call would return an un-awaited coroutine: force sync
+    create_markdown_artifact(
+        "\n".join(lines),
+        key=None,
+        description=title,
+        _sync=True,  # type: ignore[call-arg]
+    )
 
 
 def publish_funnel(runtime: Runtime, journey: str) -> None:
-    rows = funnel_rows(runtime, journey)
-    if rows:
-        create_table_artifact(
-            rows,
-            key=artifact_key("funnel", journey),
-            description=f"Live funnel of {journey}: enrollments per node and messages per status",
-            _sync=True,  # type: ignore[call-arg]
-        )
+    """Update the journey's keyed funnel artifact (entered / waiting per node / sent /
+    converted / finished)."""
+    order = (
+        [n.id for n in runtime.book.get(journey).nodes] if journey in runtime.book.current else []
+    )
+    funnel = read_funnel(runtime.engine, journey, order)
+    create_table_artifact(
+        funnel.rows(),
+        key=artifact_key("funnel", journey),
+        description=f"Live funnel of {journey}: entered, waiting per node, sent, converted",
+        _sync=True,  # type: ignore[call-arg]
+    )

@@ -4,10 +4,13 @@ Prefect runs short batches on a schedule (the sweep) or when an event arrives.""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session, col, select
 
 from journeykit.channels.outbox import DispatchReport, claim_outbox, dispatch
 from journeykit.db import session_scope
@@ -20,8 +23,14 @@ from journeykit.engine.advance import (
     run_node_group,
 )
 from journeykit.engine.ingest import ingest_event
-from journeykit.orchestration.artifacts import publish_funnel, publish_moves
-from journeykit.orchestration.rename import rename_current_run
+from journeykit.models import Enrollment, OutboxMessage
+from journeykit.orchestration.artifacts import (
+    messages_queued,
+    publish_funnel,
+    publish_moves,
+    run_summary,
+)
+from journeykit.orchestration.rename import label_current_run, run_tags
 from journeykit.orchestration.runtime_factory import current_runtime
 from journeykit.orchestration.senders import senders_for
 
@@ -52,38 +61,94 @@ def dispatch_channel(channel: str, ids: list[int], count: int) -> DispatchReport
     return dispatch(runtime, senders_for(runtime), ids)
 
 
+@task(cache_policy=NO_CACHE, task_run_name="provider errors · {channel} · {count} messages")
+def provider_errors(channel: str, errors: list[str], count: int) -> None:
+    """Fails on purpose, so provider errors show as a failed task run (the rows themselves
+    are already recorded failed or queued for a retry)."""
+    raise RuntimeError("; ".join(customer_safe(e) for e in errors[:10]))
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d ()-]{6,}\d")
+
+
+def customer_safe(text: str) -> str:
+    """An error message without email addresses or phone numbers."""
+    return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
+
+
+def _live_journeys(runtime: Any, ids: list[int]) -> tuple[set[str], set[str]]:
+    """(journey names, versions) of these enrollments."""
+    if not ids:
+        return set(), set()
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(Enrollment.journey, Enrollment.version).where(col(Enrollment.id).in_(ids))
+        ).all()
+    return {j for j, _ in rows}, {v for _, v in rows}
+
+
 def run_batch(
-    *, journey: str | None, limit: int, ids: list[int] | None = None, title: str
+    *,
+    journey: str | None,
+    limit: int,
+    ids: list[int] | None = None,
+    title: str,
+    name: Callable[[set[str], int], str] | None = None,
 ) -> dict[str, int]:
+    """Claim what is due, advance it (a task run per journey node), send what is due (a
+    task run per channel); name and tag the flow run; publish what it did."""
     runtime = current_runtime()
+    start = runtime.clock.now()
     claimed = claim_due(runtime, limit=limit, journey=journey, ids=ids)
-    rename_current_run(f"{title} · {len(claimed)} due")
+    journeys, versions = _live_journeys(runtime, claimed)
+    label = name(journeys, len(claimed)) if name else f"{title} · {len(claimed)} due"
+    label_current_run(label, run_tags(journeys, versions))
     report = advance(runtime, claimed, run_group=_group_runner)
-    sent = _dispatch_due(runtime, limit)
-    publish_moves(report, title=title, queued=sent.claimed)
-    for name in [journey] if journey else runtime.book.names():
-        publish_funnel(runtime, name)
-    get_run_logger().info(
-        "%s: %d claimed, %d moves, %d sent", title, len(claimed), len(report.moves), sent.sent
-    )
+    sent, channels, sent_for = _dispatch_due(runtime, limit)
+    queued = messages_queued(runtime.engine, claimed, start)
+    channels |= {key.split(" ")[0] for key in queued}
+    if channels:
+        label_current_run(None, run_tags(channels=channels))
+    publish_moves(report, title=label, queued=queued, sent=sent)
+    for touched in sorted({journey} if journey else journeys | sent_for):
+        if touched in runtime.book.current:
+            publish_funnel(runtime, touched)
+    get_run_logger().info("%s: %s", label, run_summary(report, queued, sent, title=label))
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
+        "queued": sum(queued.values()),
         "sent": sent.sent,
         "errors": len(report.errors) + len(sent.errors),
     }
 
 
-def _dispatch_due(runtime: Any, limit: int) -> DispatchReport:
+def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], set[str]]:
+    """Send what is due, one task run per channel; provider errors fail a task run of their
+    own. Returns the combined report, the channels used and the journeys sent for."""
     total = DispatchReport()
+    channels: set[str] = set()
+    journeys: set[str] = set()
     for channel in ("email", "sms"):
         ids = claim_outbox(runtime, limit=limit, channel=channel)
-        if ids:
-            report = dispatch_channel(channel, ids, len(ids))
-            total.claimed += report.claimed
-            total.sent += report.sent
-            total.errors += report.errors
-    return total
+        if not ids:
+            continue
+        channels.add(channel)
+        report = dispatch_channel(channel, ids, len(ids))
+        total.add(report)
+        journeys |= _outbox_journeys(runtime, ids)
+        if report.errors:
+            provider_errors(channel, report.errors, len(report.errors), return_state=True)
+    return total, channels, journeys
+
+
+def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(OutboxMessage.journey).where(col(OutboxMessage.id).in_(ids))
+        ).all()
+    return set(rows)
 
 
 @flow(name="journeykit-sweep", flow_run_name="sweep")
@@ -107,13 +172,35 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[st
             source="prefect",
         )
     touched = ingested.routed.touched
-    subject = event.get("order_number") or event.get("sku") or event.get("cart_token") or ""
+    subject = event_subject(event)
+
+    def name(journeys: set[str], due: int) -> str:
+        if not journeys:
+            return f"{event.get('type')} · {subject} · nothing to do"
+        many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
+        return f"{', '.join(sorted(journeys))} · {subject}{many}"
+
     return run_batch(
         journey=None,
         limit=max(1, len(touched)),
         ids=touched,
-        title=f"{event.get('type')} · {subject}".strip(" ·"),
+        title=f"{event.get('type')} · {subject}",
+        name=name,
     )
+
+
+def event_subject(event: dict[str, Any]) -> str:
+    """What an event is about, as ops search for it: ``order:5001``, ``sku:TEE-M``, ..."""
+    for field, kind in (("order_number", "order"), ("sku", "sku"), ("cart_token", "cart")):
+        if event.get(field):
+            return f"{kind}:{event[field]}"
+    for field, kind in (("order", "order"), ("cart", "cart"), ("customer", "customer")):
+        value = event.get(field)
+        if isinstance(value, dict):
+            key = value.get("number") or value.get("token") or value.get("id")
+            if key:
+                return f"{kind}:{key}"
+    return str(event.get("type", "event"))
 
 
 def journey_flow(name: str) -> Any:

@@ -1,0 +1,1 @@
+"""What ops look at: each journey's live funnel and the state of the outbox."""

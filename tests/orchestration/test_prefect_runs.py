@@ -1,0 +1,156 @@
+"""The flows on a real (ephemeral) Prefect server, a small SQLite database and the sandbox:
+runs are named ``journey · subject`` / ``… · sweep · N due``, tagged with journey, version
+and channel, leave a run artifact and a keyed funnel per journey, and a provider error is a
+failed task run with a customer-safe cause. The only module that starts a Prefect server
+for these checks (one ephemeral server per test process)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pendulum
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+from journeykit.db import make_engine, session_scope, upgrade
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.ingest import ingest_event
+from journeykit.engine.runtime import Runtime
+from journeykit.orchestration.flows import handle_event, journey_flow, sweep
+from journeykit.orchestration.runtime_factory import use_runtime
+from journeykit.sandbox.server import SandboxServer
+from journeykit.settings import Settings
+from journeykit.simulate.catalog import demo_products
+
+ROOT = Path(__file__).parents[2]
+BAD_PHONE = "+15005550001"  # the sandbox answers Twilio 21211 (not a valid phone number)
+
+PLACED = {
+    "type": "order.placed",
+    "customer": {
+        "id": "C-77",
+        "first_name": "Sam",
+        "email": "sam@example.com",
+        "phone": BAD_PHONE,
+        "timezone": "UTC",
+        "consent": {"email": True, "sms": True},
+    },
+    "order": {"number": "5001", "lines": [{"sku": "TEE-M", "quantity": 1}], "total_cents": 3200},
+}
+DELAYED = {
+    "type": "order.delayed",
+    "order_number": "5001",
+    "ship_from": "2026-03-20T00:00:00Z",
+    "ship_to": "2026-03-24T00:00:00Z",
+    "reason": "The carrier missed the pickup.",
+}
+
+
+def run_id(state: Any) -> UUID:
+    return state.state_details.flow_run_id
+
+
+def play(runtime: Runtime, clock: VirtualClock) -> dict[str, UUID]:
+    with session_scope(runtime.engine) as session:
+        for product in demo_products():
+            payload = {"type": "product.upserted", "product": product}
+            ingest_event(session, book=runtime.book, now=clock.now(), payload=payload)
+    runs = {
+        "placed": run_id(asyncio.run(handle_event(PLACED, key="e1", return_state=True))),
+        "delayed": run_id(asyncio.run(handle_event(DELAYED, key="e2", return_state=True))),
+    }
+    clock.advance(timedelta(days=3, minutes=1))  # the offer expires
+    runs["expired"] = run_id(asyncio.run(sweep(return_state=True)))
+    clock.advance(timedelta(days=1))  # the update is due
+    runs["sweep"] = run_id(asyncio.run(sweep(return_state=True)))
+    one = journey_flow("delay_apology")
+    runs["journey"] = run_id(asyncio.run(one(return_state=True)))
+    return runs
+
+
+@pytest.mark.prefect
+def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    base = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    with SandboxServer.from_settings(base, port=0) as box:
+        settings = base.model_copy(
+            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url, "database_url": url}
+        )
+        clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
+        book = JourneyBook.from_dir(ROOT / "journeys")
+        runtime = Runtime(make_engine(url), clock, book, settings, owner="prefect-test")
+        use_runtime(lambda: runtime)
+        try:
+            runs = play(runtime, clock)
+        finally:
+            use_runtime(None)
+            runtime.engine.dispose()
+    version = book.version("delay_apology")[:8]
+    with get_client(sync_client=True) as client:
+        found = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(runs.values())))
+        )
+        by_id = {run.id: run for run in found}
+        artifacts = client.read_artifacts()
+        tasks = {
+            key: client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[rid]))
+            )
+            for key, rid in runs.items()
+        }
+
+    named = {key: by_id[rid].name for key, rid in runs.items()}
+    assert named == {
+        "placed": "order.placed · order:5001 · nothing to do",
+        "delayed": "delay_apology · order:5001",
+        "expired": "all journeys · sweep · 1 due",
+        "sweep": "all journeys · sweep · 1 due",
+        "journey": "delay_apology · sweep · 0 due",
+    }
+    delayed_tags = set(by_id[runs["delayed"]].tags)
+    assert {"journey:delay_apology", f"version:{version}", "channel:email", "channel:sms"} <= (
+        delayed_tags
+    )
+    assert {"journey:delay_apology", f"version:{version}", "channel:email"} <= set(
+        by_id[runs["sweep"]].tags
+    )
+
+    # each run's markdown artifact says what it moved and queued
+    run_notes = {a.flow_run_id: str(a.data) for a in artifacts if a.type == "markdown"}
+    delayed_note = run_notes[runs["delayed"]]
+    assert "1 enrollments moved" in delayed_note
+    assert "2 messages queued (email: 1, sms: 1)" in delayed_note
+    assert "| order:5001 | apology_email | apology_sms |" in delayed_note
+    assert "0 messages queued (none)" in run_notes[runs["expired"]]
+    assert "1 messages queued (email: 1)" in run_notes[runs["sweep"]]
+    assert "channel:email" not in by_id[runs["expired"]].tags
+
+    # the journey's funnel is one keyed artifact, updated by each run
+    funnels = [a for a in artifacts if a.key == "funnel-delay-apology"]
+    latest = max(funnels, key=lambda a: a.created)
+    rows = json.loads(latest.data) if isinstance(latest.data, str) else latest.data
+    stages = {(r["stage"], r["where"]): r["count"] for r in rows}
+    assert stages[("entered", "")] == 1
+    assert stages[("sent", "email")] == 2  # the apology and the update
+    assert stages[("completed", "")] == 1
+    assert ("sent", "sms") not in stages  # the SMS failed at the provider
+
+    # the provider error is a failed task run, without the customer's number
+    failed = [t for t in tasks["delayed"] if t.state and t.state.is_failed()]
+    assert [t.name for t in failed] == ["provider errors · sms · 1 messages"]
+    message = failed[0].state.message or ""
+    assert "21211" in message and BAD_PHONE not in message and "<phone>" in message
+    groups = sorted(t.name for t in tasks["delayed"] if t.name.startswith("delay_apology."))
+    assert groups == [
+        "delay_apology.apology_email · 1 enrollments",
+        "delay_apology.apology_sms · 1 enrollments",
+        "delay_apology.wait_choice · 1 enrollments",
+    ]
