@@ -6,9 +6,19 @@ from datetime import datetime
 from typing import Any
 
 import pendulum
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from journeykit.models import Cart, Customer, Enrollment, Order, OrderLine, Product, Variant
+from journeykit.models import (
+    Cart,
+    Customer,
+    DomainEvent,
+    Enrollment,
+    Order,
+    OrderLine,
+    Product,
+    StoreCredit,
+    Variant,
+)
 from journeykit.settings import Settings
 from journeykit.spec.journey import Journey
 
@@ -47,6 +57,7 @@ def build_context(
         ctx["lines"] = lines
         ctx["product"] = lines[0]["_product"] if lines else None
         ctx["variant"] = lines[0]["_variant"] if lines else None
+        ctx.update(order_choices(session, order, base) if order else _NO_CHOICES)
     elif journey.subject == "sku":
         variant = session.exec(select(Variant).where(Variant.sku == subject["sku"])).first()
         ctx["variant"] = variant_info(session, variant, base) if variant else None
@@ -56,6 +67,41 @@ def build_context(
         ctx["cart"], ctx["lines"] = _cart(session, cart, base) if cart else (None, [])
         ctx["discount"] = enrollment.data.get("discount")
     return ctx
+
+
+_NO_CHOICES: dict[str, Any] = {"substitute": None, "partial": None}
+
+
+def order_choices(session: Session, order: Order, base: str) -> dict[str, Any]:
+    """D2/D4: the relevant in-stock substitute for the delayed line and the partial-shipment
+    split (None when there is none), plus what the order already has: its store credit and
+    how many times its date has slipped."""
+    from journeykit.engine.actions.substitutes import partial_split, substitute_for_order
+
+    plan = substitute_for_order(session, order)
+    substitute = None
+    if plan is not None:
+        variant = session.exec(select(Variant).where(Variant.sku == plan["to"])).one()
+        info = variant_info(session, variant, base)
+        substitute = {**info, "title": f"{info['_product']['title']} {variant.title}".strip()}
+    credit = session.exec(select(StoreCredit).where(StoreCredit.order_id == order.id)).first()
+    slips = session.exec(
+        select(func.count())
+        .select_from(DomainEvent)
+        .where(
+            DomainEvent.type == "order.delayed", DomainEvent.subject_key == f"order:{order.number}"
+        )
+    ).one()
+    return {
+        "substitute": substitute,
+        "partial": partial_split(session, order),
+        "order_history": {
+            "credit": {"code": credit.code, "amount_cents": credit.amount_cents}
+            if credit
+            else None,
+            "slips": int(slips),
+        },
+    }
 
 
 def store_info(settings: Settings) -> dict[str, str]:
@@ -83,6 +129,7 @@ def variant_info(session: Session, variant: Variant, base: str) -> dict[str, Any
             "image_url": product.image_url if product else "",
             "category": product.category if product else "general",
             "handle": product.handle if product else "",
+            "days_to_use": product.days_to_use if product else 14,
         },
     }
     return info
@@ -155,6 +202,8 @@ def _order(order: Order, base: str) -> dict[str, Any]:
         "currency": order.currency,
         "delay_reason": order.delay_reason,
         "delay_fix": order.delay_fix,
+        "delivered_at": order.delivered_at,
+        "tags": list(order.tags),
         "is_backorder": order.is_backorder,
         "expedite_shipping": order.expedite_shipping,
         "url": f"{base}/orders/{order.number}",

@@ -25,9 +25,15 @@ COMMON = frozenset(
 
 BY_SUBJECT: dict[str, frozenset[str]] = {
     # order: number, status, placed_at, ship_from/ship_to, delivery_from/delivery_to,
-    # tracking_number, carrier, total, delay_reason, is_backorder, url; lines: title, sku, qty, url
-    "order": frozenset({"order", "lines", "product", "variant"}),
-    # variant: sku, title, price, inventory, url, cart_url; product: title, url, image_url, category
+    # tracking_number, carrier, total, delay_reason, delay_fix, delivered_at, tags, is_backorder,
+    # url; lines: title, sku, qty, url; substitute: a relevant in-stock variant for the delayed
+    # line (D4) or none; partial: {now: [titles], later: [titles]} or none; order_history:
+    # {credit: {code, amount_cents} or none, slips: times the date moved}
+    "order": frozenset(
+        {"order", "lines", "product", "variant", "substitute", "partial", "order_history"}
+    ),
+    # variant: sku, title, price, inventory, url, cart_url; product: title, url, image_url,
+    # category, days_to_use
     "sku": frozenset({"variant", "product"}),
     # cart: token, url, checkout_url, total; lines as for orders
     "cart": frozenset({"cart", "lines", "discount"}),
