@@ -37,8 +37,11 @@ def backorders_with_sku(*, session: Any, journey: Any, event: DomainEvent, now: 
         .where(OrderLine.variant_id == variant.id, Order.is_backorder, Order.status == "placed")
         .order_by(col(Order.placed_at), col(Order.id))
     ).all()
-    members = []
-    for order in dict.fromkeys(orders):
+    members, seen = [], set()
+    for order in orders:
+        if order.id in seen:
+            continue
+        seen.add(order.id)
         order.tags = sorted({*order.tags, "stock-arrived"})
         session.add(order)
         members.append(AudienceMember(order.customer_id, f"order:{order.number}", {}))
