@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from journeykit.engine.runtime import Runtime
 from journeykit.settings import Settings
@@ -32,6 +33,7 @@ from journeykit.web.routes import (
 from journeykit.web.state import Emitter, WebState, prefect_emitter
 
 HERE = Path(__file__).parent
+ROUTERS = (events, shopify, twilio, sendgrid, actions, shortlinks, restock, unsubscribe)
 
 
 def default_runtime(settings: Settings) -> Runtime:
@@ -50,6 +52,18 @@ def default_runtime(settings: Settings) -> Runtime:
         settings=settings,
         owner=f"web:{socket.gethostname()}:{os.getpid()}",
     )
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    """Every method some route serves at this path (several routes may share a path)."""
+    scope = {**request.scope, "method": "\x00"}
+    methods: set[str] = set()
+    routes = [*app.router.routes, *(r for m in ROUTERS for r in m.router.routes)]
+    for route in routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def create_app(
@@ -71,7 +85,7 @@ def create_app(
         emit=emit,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.web_max_body_bytes)
-    for module in (events, shopify, twilio, sendgrid, actions, shortlinks, restock, unsubscribe):
+    for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
@@ -92,9 +106,10 @@ def create_app(
                 body_key="notfound",
                 status_code=404,
             )
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

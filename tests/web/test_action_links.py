@@ -76,15 +76,15 @@ def test_korean_customer_gets_korean_pages(tmp_path: object, web: Web) -> None:
     assert status == 200 and "선택하신 내용이 저장되었습니다" in text
 
 
-def test_tampered_link_is_a_friendly_400(delay_web: Web) -> None:
+def test_tampered_link_is_a_friendly_404(delay_web: Web) -> None:
     client = delay_web.client()
     path = delay_web.links("apology_email")["credit"]
     forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
     page = client.get(forged)
-    assert page.status_code == 400 and "This link does not work" in page.text
+    assert page.status_code == 404 and "This link does not work" in page.text
     posted = client.post(forged, data={"csrf_token": token_of(client.get(path).text)})
-    assert posted.status_code == 400
-    assert client.get("/a/not-a-token").status_code == 400
+    assert posted.status_code == 404
+    assert client.get("/a/not-a-token").status_code == 404
     assert actions(delay_web) == []
 
 

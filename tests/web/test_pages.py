@@ -47,8 +47,8 @@ def test_preferences_page_saves_with_csrf(delay_web: Web) -> None:
 
 def test_bad_unsubscribe_token_is_friendly(delay_web: Web) -> None:
     client = delay_web.client()
-    assert client.get("/u/forged").status_code == 400
-    assert client.post("/u/forged", data={"List-Unsubscribe": "One-Click"}).status_code == 400
+    assert client.get("/u/forged").status_code == 404
+    assert client.post("/u/forged", data={"List-Unsubscribe": "One-Click"}).status_code == 404
     assert email_consents(delay_web) == [(True, "store")]
 
 
@@ -150,3 +150,10 @@ def test_unknown_page_is_a_friendly_404(web: Web) -> None:
     page = web.client().get("/nope", headers={"Accept": "text/html", "Accept-Language": "ja"})
     assert page.status_code == 404 and "ページが見つかりません" in page.text
     assert web.client().get("/nope").json() == {"detail": "Not Found"}
+
+
+def test_wrong_method_lists_every_allowed_method(web: Web) -> None:
+    client = web.client()
+    response = client.request("OPTIONS", "/a/some-token")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, POST"
+    assert client.delete("/events").headers["allow"] == "POST"

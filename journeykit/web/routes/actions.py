@@ -24,9 +24,10 @@ router = APIRouter(tags=["customer pages"])
 HTML: dict[str, object] = {"content": {"text/html": {}}}
 PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
     200: HTML,
-    400: {"description": "invalid link", **HTML},
     403: {"description": "form expired (CSRF)", **HTML},
-    404: {"description": "unknown link", **HTML},
+    404: {"description": "forged or unknown link", **HTML},
+    409: {"description": "the choice is no longer available", **HTML},
+    422: {"description": "the form has errors (shown again)", **HTML},
     410: {"description": "expired link", **HTML},
 }
 
@@ -45,14 +46,13 @@ def link_problem(
             body_key="link.expired",
             status_code=410,
         )
-    status = 404 if isinstance(exc, LinkNotFound) else 400
     return message(
         state,
         request,
         locale=locale,
         title_key="link.invalid_title",
         body_key="link.invalid",
-        status_code=status,
+        status_code=404,
     )
 
 

@@ -85,7 +85,19 @@ def _problem(status: int, detail: Any) -> JSONResponse:
 @router.post(
     "/restock/signups",
     status_code=202,
-    responses={401: {"description": "no API key and no valid widget token"}, 422: {}},
+    responses={
+        401: {"description": "no API key and no valid widget token"},
+        422: {"description": "invalid signup (the field is named)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": SignupIn.model_json_schema()},
+                "application/x-www-form-urlencoded": {"schema": SignupIn.model_json_schema()},
+            },
+        }
+    },
 )
 async def restock_signup(
     request: Request,

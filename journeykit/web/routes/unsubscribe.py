@@ -23,7 +23,7 @@ router = APIRouter(tags=["customer pages"])
 CHANNELS = ("email", "sms")
 RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {"text/html": {}, "text/plain": {}}},
-    400: {"description": "invalid link", "content": {"text/html": {}}},
+    404: {"description": "forged or unknown link", "content": {"text/html": {}}},
     403: {"description": "form expired (CSRF)", "content": {"text/html": {}}},
 }
 
@@ -81,7 +81,7 @@ def _invalid(state: WebState, request: Request) -> HTMLResponse:
         locale=locale,
         title_key="link.invalid_title",
         body_key="link.invalid",
-        status_code=400,
+        status_code=404,
     )
 
 
