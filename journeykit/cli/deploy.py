@@ -1,0 +1,100 @@
+"""``journeys deploy``: register the deployments in ``prefect.yaml`` (one per journey, the
+sweep, the event handler) with the configured Prefect server, creating the ``journeykit``
+process work pool first if it is missing. Then ``prefect worker start --pool journeykit``
+runs them (see docs/ops.md)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn
+
+from journeykit.cli.common import fail
+
+POOL = "journeykit"
+
+
+def deployments(prefect_file: Path) -> list[dict[str, Any]]:
+    """The deployments listed in ``prefect.yaml``."""
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe", pure=True).load(prefect_file.read_text(encoding="utf-8"))
+    return list((raw or {}).get("deployments") or [])
+
+
+def ensure_pool(api_url: str, name: str = POOL) -> bool:
+    """Create the process work pool ``name`` unless it exists; True when it was created."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(name)
+            return False
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=name, type="process"))
+            return True
+
+
+def deploy(
+    prefect_file: Annotated[Path, typer.Option("--prefect-file", help="deployments file")] = Path(
+        "prefect.yaml"
+    ),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list the deployments")] = False,
+) -> None:
+    """Register every deployment in prefect.yaml with the configured Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not prefect_file.is_file():
+        fail(f"{prefect_file}: no such file", "run this in the project directory")
+    console = Console(highlight=False, soft_wrap=True)
+    listed = deployments(prefect_file)
+    for item in listed:
+        tags = ", ".join(item.get("tags") or [])
+        console.print(f"  [bold]{item['name']}[/bold]  {item['entrypoint']}  [dim]{tags}[/dim]")
+    if dry_run:
+        console.print(f"{len(listed)} deployments in {prefect_file} (dry run: nothing registered)")
+        return
+    api_url = PREFECT_API_URL.value()
+    if not api_url:
+        fail(
+            "no Prefect server is configured (PREFECT_API_URL is empty)",
+            "start one with `prefect server start`, then "
+            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api`",
+        )
+    try:
+        created = ensure_pool(api_url)
+    except Exception as exc:  # an unreachable server: one clear line
+        fail(
+            f"cannot reach the Prefect server at {api_url}: {exc}",
+            "is `prefect server start` running?",
+        )
+    console.print(f"work pool {POOL!r} " + ("created (process)" if created else "exists"))
+    command = [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"]
+    command += ["--prefect-file", str(prefect_file)]
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as bar:
+        bar.add_task(f"registering {len(listed)} deployments with {api_url}", total=None)
+        done = subprocess.run(
+            command,
+            cwd=prefect_file.resolve().parent,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PREFECT_API_URL": api_url},
+            timeout=600,
+        )
+    if done.returncode != 0:
+        console.print(done.stdout[-3000:], markup=False)
+        fail("prefect deploy failed (its output is above)", f"command: {' '.join(command)}")
+    console.print(f"[green]registered {len(listed)} deployments[/green] with {api_url}")
+    console.print(f"run them with: prefect worker start --pool {POOL}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deploy")(deploy)

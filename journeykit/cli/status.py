@@ -1,0 +1,112 @@
+"""``journeys status [JOURNEY]``: enrollments per node and status with the next due time,
+the outbox backlog and provider errors in the last hour, as colour tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from journeykit.cli.common import fail
+
+STATUS_COLOURS = {
+    "active": "cyan",
+    "waiting": "blue",
+    "completed": "green",
+    "exited": "magenta",
+    "failed": "bold red",
+}
+STATUSES = tuple(STATUS_COLOURS)
+
+
+def status(
+    journey: Annotated[str | None, typer.Argument(help="only this journey")] = None,
+    database: Annotated[str | None, typer.Option("--database", help="database URL")] = None,
+) -> None:
+    """Where enrollments stand, what is due next, what waits to be sent, what failed."""
+    from journeykit.db import make_engine
+    from journeykit.engine.clock import SystemClock
+    from journeykit.ops.status import read_status
+    from journeykit.settings import get_settings
+
+    url = database or get_settings().database_url
+    engine = make_engine(url)
+    now = SystemClock().now()
+    try:
+        state = read_status(engine, now, journey)
+    except Exception as exc:  # a wrong URL or an unmigrated database: one clear line
+        fail(
+            f"cannot read {url}: {type(exc).__name__}",
+            "check --database; run `journeys db upgrade`",
+        )
+    finally:
+        engine.dispose()
+    console = Console(highlight=False)
+    _enrollments(console, state.nodes, now, journey)
+    _backlog(console, state.backlog, now)
+    _errors(console, state.errors)
+
+
+def when(at: datetime | None, now: datetime) -> str:
+    """``in 3h 20m`` / ``overdue 5m`` (red) / ``—``."""
+    from journeykit.ops.status import aware
+    from journeykit.spec.durations import format_duration
+
+    if at is None:
+        return "—"
+    delta = aware(at) - now
+    if delta.total_seconds() <= 0:
+        return f"[red]overdue {format_duration(-delta).split(' ')[0]}[/red]"
+    return "in " + " ".join(format_duration(delta).split(" ")[:2])
+
+
+def _enrollments(console: Console, nodes: list[Any], now: datetime, journey: str | None) -> None:
+    table = Table(title="Enrollments" + (f" · {journey}" if journey else ""), title_justify="left")
+    table.add_column("journey")
+    table.add_column("node")
+    for name in STATUSES:
+        table.add_column(f"[{STATUS_COLOURS[name]}]{name}", justify="right")
+    table.add_column("next due")
+    previous = None
+    for row in nodes:
+        cells = [row.journey if row.journey != previous else "", row.node]
+        cells += [
+            f"[{STATUS_COLOURS[s]}]{row.counts[s]}[/]" if row.counts.get(s) else "[dim]·[/dim]"
+            for s in STATUSES
+        ]
+        cells.append(when(row.next_due, now) if row.next_due else "")
+        table.add_row(*cells)
+        previous = row.journey
+    if not nodes:
+        table.add_row("[dim]no enrollments yet[/dim]", *[""] * (len(STATUSES) + 2))
+    console.print(table)
+
+
+def _backlog(console: Console, backlog: list[Any], now: datetime) -> None:
+    table = Table(title="Outbox backlog", title_justify="left")
+    for column in ("channel", "status", "messages", "due now", "oldest due"):
+        table.add_column(column, justify="right" if column in ("messages", "due now") else "left")
+    for row in backlog:
+        overdue = f"[yellow]{row.overdue}[/yellow]" if row.overdue else "0"
+        table.add_row(row.channel, row.status, str(row.count), overdue, when(row.oldest_due, now))
+    if not backlog:
+        table.add_row("[green]empty[/green]", "", "", "", "")
+    console.print(table)
+
+
+def _errors(console: Console, errors: list[Any]) -> None:
+    table = Table(title="Provider errors in the last hour", title_justify="left")
+    for column in ("channel", "code", "messages", "last error"):
+        table.add_column(column, justify="right" if column == "messages" else "left")
+    for row in errors:
+        table.add_row(row.channel, f"[red]{row.code}[/red]", str(row.count), row.example)
+    if not errors:
+        table.add_row("[green]none[/green]", "", "", "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)

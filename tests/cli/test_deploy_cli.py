@@ -1,0 +1,37 @@
+"""``journeys deploy``: lists what prefect.yaml registers; without a server it says how to
+start one (registering against a live server is shown in docs/ops.md)."""
+
+from __future__ import annotations
+
+from journeykit.cli.deploy import deployments
+from tests.cli.conftest import ROOT
+
+
+def test_each_journey_deployment_runs_its_journey_and_is_tagged_with_it() -> None:
+    listed = {d["name"]: d for d in deployments(ROOT / "prefect.yaml")}
+    journeys = {p.stem for p in (ROOT / "journeys").glob("*.yaml")}
+    assert {"sweep", "event"} <= set(listed)
+    for name in set(listed) - {"sweep", "event"}:
+        assert name in journeys, f"deployment {name} names no journey file"
+        assert f"journey:{name}" in listed[name]["tags"]
+        assert listed[name]["entrypoint"] == f"flows/{name}.py:{name}"
+        assert (ROOT / "flows" / f"{name}.py").is_file()
+        assert listed[name]["work_pool"]["name"] == "journeykit"
+
+
+def test_dry_run_lists_the_deployments(cli) -> None:
+    result = cli("deploy", "--prefect-file", str(ROOT / "prefect.yaml"), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "7 deployments in" in result.output and "flows/sweep.py:handle_event" in result.output
+
+
+def test_without_a_server_it_says_how_to_start_one(cli, monkeypatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    result = cli("deploy", "--prefect-file", str(ROOT / "prefect.yaml"))
+    assert result.exit_code == 1
+    assert "no Prefect server is configured" in " ".join(result.output.split())
+
+
+def test_a_missing_prefect_file_is_one_clear_error(cli, tmp_path) -> None:
+    result = cli("deploy", "--prefect-file", str(tmp_path / "prefect.yaml"))
+    assert result.exit_code == 1 and "no such file" in " ".join(result.output.split())
