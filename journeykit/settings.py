@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     send_max_backoff_s: float = Field(600.0, gt=0)
     reconcile_after_s: float = Field(120.0, ge=0, description="age of an ambiguous send")
     email_batch_size: int = Field(1000, ge=1, le=1000, description="personalizations/request")
+    sms_short_links: bool = Field(True, description="tracked /l/{code} links in SMS bodies")
     quiet_hours_by_country: dict[str, str] = Field(
         default_factory=dict, description='SMS quiet hours, e.g. {"FR": "20:00-10:00"}; widens law'
     )

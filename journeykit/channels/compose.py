@@ -1,11 +1,18 @@
 """Turn a send node into outbox content: render the template with action links, numbered
-replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes."""
+replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes. SMS
+links become tracked short links when the row is first claimed (``shorten_sms_content``),
+still committed before the provider call."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
+from journeykit.channels.shortlinks import shorten
+from journeykit.channels.sms import segments
 from journeykit.links import sign_action, sign_unsubscribe
 from journeykit.settings import Settings
 from journeykit.spec.nodes import SendNode
@@ -82,4 +89,33 @@ def compose(
         "segments": sms.segments.segments,
         "encoding": sms.segments.encoding,
         "replies": replies,
+    }
+
+
+# A URL in an SMS body; trailing punctuation stays outside the link.
+SMS_URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
+
+
+def shorten_sms_content(
+    session: Session, content: dict[str, Any], *, message_key: str, base_url: str, now: datetime
+) -> dict[str, Any]:
+    """The SMS content with every http(s) URL in the body replaced by a tracked short link
+    (``{base_url}/l/{code}``, one per URL and message: a retry reuses it), the segment count
+    recomputed, the long body kept. Idempotent (``short_links`` marks done content)."""
+    if content.get("short_links") or "body" not in content:
+        return content
+    body = str(content["body"])
+
+    def short(match: re.Match[str]) -> str:
+        return shorten(session, match.group(0), message_key=message_key, base_url=base_url, now=now)
+
+    new_body = SMS_URL.sub(short, body)
+    counted = segments(new_body)
+    return {
+        **content,
+        "body": new_body,
+        "long_body": body,
+        "segments": counted.segments,
+        "encoding": counted.encoding,
+        "short_links": True,
     }

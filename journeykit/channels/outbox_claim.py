@@ -1,6 +1,7 @@
 """Claim due outbox rows for sending: expire what ran out of validity, push rows that fell
 into quiet hours (a retry's backoff or a worker outage can land a row at night) to the next
-allowed minute, and move the rest queued -> sending (committed before any provider call)."""
+allowed minute, turn SMS links into tracked short links, and move the rest queued -> sending
+(all committed before any provider call)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from journeykit.channels.compliance import allowed_in_zones, quiet_window_note
+from journeykit.channels.compose import shorten_sms_content
 from journeykit.db import session_scope
 from journeykit.engine.runtime import Runtime
 from journeykit.models import OutboxMessage
@@ -36,7 +38,7 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
         )
         claimed.expired = int(getattr(expired, "rowcount", 0) or 0)
         query = (
-            select(OutboxMessage.id, OutboxMessage.decisions)
+            select(OutboxMessage)
             .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
             .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
             .limit(limit)
@@ -45,10 +47,14 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
             query = query.where(OutboxMessage.channel == channel)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        for row_id, decisions in session.exec(query).all():
-            later = _quiet_until(list(decisions or []), now)
+        base_url = runtime.settings.public_base_url
+        for row in session.exec(query).all():
+            row_id, decisions = int(row.id), list(row.decisions or [])  # type: ignore[arg-type]
+            later = _quiet_until(decisions, now)
             if later is None:
-                claimed.ids.append(int(row_id))  # type: ignore[arg-type]
+                claimed.ids.append(row_id)
+                if row.channel == "sms" and runtime.settings.sms_short_links:
+                    _shorten_links(session, row, base_url, now)
                 continue
             note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
             session.execute(
@@ -66,6 +72,17 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
                 .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1)
             )
     return claimed
+
+
+def _shorten_links(session: Session, row: OutboxMessage, base_url: str, now: datetime) -> None:
+    """Freeze the SMS body with tracked short links before its first send."""
+    short = shorten_sms_content(
+        session, row.content, message_key=row.key, base_url=base_url, now=now
+    )
+    if short is not row.content:
+        session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(content=short)
+        )
 
 
 def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) -> list[int]:

@@ -261,3 +261,30 @@ def test_settings_default_senders_point_status_callback_at_the_web_app() -> None
     senders = build_senders(Settings(public_base_url="https://jk.example/"))  # type: ignore[call-arg]
     assert senders.status_callback == "https://jk.example/webhooks/twilio/status"
     assert senders.before_send is None  # no Prefect API configured: no limiter
+
+
+def test_sms_links_become_tracked_short_links_once(outbox: Outbox, sandbox: SandboxServer) -> None:
+    from sqlmodel import Session, select
+
+    from journeykit.models import ShortLink
+
+    long = "https://jk.example/a/eyJlIjoxLCJhIjoiYnV5In0.very-long-signed-token"
+    body = f"Sofa is back! Buy: {long}. Or view https://shop.example/p/sofa?v=1 (limited)"
+    sandbox.faults.script("500")
+    row_id = outbox.row("sms", body=body)
+    senders = make_senders(sandbox)
+    send_due(outbox.runtime, senders, limit=10)
+    first = outbox.get(row_id).content
+    outbox.later(minutes=10)
+    send_due(outbox.runtime, senders, limit=10)
+    row = outbox.get(row_id)
+    [stored] = sandbox.store.messages(provider="twilio")
+    with Session(outbox.engine) as s:
+        links = {link.url: link for link in s.exec(select(ShortLink)).all()}
+    assert set(links) == {long, "https://shop.example/p/sofa?v=1"}
+    assert all(link.message_key == row.key for link in links.values())
+    code = links[long].code
+    assert stored.body == row.content["body"] == first["body"]  # the retry sent the same bytes
+    assert stored.body.startswith(f"Sofa is back! Buy: {outbox.settings.public_base_url}/l/{code}.")
+    assert stored.body.endswith(" (limited)") and row.content["long_body"] == body
+    assert row.content["segments"] == 1 and row.status == "sent"
