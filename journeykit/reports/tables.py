@@ -1,0 +1,79 @@
+"""The reports as rich tables for the terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+
+from journeykit.channels.render_filters import babel_locale
+from journeykit.reports.backorder import BackorderReport, Cohort
+from journeykit.reports.demand import DemandReport
+
+
+def _money(cents: int, currency: str) -> str:
+    from babel.numbers import format_currency
+
+    if "," in currency:  # several currencies: amounts are shown as plain numbers
+        return f"{cents / 100:,.2f}"
+    return format_currency(cents / 100, currency, locale=babel_locale("en"))
+
+
+def demand_table(report: DemandReport, now: datetime) -> Table:
+    table = Table(
+        title="Out-of-stock demand (R4): restock these first",
+        caption=(
+            f"{report.shoppers} shoppers waiting · {report.signups} sign-ups "
+            f"(email {report.email}, SMS {report.sms}) · {report.variants} variants"
+        ),
+    )
+    table.add_column("#", justify="right")
+    table.add_column("SKU")
+    table.add_column("Product")
+    table.add_column("In stock", justify="right")
+    table.add_column("Shoppers waiting", justify="right")
+    table.add_column("Email", justify="right")
+    table.add_column("SMS", justify="right")
+    table.add_column("Oldest sign-up")
+    table.add_column("Longest wait", justify="right")
+    for rank, row in enumerate(report.rows, 1):
+        days = max(0, (now - row.oldest).days)
+        table.add_row(
+            str(rank),
+            row.sku,
+            f"{row.product} {row.variant}".strip(),
+            str(max(0, row.inventory)),
+            str(row.shoppers),
+            str(row.email),
+            str(row.sms),
+            f"{row.oldest:%Y-%m-%d}",
+            f"{days} d",
+        )
+    return table
+
+
+def backorder_table(report: BackorderReport) -> Table:
+    table = Table(
+        title="Backorder buyers vs other customers (B6)",
+        caption=f"{report.backorders} orders placed on backorder · currency {report.currency}",
+    )
+    table.add_column("Cohort")
+    table.add_column("Customers", justify="right")
+    table.add_column("Orders", justify="right")
+    table.add_column("Orders / customer", justify="right")
+    table.add_column("Repeat rate", justify="right")
+    table.add_column("Lifetime value", justify="right")
+
+    def row(c: Cohort) -> None:
+        table.add_row(
+            c.name,
+            str(c.customers),
+            str(c.orders),
+            f"{c.orders_per_customer:.2f}",
+            f"{c.repeat_rate:.0%}",
+            _money(c.lifetime_value_cents, report.currency),
+        )
+
+    row(report.backorder)
+    row(report.others)
+    return table
