@@ -66,7 +66,8 @@ def _never_reached(exc: BaseException) -> bool:
 
 
 class TwilioSmsSender:
-    """An ``SmsSender`` posting to ``{base_url}/2010-04-01/Accounts/{sid}/Messages.json``."""
+    """An ``SmsSender`` posting to ``{base_url}/2010-04-01/Accounts/{sid}/Messages.json``.
+    ``from_number`` is an E.164 number, or a Messaging Service SID (``MG...``)."""
 
     def __init__(
         self,
@@ -102,9 +103,11 @@ class TwilioSmsSender:
         if message.status_callback:
             options["status_callback"] = message.status_callback
         try:
-            created = self._client.messages.create(
-                to=message.to, from_=self.from_number, body=message.body, **options
-            )
+            if self.from_number.startswith("MG"):  # a Messaging Service picks the number
+                options["messaging_service_sid"] = self.from_number
+            else:
+                options["from_"] = self.from_number
+            created = self._client.messages.create(to=message.to, body=message.body, **options)
         except TwilioRestException as exc:
             return self._from_rest_error(exc)
         except requests.exceptions.ConnectTimeout as exc:

@@ -145,3 +145,13 @@ def test_from_settings(sandbox: SandboxServer) -> None:
     settings = Settings(twilio_base_url=sandbox.url, sms_from="+15005550006")
     sender = TwilioSmsSender.from_settings(settings)
     assert sender.send(sms()).outcome == "sent"
+
+
+def test_messaging_service_sid_is_sent_instead_of_from(sandbox: SandboxServer) -> None:
+    service = "MG" + "0" * 32
+    sender = TwilioSmsSender(
+        sandbox.account_sid, sandbox.auth_token, sandbox.url, from_number=service, timeout_s=5
+    )
+    assert sender.send(sms()).outcome == "sent"
+    [stored] = sandbox.store.messages(provider="twilio")
+    assert f"MessagingServiceSid={service}" in stored.raw and "From=" not in stored.raw

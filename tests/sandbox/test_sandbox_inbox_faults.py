@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -151,3 +152,28 @@ def test_cli_command_is_registered() -> None:
         "--seed",
     ):
         assert option in result.output
+
+
+def test_a_share_of_sends_is_slow_but_succeeds() -> None:
+    faults = FaultInjector(FaultConfig(rate_slow=0.5, slow_ms=800, seed=3))
+    delays = [faults.delay_s("twilio") for _ in range(200)]
+    assert set(delays) == {0.0, 0.8}
+    assert 60 < delays.count(0.8) < 140
+    faults.update(providers=["sendgrid"])
+    assert {faults.delay_s("twilio") for _ in range(50)} == {0.0}
+
+
+def test_slow_answer_past_the_client_timeout_is_stored(sandbox: SandboxServer) -> None:
+    sandbox.faults.update(rate_slow=1.0, slow_ms=1500)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{sandbox.url}/2010-04-01/Accounts/{SID}/Messages.json",
+            data={"To": "+15551234567", "From": "+15005550006", "Body": "slow"},
+            auth=(sandbox.account_sid, sandbox.auth_token),
+            timeout=0.3,
+        )
+    sandbox.faults.update(rate_slow=0.0)
+    deadline = time.monotonic() + 5
+    while sandbox.store.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox.store.count() == 1  # slow, not failed: the message went out
