@@ -3,9 +3,14 @@ clock, and keys/secrets for every signature the providers use."""
 
 from __future__ import annotations
 
+import atexit
 import base64
+import sqlite3
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +38,26 @@ PUBLIC = "http://testserver"
 START = pendulum.datetime(2026, 3, 2, 15, tz="UTC")  # Monday, 10:00 in New York
 
 
+_TEMPLATE: list[Path] = []
+
+
+def migrated_template() -> Path:
+    """A database migrated once per test process; each test gets a copy (fast, and every
+    test still runs on a real, fully migrated SQLite file)."""
+    if not _TEMPLATE:
+        directory = Path(tempfile.mkdtemp(prefix="jk-web-template-"))
+        upgrade(f"sqlite:///{directory}/template.db")
+        with closing(sqlite3.connect(directory / "template.db")) as connection:
+            connection.execute("PRAGMA journal_mode=DELETE")  # fold the WAL into the file
+        atexit.register(shutil.rmtree, directory, True)
+        _TEMPLATE.append(directory / "template.db")
+    return _TEMPLATE[0]
+
+
 class Web:
     def __init__(self, tmp_path: Path, public: str = PUBLIC) -> None:
         url = f"sqlite:///{tmp_path}/web.db"
-        upgrade(url)
+        shutil.copyfile(migrated_template(), tmp_path / "web.db")
         self.engine = make_engine(url)
         self.clock = VirtualClock(START)
         self.sendgrid_key = ec.generate_private_key(ec.SECP256R1())

@@ -107,15 +107,14 @@ def test_delay_choice_get_shows_post_acts_once(
     assert "1001" in page.locator("h2").inner_text()
     assert web.enrollment("delay_apology").node_id == "wait_choice"  # the GET did nothing
     page.locator("#confirm").focus()
-    page.keyboard.press("Enter")  # keyboard works as well as a mouse
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")  # keyboard works as well as a mouse
     assert done in page.locator("main").inner_text()
     assert web.enrollment("delay_apology").status == "completed"
-    page.go_back()
-    page.wait_for_load_state()
+    page.go_back(wait_until="load")
     if page.locator("#confirm").count():  # the form page from history: submit it again
-        page.locator("#confirm").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.locator("#confirm").click()
     assert already in page.locator("main").inner_text()
     page.context.close()
 
@@ -143,8 +142,8 @@ def test_review_form_in_the_browser(
     page.locator("#title").fill("Great")
     page.locator("#body").fill("Very comfortable")
     page.locator("#photo").set_input_files(str(photo))
-    page.locator("#submit-review").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#submit-review").click()
     assert others in page.locator("main").inner_text()
     with web.session() as session:
         review = session.exec(select(Review)).one()
@@ -166,8 +165,8 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
     page = page_for(browser, "en")
     page.goto(live.url + web.links("ask")["help"])
     page.locator("#message").fill("The leg is loose")
-    page.locator("#send-help").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#send-help").click()
     assert "support team" in page.locator("main").inner_text()
     with web.session() as session:
         assert session.exec(select(SupportTicket)).one().message == "The leg is loose"
@@ -178,8 +177,8 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
         web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
     page.goto(f"{live.url}/u/{token}")
-    page.locator("#unsubscribe-all").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("#unsubscribe-all").click()
     assert "unsubscribed" in page.locator("#notice").inner_text()
     with web.session() as session:
         latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
