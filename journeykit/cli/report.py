@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from journeykit.cli.common import fail
+from journeykit.cli.common import fail, load_book
 
 DATABASE_HELP = "database URL (default: JOURNEYKIT_DATABASE_URL)"
 
@@ -87,5 +87,39 @@ def register(app: typer.Typer) -> None:
         with _session(database) as session:
             result = backorder_report(session)
         _show(backorder_table(result), result.as_json(), as_json)
+
+    @command("funnel")
+    def funnel(
+        journey: str = typer.Argument(..., help="journey name, e.g. abandoned_cart"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
+        database: str = typer.Option(None, "--database", help=DATABASE_HELP),
+        journeys: Path = typer.Option(None, "--journeys", help="journeys directory"),
+        artifact: bool = typer.Option(
+            False, "--artifact", help="also publish the table as a Prefect artifact"
+        ),
+    ) -> None:
+        """Per node: entered, waited, sent, clicked, acted, converted; per A/B variant:
+        enrollments, sends and conversions (C2, C3)."""
+        from journeykit.reports.funnel import funnel_report
+        from journeykit.reports.tables import funnel_table, variants_table
+
+        book = load_book(journeys)
+        if journey not in book.names():
+            fail(f"no journey named {journey!r}", f"known: {', '.join(book.names())}")
+        with _session(database) as session:
+            result = funnel_report(session, journey, book.get(journey))
+        if as_json:
+            _show(None, result.as_json(), True)
+        else:
+            from rich.console import Console
+
+            console = Console()
+            console.print(funnel_table(result))
+            if result.variants:
+                console.print(variants_table(result))
+        if artifact:
+            from journeykit.reports.artifact import publish_funnel
+
+            publish_funnel(result)
 
     app.add_typer(report, name="report")

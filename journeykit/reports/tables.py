@@ -9,6 +9,7 @@ from rich.table import Table
 from journeykit.channels.render_filters import babel_locale
 from journeykit.reports.backorder import BackorderReport, Cohort
 from journeykit.reports.demand import DemandReport
+from journeykit.reports.funnel import FunnelReport
 
 
 def _money(cents: int, currency: str) -> str:
@@ -76,4 +77,34 @@ def backorder_table(report: BackorderReport) -> Table:
 
     row(report.backorder)
     row(report.others)
+    return table
+
+
+def funnel_table(report: FunnelReport) -> Table:
+    table = Table(
+        title=f"Journey funnel: {report.journey}",
+        caption=f"{report.enrollments} enrollments · {report.converted} converted",
+    )
+    for name in ("Node", "Type", "Entered", "Waited", "Sent", "Suppressed", "Clicked", "Acted"):
+        table.add_column(name, justify="left" if name in ("Node", "Type") else "right")
+    table.add_column("Converted", justify="right")
+    for n in report.nodes:
+        counts = (n.entered, n.waited, n.sent, n.suppressed, n.clicked, n.acted, n.converted)
+        table.add_row(n.node, n.type, *[str(c) if c else "·" for c in counts])
+    return table
+
+
+def variants_table(report: FunnelReport) -> Table:
+    table = Table(title=f"A/B variants: {report.journey}")
+    for name in ("Split", "Variant", "Enrollments", "Sent", "Converted", "Rate"):
+        table.add_column(name, justify="left" if name in ("Split", "Variant") else "right")
+    for v in report.variants:
+        table.add_row(
+            v.split,
+            v.variant,
+            str(v.enrollments),
+            str(v.sent),
+            str(v.converted),
+            f"{v.conversion_rate:.0%}",
+        )
     return table
