@@ -14,6 +14,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, SQLModel
 
+from journeykit.authoring.graph import calls_before
 from journeykit.authoring.sample import PreviewInput, sample_enrollment
 from journeykit.channels.compose import action_extras, compose
 from journeykit.channels.render import TemplateRenderer
@@ -76,17 +77,74 @@ def render_messages(
             SQLModel.metadata.create_all(engine)
             with Session(engine) as session:
                 enrollment = sample_enrollment(session, journey, given, now)
-                context = build_context(
-                    session, settings=settings, journey=journey, enrollment=enrollment, now=now
-                )
-                return [
-                    _render(
-                        renderer, settings, journey, node, enrollment, context, reader_locale, now
-                    )
-                    for node in send_nodes(journey, only)
-                ]
+                session.flush()
+                sample = dict(enrollment.data)
+                messages = []
+                for node in send_nodes(journey, only):
+                    savepoint = session.begin_nested()  # each message on its own path
+                    try:
+                        messages.append(
+                            _preview(
+                                session,
+                                renderer,
+                                settings,
+                                journey,
+                                node,
+                                enrollment,
+                                reader_locale,
+                                now,
+                            )
+                        )
+                    finally:
+                        savepoint.rollback()
+                        session.expire_all()
+                        enrollment.data = dict(sample)
+                return messages
         finally:
             engine.dispose()
+
+
+def _preview(
+    session: Session,
+    renderer: TemplateRenderer,
+    settings: Settings,
+    journey: Journey,
+    node: SendNode,
+    enrollment: Any,
+    locale: str,
+    now: datetime,
+) -> PreviewedMessage:
+    """Run the actions on the way to ``node``, build the engine's context, render."""
+    problem = run_calls_before(session, journey, node.id, enrollment, now)
+    context = build_context(
+        session, settings=settings, journey=journey, enrollment=enrollment, now=now
+    )
+    message = _render(renderer, settings, journey, node, enrollment, context, locale, now)
+    message.error = message.error or problem
+    return message
+
+
+def run_calls_before(
+    session: Session, journey: Journey, node_id: str, enrollment: Any, now: datetime
+) -> str | None:
+    """Run the actions on the way to ``node_id`` on the sample data, as the engine would;
+    what they return goes into the enrollment's data. Returns a problem, or None."""
+    from journeykit.engine.nodes.call import ActionContext
+    from journeykit.engine.registry import get_action
+    from journeykit.models import Customer
+
+    customer = session.get(Customer, enrollment.customer_id)
+    data = dict(enrollment.data)
+    for call in calls_before(journey, node_id):
+        try:
+            action = get_action(call.action)
+            context = ActionContext(session, journey, enrollment, customer, now, journey.settings)
+            data.update(action(context, **call.params) or {})
+            session.flush()
+        except Exception as exc:  # the sample data may not suit an action: say so, go on
+            return f"action {call.action!r} (node {call.id}) failed on the sample data: {exc}"
+    enrollment.data = data
+    return None
 
 
 def _render(

@@ -32,7 +32,10 @@ SAMPLE_CUSTOMER = ScenarioCustomer(
     timezone="America/New_York",
     consent={"email": True, "sms": True},
 )
-SAMPLE_ORDER = {"number": "1042", "lines": [{"sku": "SOFA-SAND", "quantity": 1}]}
+SAMPLE_ORDER = {
+    "number": "1042",
+    "lines": [{"sku": "SOFA-SAND", "quantity": 1}, {"sku": "TEE-M", "quantity": 2}],
+}
 SAMPLE_CART = {
     "token": "preview-cart",
     "lines": [{"sku": "CASE-IP15-CLEAR", "quantity": 1}, {"sku": "TEE-M", "quantity": 2}],
@@ -142,6 +145,9 @@ def sample_enrollment(
     session.flush()
     customer = session.exec(select(Customer).where(Customer.external_id == given.customer.id)).one()
     data = sample_data(journey, given)
+    holder: dict[str, Any] = given.subject.get("cart") or given.subject.get("order") or SAMPLE_CART
+    lines = holder.get("lines") or []
+    data.setdefault("sku", given.subject.get("sku") or (lines[0]["sku"] if lines else SAMPLE_SKU))
     return Enrollment(
         id=1,
         journey=journey.name,

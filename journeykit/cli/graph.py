@@ -71,7 +71,7 @@ def graph(
 
 
 def _docs(path: Path, directory: Path, check: bool) -> None:
-    from journeykit.authoring.graph_docs import graphs_markdown
+    from journeykit.authoring.graph import graphs_markdown
     from journeykit.cli.common import load_book
 
     text = graphs_markdown(load_book(directory).journeys())

@@ -15,7 +15,8 @@ JOURNEYS = ROOT / "journeys"
 
 
 @pytest.fixture
-def cli():
+def cli(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps long paths at 80 columns otherwise
     runner = CliRunner()
 
     def invoke(*args: str) -> Result:
