@@ -7,7 +7,8 @@ import secrets
 import string
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from journeykit.engine.clock import SystemClock
 from journeykit.models import ShortLink
@@ -67,7 +68,13 @@ def resolve(session: Session, code: str) -> ShortLink | None:
     return session.exec(select(ShortLink).where(ShortLink.code == code)).first()
 
 
-def record_click(link: ShortLink, now: datetime) -> None:
-    """Count one click on ``link`` (the caller commits)."""
-    link.clicks += 1
-    link.last_clicked_at = now
+def record_click(session: Session, link: ShortLink, now: datetime) -> int:
+    """Count one click on ``link`` in the database (atomic, so concurrent clicks all count);
+    returns the new count. The caller commits."""
+    session.execute(
+        update(ShortLink)
+        .where(col(ShortLink.id) == link.id)
+        .values(clicks=col(ShortLink.clicks) + 1, last_clicked_at=now)
+    )
+    session.refresh(link)
+    return link.clicks

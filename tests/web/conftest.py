@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import atexit
 import base64
-import sqlite3
 import re
 import shutil
+import socket
+import sqlite3
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import Any
 
 import pendulum
 import pytest
+import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
@@ -175,6 +179,43 @@ def delayed(number: str = "1001") -> dict[str, Any]:
         "ship_to": "2026-03-25T00:00:00Z",
         "fix": "we added a second supplier",
     }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, tmp_path: Path) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.web = Web(tmp_path, public=self.url)
+        config = uvicorn.Config(self.web.app, host="127.0.0.1", port=port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.web.engine.dispose()
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    """The app served by a real uvicorn on a free port (its public URL)."""
+    with LiveServer(tmp_path) as server:
+        yield server
 
 
 @pytest.fixture

@@ -62,6 +62,8 @@ def test_record_click_counts(session: Session) -> None:
     short = shorten(session, "https://a.example/x", message_key=None, base_url="http://b", now=NOW)
     link = resolve(session, short.rsplit("/", 1)[1])
     assert link is not None
-    record_click(link, NOW)
-    record_click(link, NOW)
-    assert link.clicks == 2 and link.last_clicked_at == NOW
+    assert record_click(session, link, NOW) == 1
+    assert record_click(session, link, NOW) == 2
+    session.commit()
+    again = resolve(session, short.rsplit("/", 1)[1])
+    assert again is not None and again.clicks == 2 and again.last_clicked_at == NOW

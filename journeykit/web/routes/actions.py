@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from journeykit.db import session_scope
@@ -97,11 +98,17 @@ async def act(token: str, request: Request, state: WebState = Depends(get_state)
     """Act on the link: once. A second POST says it was already done."""
     form = await request.form(max_files=1, max_fields=20)
     action = _peek_action(state, token)
-    if action == "review":
-        return await review_pages.submit(state, request, token, form)
-    if action == "help":
-        return help_pages.submit(state, request, token, form)
-    return choose(state, request, token, form.get(csrf.FIELD))
+    for attempt in (1, 2):
+        try:
+            if action == "review":
+                return await review_pages.submit(state, request, token, form)
+            if action == "help":
+                return help_pages.submit(state, request, token, form)
+            return choose(state, request, token, form.get(csrf.FIELD))
+        except IntegrityError:  # a concurrent POST of the same link won the unique key:
+            if attempt == 2:  # the second run sees its row and says "already done"
+                raise
+    raise AssertionError("unreachable")
 
 
 def choose(state: WebState, request: Request, token: str, csrf_token: object) -> Response:

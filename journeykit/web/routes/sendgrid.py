@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 
 from journeykit.channels.provider_events import apply_sendgrid_event
 from journeykit.db import session_scope
@@ -61,16 +62,24 @@ async def sendgrid_events(
         return _problem(400, "the body must be a JSON array of event objects")
     if len(events) > MAX_EVENTS:
         return _problem(400, f"at most {MAX_EVENTS} events per request")
-    applied = duplicates = 0
-    touched: list[int] = []
     try:
-        with session_scope(state.runtime.engine) as session:
-            for event in events:
-                result = apply_sendgrid_event(session, now=state.now(), event=event)
-                duplicates += result.duplicate
-                applied += not result.duplicate
-                touched += result.touched
+        try:
+            applied, duplicates, touched = _apply(state, events)
+        except IntegrityError:  # a concurrent delivery of the same events won: go again,
+            applied, duplicates, touched = _apply(state, events)  # seeing them as duplicates
     except ValueError as exc:  # nothing of the batch is kept: SendGrid retries it whole
         return _problem(400, str(exc))
     move_on(state, touched)
     return JSONResponse({"applied": applied, "duplicates": duplicates})
+
+
+def _apply(state: WebState, events: list[dict[str, Any]]) -> tuple[int, int, list[int]]:
+    applied = duplicates = 0
+    touched: list[int] = []
+    with session_scope(state.runtime.engine) as session:
+        for event in events:
+            result = apply_sendgrid_event(session, now=state.now(), event=event)
+            duplicates += result.duplicate
+            applied += not result.duplicate
+            touched += result.touched
+    return applied, duplicates, touched

@@ -3,14 +3,17 @@ against the message (and as the customer's ``click`` action, once per link), red
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from journeykit.channels.shortlinks import record_click, resolve
 from journeykit.db import session_scope
 from journeykit.engine.ingest import record_action
-from journeykit.models import MessageEvent, OutboxMessage
+from journeykit.models import CustomerAction, MessageEvent, OutboxMessage
 from journeykit.web.i18n import pick_locale
 from journeykit.web.pages import message
 from journeykit.web.state import WebState, get_state, move_on
@@ -25,22 +28,32 @@ router = APIRouter(tags=["customer pages"])
     responses={302: {"description": "to the long URL"}, 404: {"content": {"text/html": {}}}},
 )
 def follow(code: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    try:
+        url, touched = _click(state, code)
+    except IntegrityError:  # two first clicks at once: the other recorded the action
+        url, touched = _click(state, code)
+    if url is None:
+        locale = pick_locale(accept_language=request.headers.get("accept-language"))
+        return message(
+            state,
+            request,
+            locale=locale,
+            title_key="notfound.title",
+            body_key="notfound",
+            status_code=404,
+        )
+    move_on(state, touched)
+    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+
+
+def _click(state: WebState, code: str) -> tuple[str | None, list[int]]:
     touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
         link = resolve(session, code)
         if link is None:
-            locale = pick_locale(accept_language=request.headers.get("accept-language"))
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="notfound.title",
-                body_key="notfound",
-                status_code=404,
-            )
+            return None, []
         now = state.now()
-        record_click(link, now)
-        session.add(link)
+        record_click(session, link, now)
         row = None
         if link.message_key:
             row = session.exec(
@@ -48,14 +61,17 @@ def follow(code: str, request: Request, state: WebState = Depends(get_state)) ->
             ).first()
         session.add(
             MessageEvent(
-                provider_event_id=f"shortlink:{link.code}:{link.clicks}",
+                provider_event_id=f"shortlink:{link.code}:{uuid.uuid4().hex}",
                 outbox_id=row.id if row else None,
                 kind="click",
                 at=now,
                 data={"url": link.url, "code": link.code},
             )
         )
-        if row is not None:
+        seen = session.exec(
+            select(CustomerAction.id).where(CustomerAction.key == f"shortlink:{link.code}")
+        ).first()
+        if row is not None and seen is None:
             ingested = record_action(
                 session,
                 now=now,
@@ -66,6 +82,4 @@ def follow(code: str, request: Request, state: WebState = Depends(get_state)) ->
                 data={"url": link.url, "message_key": row.key},
             )
             touched = ingested.routed.touched
-        url = link.url
-    move_on(state, touched)
-    return RedirectResponse(url, status_code=302, headers={"Cache-Control": "no-store"})
+        return link.url, touched

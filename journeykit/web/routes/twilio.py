@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -61,13 +62,25 @@ async def inbound_sms(
     body = params.get("Body", "")
     if not sid:
         return PlainTextResponse("MessageSid is required", status_code=400)
-    reply, touched = None, []
+    try:
+        reply, touched = _handle_inbound(state, params, sid, sender, body)
+    except IntegrityError:  # the same MessageSid, delivered twice at once: the other won
+        return twiml()
+    move_on(state, touched)
+    return twiml(reply)
+
+
+def _handle_inbound(
+    state: WebState, params: dict[str, str], sid: str, sender: str, body: str
+) -> tuple[str | None, list[int]]:
+    reply: str | None = None
+    touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
         event_id = f"twilio-in:{sid}"
         if session.exec(
             select(MessageEvent.id).where(MessageEvent.provider_event_id == event_id)
         ).first():
-            return twiml()  # a retry of a message already handled
+            return None, []  # a retry of a message already handled
         now = state.now()
         session.add(MessageEvent(provider_event_id=event_id, kind="inbound", at=now, data=params))
         customer = session.exec(select(Customer).where(Customer.phone == sender)).first()
@@ -86,8 +99,7 @@ async def inbound_sms(
             )
         elif customer is not None:
             touched = _numbered_reply(session, customer, body.strip(), sid, now)
-    move_on(state, touched)
-    return twiml(reply)
+    return reply, touched
 
 
 def _numbered_reply(
@@ -140,6 +152,9 @@ async def status_callback(
         return PlainTextResponse("invalid signature", status_code=403)
     if not (params.get("MessageSid") or params.get("SmsSid")):
         return PlainTextResponse("MessageSid is required", status_code=400)
-    with session_scope(state.runtime.engine) as session:
-        apply_twilio_status(session, now=state.now(), params=params)
+    try:
+        with session_scope(state.runtime.engine) as session:
+            apply_twilio_status(session, now=state.now(), params=params)
+    except IntegrityError:  # the same callback twice at once: the other one recorded it
+        pass
     return twiml()
