@@ -155,7 +155,20 @@ def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
 async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
     """Advance whatever is due (all journeys, or one) and send what is due."""
     title = f"{journey} · sweep" if journey else "all journeys · sweep"
-    return run_batch(journey=journey, limit=limit, title=title)
+    return run_batch(
+        journey=journey, limit=limit, title=title, name=None if journey else sweep_name
+    )
+
+
+def sweep_name(journeys: set[str], due: int) -> str:
+    """``restock · sweep · 3 due``; several journeys by name (up to three), else a count."""
+    if not journeys:
+        who = "all journeys"
+    elif len(journeys) <= 3:
+        who = ", ".join(sorted(journeys))
+    else:
+        who = f"{len(journeys)} journeys"
+    return f"{who} · sweep · {due} due"
 
 
 @flow(name="journeykit-event", flow_run_name="event · {event[type]}")

@@ -111,8 +111,8 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
     assert named == {
         "placed": "order.placed · order:5001 · nothing to do",
         "delayed": "delay_apology · order:5001",
-        "expired": "all journeys · sweep · 1 due",
-        "sweep": "all journeys · sweep · 1 due",
+        "expired": "delay_apology · sweep · 1 due",
+        "sweep": "delay_apology · sweep · 1 due",
         "journey": "delay_apology · sweep · 0 due",
     }
     delayed_tags = set(by_id[runs["delayed"]].tags)
