@@ -55,14 +55,24 @@ def _advance_status(row: OutboxMessage, status: str | None) -> bool:
     return True
 
 
-def apply_twilio_status(session: Session, *, now: datetime, params: dict[str, str]) -> Applied:
-    """Apply one Twilio status callback (form fields). The caller commits."""
+def apply_twilio_status(
+    session: Session, *, now: datetime, params: dict[str, str], key: str | None = None
+) -> Applied:
+    """Apply one Twilio status callback (form fields). The row is found by MessageSid, or by
+    ``key`` (the outbox key the sender put in the StatusCallback URL: a callback can arrive
+    before the sender has stored the MessageSid). The caller commits."""
     sid = params.get("MessageSid") or params.get("SmsSid") or ""
     status = (params.get("MessageStatus") or params.get("SmsStatus") or "").lower()
     event_id = f"twilio:{sid}:{status}"
     if _seen(session, event_id):
         return Applied(duplicate=True)
     row = session.exec(select(OutboxMessage).where(OutboxMessage.provider_id == sid)).first()
+    if row is None and key:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.key == key)).first()
+        if row is not None and row.channel == "sms" and row.provider_id in (None, sid):
+            row.provider_id = sid
+        else:
+            row = None
     code = params.get("ErrorCode") or None
     result = Applied(duplicate=False, outbox_id=row.id if row else None)
     if row is not None:

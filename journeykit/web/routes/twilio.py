@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -143,10 +143,12 @@ def _numbered_reply(
 @router.post("/webhooks/twilio/status", response_class=Response, responses=RESPONSES)
 async def status_callback(
     request: Request,
+    key: Annotated[str | None, Query(max_length=300, description="the outbox key")] = None,
     x_twilio_signature: Annotated[str | None, Header()] = None,
     state: WebState = Depends(get_state),
 ) -> Response:
-    """A delivery status for an SMS we sent: the outbox row moves forwards, never back."""
+    """A delivery status for an SMS we sent: the outbox row moves forwards, never back.
+    Senders set ``StatusCallback`` to this URL with ``?key=<outbox key>`` (signed with it)."""
     params = await verified_form(request, state, x_twilio_signature)
     if params is None:
         return PlainTextResponse("invalid signature", status_code=403)
@@ -154,7 +156,7 @@ async def status_callback(
         return PlainTextResponse("MessageSid is required", status_code=400)
     try:
         with session_scope(state.runtime.engine) as session:
-            apply_twilio_status(session, now=state.now(), params=params)
+            apply_twilio_status(session, now=state.now(), params=params, key=key)
     except IntegrityError:  # the same callback twice at once: the other one recorded it
         pass
     return twiml()
