@@ -1,10 +1,18 @@
-"""``journeys serve`` is registered and documents its options."""
+"""``journeys serve``: its options, and a real start (migrate, uvicorn, /healthz)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
 from typer.testing import CliRunner
 
 from journeykit.cli.app import app
+from journeykit.sandbox.server import free_port
 
 
 def test_serve_help_lists_host_and_port() -> None:
@@ -16,3 +24,36 @@ def test_serve_help_lists_host_and_port() -> None:
 def test_serve_rejects_a_bad_port() -> None:
     result = CliRunner().invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code != 0
+
+
+def test_serve_starts_uvicorn_and_answers(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "JOURNEYKIT_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+        "JOURNEYKIT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    journeys = Path(sys.executable).parent / "journeys"
+    process = subprocess.Popen(
+        [str(journeys), "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    raise AssertionError(f"journeys serve did not come up:\n{output}") from None
+                time.sleep(0.1)
+        assert answer.json() == {"status": "ok"}
+        assert (tmp_path / "serve.db").exists()  # migrated on start
+    finally:
+        process.terminate()
+        process.wait(10)
