@@ -26,7 +26,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "savepoint", _sqlite_write_lock_before_savepoint)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -73,10 +73,6 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # We begin transactions ourselves (below): pysqlite's own BEGIN comes only before the first
-    # write, so a savepoint's reads would run on a snapshot that cannot be upgraded to a
-    # write once another process has committed ("database is locked" at once, no waiting).
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -113,7 +109,11 @@ def ensure_schema(url: str, *, auto_upgrade: bool) -> None:
     )
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take SQLite's write lock when a transaction begins (waiting up to the busy timeout),
-    so a transaction that reads and then writes never fails on a concurrent commit."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_write_lock_before_savepoint(connection: Any, _name: Any) -> None:
+    """pysqlite begins a transaction only before the first write, so a SAVEPOINT issued before
+    any write starts a *read* transaction: its reads pin a snapshot that cannot become a write
+    once another process (web app, another worker) has committed — "database is locked" at
+    once, no waiting. Take the write lock first (waiting up to the busy timeout) instead."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")

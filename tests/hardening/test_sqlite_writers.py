@@ -1,6 +1,7 @@
 """Two processes writing one SQLite file (the worker and the web app in development): a
-transaction that read first (inside a savepoint, as the engine does) and writes later must not fail with "database is locked" because
-the other committed in between (WAL snapshot upgrade); it waits its turn instead."""
+transaction that read first (inside a savepoint, as the engine does) and writes later must
+not fail with "database is locked" because the other committed in between (WAL snapshot
+upgrade); it waits its turn instead."""
 
 from __future__ import annotations
 
