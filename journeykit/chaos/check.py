@@ -75,7 +75,7 @@ def _check_messages(
         copies = received.get(ref, 0)
         if row.status in ("queued", "sending"):
             found.note("stuck", 1, f"outbox {row.key} still {row.status}")
-        elif row.status != "sent":
+        elif row.status not in ("sent", "delivered"):
             found.note("lost", 1, f"outbox {row.key} ended {row.status}: {row.error}")
         elif copies == 0:
             found.note("lost", 1, f"outbox {row.key} marked sent, provider has no copy")

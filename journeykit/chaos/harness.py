@@ -19,11 +19,12 @@ from sqlmodel import Session, col, func, select
 from journeykit.chaos.check import Findings, check_run
 from journeykit.chaos.clock import FileClock, write_atomic
 from journeykit.chaos.process import WorkerProcess
+from journeykit.chaos.webhooks import WebhookServer
 from journeykit.chaos.workload import seed_restock_wave
 from journeykit.db import make_engine, upgrade
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.clock import to_utc
-from journeykit.models import Enrollment, OutboxMessage
+from journeykit.models import Enrollment, MessageEvent, OutboxMessage
 from journeykit.sandbox.faults import FaultConfig
 from journeykit.sandbox.server import SandboxServer
 from journeykit.settings import Settings
@@ -114,14 +115,21 @@ def run_trial(
     try:
         book = JourneyBook.from_dir(Settings().journeys_dir)
         start = seed_restock_wave(engine, book, config.customers)
-        worker = WorkerProcess(
-            db_url=url, providers_url=sandbox.url, workdir=workdir, batch=config.batch
-        )
-        write_atomic(worker.clock_file, start.isoformat())
-        clock = FileClock(worker.clock_file)
-        kills = _drive(config, engine, clock, worker, rng)
-        return kills, check_run(engine, sandbox.store, config.customers, clock.now())
+        with WebhookServer(engine, url, sandbox.sendgrid_public_key) as web:
+            sandbox.set_sendgrid_event_url(web.sendgrid_events_url)
+            worker = WorkerProcess(
+                db_url=url,
+                providers_url=sandbox.url,
+                public_url=web.url,
+                workdir=workdir,
+                batch=config.batch,
+            )
+            write_atomic(worker.clock_file, start.isoformat())
+            clock = FileClock(worker.clock_file)
+            kills = _drive(config, engine, clock, worker, rng, sandbox)
+            return kills, check_run(engine, sandbox.store, config.customers, clock.now())
     finally:
+        sandbox.set_sendgrid_event_url(None)
         engine.dispose()
 
 
@@ -131,6 +139,7 @@ def _drive(
     clock: FileClock,
     worker: WorkerProcess,
     rng: random.Random,
+    sandbox: SandboxServer,
 ) -> int:
     """Run until nothing is left to do, killing the worker ``kills_per_trial`` times."""
     kills = 0
@@ -153,11 +162,33 @@ def _drive(
                 due = next_due(engine, clock.now())
                 if due is None:
                     return kills
+                # Moving time on past a reconcile deadline stands for minutes of real time:
+                # let the provider's webhooks for what it accepted arrive first, as they would.
+                _wait_for_webhooks(engine, sandbox)
                 clock.set(max(due, clock.now()))
             time.sleep(POLL_S)
         raise TimeoutError(f"trial still running after {config.trial_timeout_s} s")
     finally:
         worker.stop()
+
+
+def _wait_for_webhooks(engine: Engine, sandbox: SandboxServer, timeout_s: float = 10.0) -> None:
+    """When emails are left in ``sending`` (their reconcile trusts SendGrid's events): wait
+    until every email the sandbox accepted has its ``processed`` event stored."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            pending = session.exec(
+                select(func.count()).where(
+                    OutboxMessage.status == "sending", OutboxMessage.channel == "email"
+                )
+            ).one()
+            stored = session.exec(
+                select(func.count()).where(col(MessageEvent.kind) == "processed")
+            ).one()
+        if not pending or stored >= sandbox.store.count(provider="sendgrid"):
+            return
+        time.sleep(0.05)
 
 
 def next_due(engine: Engine, now: datetime) -> datetime | None:
@@ -180,5 +211,10 @@ def next_due(engine: Engine, now: datetime) -> datetime | None:
                 )
             ).one(),
         ]
+        sending = session.exec(
+            select(func.min(OutboxMessage.last_attempt_at)).where(OutboxMessage.status == "sending")
+        ).one()
+    if sending is not None:
+        times.append(to_utc(sending) + timedelta(seconds=Settings().reconcile_after_s))
     present = [to_utc(t) for t in times if t is not None]
     return min(present) + timedelta(seconds=1) if present else None

@@ -16,7 +16,9 @@ class WorkerCrashed(RuntimeError):
 
 
 class WorkerProcess:
-    def __init__(self, *, db_url: str, providers_url: str, workdir: Path, batch: int) -> None:
+    def __init__(
+        self, *, db_url: str, providers_url: str, public_url: str, workdir: Path, batch: int
+    ) -> None:
         self.workdir = workdir
         self.clock_file = workdir / "clock.txt"
         self.status_file = workdir / "status.json"
@@ -33,6 +35,8 @@ class WorkerProcess:
             str(self.clock_file),
             "--status",
             str(self.status_file),
+            "--public-url",
+            public_url,
             "--batch",
             str(batch),
         ]

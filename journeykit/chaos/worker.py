@@ -12,12 +12,11 @@ import argparse
 import os
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from journeykit.channels.outbox import Senders, claim_outbox, dispatch, reconcile
+from journeykit.channels.outbox import Senders, send_due
 from journeykit.chaos.clock import FileClock, WorkerStatus
 from journeykit.db import make_engine
 from journeykit.engine.advance import advance, claim_due
@@ -30,14 +29,15 @@ IDLE_SLEEP_S = 0.02
 
 def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
     import journeykit.engine.builtin_actions  # noqa: F401  (registers actions)
-    from journeykit.channels.sendgrid import SendGridEmailSender
-    from journeykit.channels.twilio import TwilioSmsSender
+    from journeykit.orchestration.senders import build_senders
 
     settings = Settings(
         database_url=args.db,
         sendgrid_base_url=args.providers,
         twilio_base_url=args.providers,
+        public_base_url=args.public_url,
         provider_timeout_s=args.provider_timeout,
+        send_concurrency=args.concurrency,
     )
     runtime = Runtime(
         engine=make_engine(args.db),
@@ -46,29 +46,18 @@ def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
         settings=settings,
         owner=f"chaos-worker-{os.getpid()}",
     )
-    senders = Senders(
-        email=SendGridEmailSender.from_settings(settings),
-        sms=TwilioSmsSender.from_settings(settings),
-        concurrency=args.concurrency,
-    )
-    return runtime, senders
+    return runtime, build_senders(settings)
 
 
 def run_once(runtime: Runtime, senders: Senders, batch: int) -> int:
-    """One pass; returns how many things it did (0: nothing was due)."""
-    # One worker at a time: anything in 'sending' now was left by a dead worker, or by a
-    # send whose answer never came. Ask the provider before sending anything again.
-    done = reconcile(runtime, senders, stale_after=timedelta(0))
+    """One pass, as a production sweep does it; returns how many things it did (0: nothing
+    was due). Rows a dead worker left in ``sending`` are reconciled by ``send_due`` once
+    ``reconcile_after_s`` has passed: the provider is asked before anything is resent."""
     ids = claim_due(runtime, limit=batch)
     if ids:
         advance(runtime, ids)
-        done += len(ids)
-    for channel in ("email", "sms"):
-        rows = claim_outbox(runtime, limit=batch, channel=channel)
-        if rows:
-            dispatch(runtime, senders, rows)
-            done += len(rows)
-    return done
+    report = send_due(runtime, senders, limit=batch)
+    return len(ids) + report.claimed + report.reconciled + report.expired + report.deferred
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--providers", required=True, help="sandbox base URL")
     parser.add_argument("--clock", required=True, help="file holding the virtual time")
     parser.add_argument("--status", required=True, help="file the worker reports idle in")
+    parser.add_argument("--public-url", default="http://127.0.0.1:9", help="the web app")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--provider-timeout", type=float, default=5.0)

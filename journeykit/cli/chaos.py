@@ -1,0 +1,38 @@
+"""``journeys chaos``: SIGKILL a worker at random points during a restock wave, restart it,
+and count duplicates, losses and stuck rows (docs/reliability.md)."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def chaos(
+        trials: int = typer.Option(3, "--trials", min=1, help="runs, each on a fresh database"),
+        customers: int = typer.Option(300, "--customers", min=1, help="customers per run"),
+        kills: int = typer.Option(6, "--kills", min=0, help="SIGKILLs per trial"),
+        seed: int = typer.Option(0, "--seed", help="seeds the kill times"),
+        as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+    ) -> None:
+        """Crash the worker again and again; prove every message went out exactly once."""
+        from journeykit.chaos.harness import ChaosConfig, run_chaos
+
+        def progress(trial: int, killed: int, findings: object) -> None:
+            if not as_json:
+                typer.echo(f"trial {trial + 1}/{trials}: {killed} kills, {findings}")
+
+        config = ChaosConfig(trials=trials, customers=customers, kills_per_trial=kills, seed=seed)
+        report = run_chaos(config, on_trial=progress).as_dict()
+        if as_json:
+            typer.echo(json.dumps(report))
+        else:
+            typer.echo(
+                "{trials} trials x {customers} customers, {kills} kills: {duplicates} "
+                "duplicates, {lost} lost, {stuck} stuck, {half_written} half-written "
+                "({messages_sent} messages sent)".format(**report)
+            )
+        bad = report["duplicates"] + report["lost"] + report["stuck"] + report["half_written"]
+        raise typer.Exit(1 if bad else 0)
