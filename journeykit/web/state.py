@@ -59,15 +59,26 @@ def move_on(state: WebState, ids: list[int]) -> BatchReport | None:
     return report
 
 
+class EmitFailed(RuntimeError):
+    """Prefect did not take the event (no API reachable, events disabled)."""
+
+
+def prefect_event(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """The ``journeykit.event.received`` event prefect.yaml's ``event`` deployment listens
+    to (it records the event and advances what it touched). The id is derived from the
+    idempotency key, so a retried request emits the same event and the flow (which uses the
+    event id as its key) records it once."""
+    return {
+        "event": "journeykit.event.received",
+        "resource": {"prefect.resource.id": f"journeykit.event.{payload.get('type', 'unknown')}"},
+        "payload": {"event": payload},
+        "id": uuid.uuid5(uuid.NAMESPACE_URL, f"journeykit:{key}"),
+    }
+
+
 def prefect_emitter(payload: dict[str, Any], key: str) -> None:
-    """Emit ``journeykit.event.received`` (prefect.yaml's ``event`` deployment records the
-    event and advances what it touched). The event id is derived from the key, so a retried
-    request emits the same event and the flow records it once."""
+    """Emit the event; raise ``EmitFailed`` rather than lose it silently."""
     from prefect.events import emit_event
 
-    emit_event(
-        event="journeykit.event.received",
-        resource={"prefect.resource.id": f"journeykit.event.{payload.get('type', 'unknown')}"},
-        payload={"event": payload},
-        id=uuid.uuid5(uuid.NAMESPACE_URL, f"journeykit:{key}"),
-    )
+    if emit_event(**prefect_event(payload, key)) is None:
+        raise EmitFailed("Prefect did not take the event: check PREFECT_API_URL")

@@ -78,7 +78,12 @@ def _record(
         if receipt is not None:
             return replay(receipt, request_hash), []
         if state.emit is not None and state.settings.web_event_delivery == "prefect":
-            state.emit(payload, event_key)
+            try:
+                state.emit(payload, event_key)
+            except Exception as exc:  # any emitter failure: answer 503 and keep nothing,
+                session.rollback()  # so the store retries the same request later
+                detail = f"could not hand the event to Prefect, retry later: {exc}"[:500]
+                return Answer(503, {"detail": detail}), []
             body: dict[str, Any] = {"status": "queued", "key": event_key}
         else:
             try:

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 
 from journeykit.models import ApiReceipt, DomainEvent, Enrollment
 from journeykit.web.app import create_app
+from journeykit.web.state import EmitFailed, prefect_event
 from tests.web.conftest import API_KEY, Web, delayed, order_placed, product
 
 AUTH = {"X-Api-Key": API_KEY}
@@ -105,6 +106,44 @@ def test_prefect_delivery_emits_instead_of_recording(web: Web) -> None:
     assert len(emitted) == 1
     assert emitted[0][0]["type"] == "product.upserted" and emitted[0][1] == "api:evt-9"
     assert count(web, DomainEvent) == 0
+
+
+def test_prefect_away_is_503_and_nothing_kept(web: Web) -> None:
+    from fastapi.testclient import TestClient
+
+    calls: list[str] = []
+
+    def unreachable(payload: dict[str, Any], key: str) -> None:
+        calls.append(key)
+        if len(calls) == 1:
+            raise EmitFailed("Prefect did not take the event")
+
+    settings = web.settings.model_copy(update={"web_event_delivery": "prefect"})
+    client = TestClient(create_app(settings, web.runtime, emit=unreachable))
+    headers = {**AUTH, "Idempotency-Key": "evt-5"}
+    first = client.post("/events", json=product(), headers=headers)
+    assert first.status_code == 503 and "retry later" in first.json()["detail"]
+    assert count(web, ApiReceipt) == 0
+    retry = client.post("/events", json=product(), headers=headers)
+    assert retry.status_code == 202 and calls == ["api:evt-5", "api:evt-5"]
+
+
+def test_prefect_event_matches_the_event_deployment_trigger() -> None:
+    import fnmatch
+    from pathlib import Path
+
+    import yaml
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "prefect.yaml").read_text())
+    [deployment] = [d for d in config["deployments"] if d["name"] == "event"]
+    [trigger] = deployment["triggers"]
+    event = prefect_event(product(), "api:k1")
+    assert event["event"] in trigger["expect"]
+    pattern = trigger["match"]["prefect.resource.id"]
+    assert fnmatch.fnmatch(event["resource"]["prefect.resource.id"], pattern)
+    assert event["payload"]["event"] == product()  # "{{ event.payload.event }}"
+    assert event["id"] == prefect_event(product(), "api:k1")["id"]  # a retry: the same id
+    assert event["id"] != prefect_event(product(), "api:k2")["id"]
 
 
 def test_oversized_body_is_413(web: Web) -> None:

@@ -40,6 +40,7 @@ class Problem(BaseModel):
     responses={
         401: UNAUTHORIZED[401],
         409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
+        503: {"model": Problem, "description": "Prefect delivery is on and Prefect is away"},
     },
 )
 def post_event(

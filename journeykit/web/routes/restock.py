@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -22,7 +23,7 @@ from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import accept_event
 
 router = APIRouter(tags=["back in stock"])
-STATIC = __import__("pathlib").Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 WIDGET_SALT = "journeykit.widget"
 CORS = {"Access-Control-Allow-Origin": "*"}
