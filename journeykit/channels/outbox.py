@@ -10,6 +10,7 @@ outcome. Rows left in ``sending`` are settled by :mod:`journeykit.channels.recon
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -24,6 +25,8 @@ from journeykit.channels.retry import RetryPolicy, backoff
 from journeykit.db import session_scope
 from journeykit.engine.runtime import Runtime
 from journeykit.models import OutboxMessage
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Claimed",
@@ -79,6 +82,13 @@ def send_due(
     report.add(dispatch(runtime, senders, claimed.ids))
     report.expired += claimed.expired
     report.deferred += claimed.deferred
+    if report.claimed or report.reconciled or report.expired or report.deferred:
+        log.info(
+            "outbox: %d claimed, %d sent, %d retried, %d failed, %d ambiguous, %d reconciled, "
+            "%d expired, %d deferred (quiet hours), %d requests",
+            report.claimed, report.sent, report.retried, report.failed, report.ambiguous,
+            report.reconciled, report.expired, report.deferred, report.requests,
+        )  # fmt: skip
     return report
 
 

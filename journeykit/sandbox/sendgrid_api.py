@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from journeykit.sandbox.context import SandboxContext, get_context, new_message_id
 from journeykit.sandbox.sendgrid_rules import check_mail, error, to_rows
@@ -77,7 +78,10 @@ async def mail_send(request: Request, ctx: SandboxContext = Depends(get_context)
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secrets.compare_digest(key, ctx.sendgrid_api_key):
         return JSONResponse(AUTH_ERROR, status_code=401)
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the client gave up before sending its body: nothing happened
+        return Response(status_code=499)
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):

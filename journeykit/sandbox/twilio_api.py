@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from journeykit.sandbox.context import SandboxContext, get_context, new_sid
 from journeykit.sandbox.store import StoredMessage
@@ -107,7 +108,10 @@ async def create_message(
     """Send an SMS: validate, maybe fail on purpose, store, answer 201 with the resource."""
     if not _authorized(request, ctx, account_sid):
         return _error(AUTH_ERROR)
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the client gave up before sending its body: nothing happened
+        return JSONResponse({}, status_code=499)
     form = parse_form(raw)
     headers = {"Authorization": request.headers.get("authorization", "")}
     path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"

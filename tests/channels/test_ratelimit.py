@@ -71,3 +71,22 @@ def test_limits_are_created_idempotently_and_enforced(prefect_api: None) -> None
     before_send("email")  # the one slot
     with pytest.raises(TimeoutError):
         before_send("email")  # the next frees up in 20 s: the wait gives up after 1 s
+
+
+def test_slot_pool_takes_a_quarter_seconds_worth_per_round_trip() -> None:
+    from journeykit.channels.ratelimit import RateLimit, SlotPool
+
+    taken: list[tuple[str, int]] = []
+
+    def take(name: str, *, occupy: int, timeout_seconds: float, strict: bool) -> None:
+        assert strict and timeout_seconds == 5.0
+        taken.append((name, occupy))
+
+    pool = SlotPool(RateLimit("journeykit-sms-x", 20.0), 5.0, take)
+    for _ in range(12):
+        pool()
+    assert taken == [("journeykit-sms-x", 5)] * 3  # 12 sends: 3 round trips of 5 slots
+    slow = SlotPool(RateLimit("journeykit-sms-y", 1.0), 5.0, take)
+    slow()
+    slow()
+    assert taken[-2:] == [("journeykit-sms-y", 1)] * 2  # never more than the limit holds
