@@ -73,8 +73,10 @@ def claim_due(
     same candidates as another (SQLite has no row locks) gets only the rows it really won."""
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
-        query = select(Enrollment.id).where(*_due(now)).order_by(
-            col(Enrollment.wake_at), col(Enrollment.id)
+        query = (
+            select(Enrollment.id)
+            .where(*claimable(now))
+            .order_by(col(Enrollment.wake_at), col(Enrollment.id))
         )
         if journey:
             query = query.where(Enrollment.journey == journey)
@@ -87,7 +89,7 @@ def claim_due(
             return []
         won = session.execute(
             update(Enrollment)
-            .where(col(Enrollment.id).in_(candidates), *_due(now))
+            .where(col(Enrollment.id).in_(candidates), *claimable(now))
             .values(
                 lease_owner=runtime.owner,
                 lease_until=now + timedelta(seconds=runtime.settings.lease_s),
@@ -98,7 +100,7 @@ def claim_due(
     return [i for i in candidates if i in claimed]  # type: ignore[misc]
 
 
-def _due(now: datetime) -> tuple[Any, ...]:
+def claimable(now: datetime) -> tuple[Any, ...]:
     return (
         col(Enrollment.status).in_(LIVE),
         col(Enrollment.wake_at) <= now,
