@@ -41,7 +41,9 @@ def node_label(node: Node) -> str:
         case WaitNode():
             return f"{node.id}<br/>wait {wait_text(node)}"
         case WaitForNode():
-            return f"{node.id}<br/>wait up to {format_duration(node.timeout)} for"
+            return (
+                f"{node.id}<br/>wait up to {format_duration(node.timeout)} for what happens first"
+            )
         case BranchNode():
             return f"{node.id}<br/>check"
         case CallNode():

@@ -66,7 +66,7 @@ def read_status(engine: Engine, now: datetime, journey: str | None = None) -> St
                 row.next_due = wake if row.next_due is None else min(row.next_due, wake)
         outbox = select(OutboxMessage).where(col(OutboxMessage.status).in_(BACKLOG))
         errors = select(OutboxMessage).where(
-            col(OutboxMessage.error_code).is_not(None),
+            col(OutboxMessage.error_code).is_not(None) | col(OutboxMessage.error).is_not(None),
             col(OutboxMessage.last_attempt_at) >= now - timedelta(hours=1),
         )
         if journey:
@@ -103,7 +103,7 @@ def _backlog(rows: list[OutboxMessage], now: datetime) -> list[Backlog]:
 def _errors(rows: list[OutboxMessage]) -> list[ProviderError]:
     groups: dict[tuple[str, str], list[OutboxMessage]] = {}
     for row in rows:
-        groups.setdefault((row.channel, row.error_code or ""), []).append(row)
+        groups.setdefault((row.channel, row.error_code or "no code"), []).append(row)
     return [
         ProviderError(channel, code, len(items), (items[-1].error or "")[:120])
         for (channel, code), items in sorted(groups.items())

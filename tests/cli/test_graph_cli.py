@@ -53,7 +53,7 @@ def test_mermaid_shows_waits_outcomes_conditions_splits_and_exits(cli, tmp_path)
         '  pause(["pause<br/>wait 2d"])',
         '  morning(["morning<br/>wait until 09:30 local time"])',
         '  workdays(["workdays<br/>wait 3 business days at 10:00"])',
-        '  answer(["answer<br/>wait up to 1w for"])',
+        '  answer(["answer<br/>wait up to 1w for what happens first"])',
         '  big{"big<br/>check"}',
         '  ab{"ab<br/>A/B split"}',
         '  tag[["tag<br/>do: tag_backorder"]]',
