@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.registry import handler_for
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.transitions import exit_enrollment, record
-from journeykit.models import Enrollment
+from journeykit.models import Customer, Enrollment
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200
@@ -121,7 +121,8 @@ def advance(runtime: Runtime, ids: list[int], run_group: GroupRunner | None = No
             report.groups += 1
             report.moves += result.moves
             report.errors += result.errors
-            pending = [i for i in pending if i not in set(group)] + result.continuing
+            done = set(group)
+            pending = [i for i in pending if i not in done] + result.continuing
         pending = list(dict.fromkeys(pending))
     return report
 
@@ -136,6 +137,7 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
         node = journey.node(key.node_id)
         handler = handler_for(node.type)
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
+        customers = _load_customers(session, rows)  # noqa: F841  (held: session.get hits them)
         for enrollment in rows:
             if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
                 continue  # lost the lease or moved elsewhere meanwhile
@@ -156,6 +158,15 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
             if enrollment.status == "active":
                 result.continuing.append(enrollment.id)  # type: ignore[arg-type]
     return result
+
+
+def _load_customers(session: Session, rows: Sequence[Enrollment]) -> list[Customer]:
+    """The group's customers in one query: handlers' ``session.get(Customer, id)`` then finds
+    them in the identity map instead of asking the database once per enrollment."""
+    ids = {e.customer_id for e in rows if e.customer_id is not None}
+    if not ids:
+        return []
+    return list(session.exec(select(Customer).where(col(Customer.id).in_(ids))).all())
 
 
 def continuing_after_failure(

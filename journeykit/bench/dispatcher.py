@@ -1,0 +1,82 @@
+"""The processes around a fan-out: the provider sandbox (with latency) and a dispatcher
+that sends whatever the engine queues until the engine is done and the outbox is empty."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from journeykit.models import OutboxMessage
+
+PENDING = ("queued", "sending")
+
+
+def run_sandbox(latency_ms: float, ready: Any, stop: Any) -> None:
+    """Serve the sandbox until ``stop`` is set (run in its own process)."""
+    from journeykit.bench.runtime import bench_settings
+    from journeykit.sandbox.faults import FaultConfig
+    from journeykit.sandbox.server import SandboxServer
+
+    server = SandboxServer.from_settings(
+        bench_settings(), faults=FaultConfig(latency_ms=latency_ms)
+    )
+    with server:
+        ready.put((server.url, server.port))
+        while not stop.wait(0.5):
+            pass
+
+
+def dispatch_until_done(
+    url: str,
+    channel: str,
+    options: dict[str, Any],
+    epoch: float,
+    unthrottled: bool,
+    engine_done: Any,
+    out: Any,
+) -> None:
+    """Send due rows of ``channel`` round after round (one process per channel, as the
+    limits are per channel); report when the last one was accepted."""
+    from journeykit.bench.pacing import Pacer, ShiftedClock
+    from journeykit.bench.runtime import START, bench_runtime, bench_settings, peak_rss_mb
+    from journeykit.channels.outbox import send_due
+    from journeykit.channels.ratelimit import limiter_for
+    from journeykit.orchestration.senders import build_senders
+
+    settings = bench_settings(**options)
+    runtime = bench_runtime(url, clock=ShiftedClock(START, epoch), settings=settings)
+    senders = build_senders(settings)
+    senders.before_send = None if unthrottled else (limiter_for(settings) or Pacer(settings))
+    senders.status_callback = None  # no web app listens in a benchmark
+    requests, sent, last_sent_at = 0, 0, 0.0
+    out.put("ready")
+    while True:
+        finished = engine_done.is_set()
+        report = send_due(runtime, senders, limit=settings.batch_size, channel=channel)
+        requests += report.requests
+        if report.sent:
+            sent, last_sent_at = sent + report.sent, time.time()
+        if report.claimed == 0:
+            if finished and _pending(runtime, channel) == 0:
+                break
+            time.sleep(0.02)
+    runtime.engine.dispose()
+    out.put(
+        {
+            "channel": channel,
+            "sent": sent,
+            "requests": requests,
+            "last_sent_at": last_sent_at,
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    )
+
+
+def _pending(runtime: Any, channel: str) -> int:
+    with Session(runtime.engine) as session:
+        query = select(func.count()).where(
+            col(OutboxMessage.status).in_(PENDING), OutboxMessage.channel == channel
+        )
+        return int(session.exec(query).one())
