@@ -11,6 +11,13 @@ from datetime import timedelta
 from journeykit.channels.provider import SendResult
 
 BASE_S = 1.0
+# How the senders word "the provider could not be reached, nothing was sent".
+UNREACHABLE_ERRORS = ("connection failed", "connect timeout")
+
+
+def unreachable(result: SendResult) -> bool:
+    """The provider was down or refused the connection: no HTTP answer at all."""
+    return result.error_code is None and (result.error or "").startswith(UNREACHABLE_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -21,8 +28,13 @@ class RetryPolicy:
 
     def should_retry(self, result: SendResult, attempts: int) -> bool:
         """A ``retry`` outcome with attempts left. ``permanent`` and ``ambiguous`` never are
-        (an ambiguous send is reconciled first)."""
-        return result.outcome == "retry" and attempts < self.max_attempts
+        (an ambiguous send is reconciled first). A provider that could not be reached at all
+        (no answer code: down, refused) is an outage, not a verdict on the message: it never
+        uses up attempts — the row waits (backoff capped at ``max_backoff_s``) until the
+        provider is back or its validity runs out (then it is marked expired)."""
+        if result.outcome != "retry":
+            return False
+        return unreachable(result) or attempts < self.max_attempts
 
     def backoff(
         self, attempts: int, retry_after_s: float | None, rng: random.Random | None = None
