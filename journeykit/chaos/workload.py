@@ -48,12 +48,14 @@ def _customer(i: int) -> dict[str, Any]:
     }
 
 
-def seed_restock_wave(engine: Engine, book: JourneyBook, customers: int) -> datetime:
+def seed_restock_wave(
+    engine: Engine, book: JourneyBook, customers: int, start: datetime = START
+) -> datetime:
     """Products, sign-ups and the restock events (the wave's enrollments are created here);
     returns the virtual time the worker starts at."""
     products = max(1, -(-customers // CUSTOMERS_PER_PRODUCT))
     sku = [f"CHAOS-SKU-{p}" for p in range(products)]
-    now = START
+    now = start
     with session_scope(engine) as session:
 
         def emit(payload: dict[str, Any], key: str) -> None:
@@ -65,7 +67,7 @@ def seed_restock_wave(engine: Engine, book: JourneyBook, customers: int) -> date
         for i in range(customers):
             signup = {"customer": _customer(i), "sku": sku[i % products]}
             emit({"type": "restock.signup", **signup, "channels": ["email", "sms"]}, f"s{i}")
-        now = START + timedelta(minutes=1)
+        now = start + timedelta(minutes=1)
         for s in sku:
             emit({"type": "inventory.changed", "sku": s, "quantity": customers}, f"wave:{s}")
     return now
