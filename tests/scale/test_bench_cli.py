@@ -1,0 +1,70 @@
+"""Every ``journeys bench`` command at a tiny size: one JSON object with the documented keys
+and values that add up (no timing assertions: speed is in docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from journeykit.cli.app import app
+
+runner = CliRunner()
+
+
+def bench(*args: str) -> dict:
+    result = runner.invoke(app, ["bench", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_fanout_reports_messages_rate_floor_and_memory() -> None:
+    out = bench("fanout", "--subscribers", "6", "--latency-ms", "5", "--sms-per-second", "50")
+    assert {"messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb"} <= set(out)
+    assert out["enrolled"] == 6
+    assert out["messages"] == 12 and out["by_channel"] == {"email": 6, "sms": 6}
+    assert out["outbox"] == {"sent": 12}
+    assert out["floor_seconds"] > 0 and out["floor_ratio"] > 0
+    assert out["peak_rss_mb"] > 0
+
+
+def test_fanout_unthrottled_has_no_floor() -> None:
+    out = bench("fanout", "-n", "3", "--latency-ms", "0", "--unthrottled")
+    assert out["messages"] == 6
+    assert out["floor_ratio"] is None and out["unthrottled"] is True
+
+
+def test_sweep_advances_what_is_due_through_the_index() -> None:
+    out = bench("sweep", "--waiting", "50", "--due", "7", "--batch", "3")
+    assert {"seconds", "advanced"} <= set(out)
+    assert out["advanced"] == 7 and out["moves"] == 35 and out["errors"] == 0
+    assert any("ix_enrollment_due" in line for line in out["claim_plan"])
+
+
+@pytest.mark.postgres
+def test_sweep_on_postgresql(postgres_url: str) -> None:
+    out = bench("sweep", "--waiting", "40", "--due", "4", "--database-url", postgres_url)
+    assert out["advanced"] == 4 and out["database"] == "postgresql"
+    assert any("LockRows" in line for line in out["claim_plan"])
+
+
+def test_engine_reports_per_node_cost_and_raw_writes() -> None:
+    out = bench("engine", "-n", "6", "--batch", "4", "--no-prefect")
+    assert out["moves"] == 30 and out["batches"] == 2
+    assert set(out["per_node_ms"]) == {"pause", "in_stock", "by_email", "remind", "rest"}
+    assert out["raw_writes_seconds"] > 0 and out["engine_to_raw_ratio"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.prefect
+def test_engine_measures_prefect_overhead() -> None:
+    out = bench("engine", "-n", "6", "--batch", "3")
+    assert out["prefect_batches"] == 2 and out["prefect_task_runs"] == 10
+
+
+def test_bad_size_is_a_clear_error() -> None:
+    result = runner.invoke(app, ["bench", "fanout", "--subscribers", "0"])
+    assert result.exit_code == 1
+    assert "--subscribers must be at least 1" in result.output
+    assert "Traceback" not in result.output
