@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
 from journeykit.chaos.check import Findings, check_run
 from journeykit.chaos.clock import FileClock, write_atomic
+from journeykit.chaos.disrupt import Disruptor
 from journeykit.chaos.process import WorkerProcess
 from journeykit.chaos.webhooks import WebhookServer
 from journeykit.chaos.workload import seed_restock_wave
@@ -43,6 +45,8 @@ class ChaosConfig:
     latency_ms: float = 5.0  # provider answers take this long: kills land mid-request
     trial_timeout_s: float = 3600.0
     database_url: Callable[[int], str] | None = None  # trial -> empty database; None: SQLite
+    restart_database: Callable[[], None] | None = None  # stop + start the database server
+    db_restarts_per_trial: int = 0
 
 
 @dataclass
@@ -50,7 +54,7 @@ class ChaosReport:
     config: ChaosConfig
     trials: int = 0
     kills: int = 0
-    restarts: int = 0
+    db_restarts: int = 0
     findings: Findings = field(default_factory=Findings)
     seconds: float = 0.0
 
@@ -61,7 +65,7 @@ class ChaosReport:
             "customers": self.config.customers,
             "seed": self.config.seed,
             "kills": self.kills,
-            "restarts": self.restarts,
+            "db_restarts": self.db_restarts,
             "duplicates": f.duplicates,
             "lost": f.lost,
             "stuck": f.stuck,
@@ -92,10 +96,10 @@ def run_chaos(
                 else f"sqlite:///{workdir}/journeykit.db"
             )
             rng = random.Random(config.seed * 100_003 + trial)
-            kills, findings = run_trial(config, url, sandbox, workdir, rng)
+            kills, restarts, findings = run_trial(config, url, sandbox, workdir, rng)
             report.trials += 1
             report.kills += kills
-            report.restarts += kills
+            report.db_restarts += restarts
             for name in ("duplicates", "lost", "stuck", "half_written", "sent"):
                 setattr(
                     report.findings, name, getattr(report.findings, name) + getattr(findings, name)
@@ -109,7 +113,7 @@ def run_chaos(
 
 def run_trial(
     config: ChaosConfig, url: str, sandbox: SandboxServer, workdir: Path, rng: random.Random
-) -> tuple[int, Findings]:
+) -> tuple[int, int, Findings]:
     upgrade(url)
     engine = make_engine(url)
     try:
@@ -126,8 +130,9 @@ def run_trial(
             )
             write_atomic(worker.clock_file, start.isoformat())
             clock = FileClock(worker.clock_file)
-            kills = _drive(config, engine, clock, worker, rng, sandbox)
-            return kills, check_run(engine, sandbox.store, config.customers, clock.now())
+            kills, restarts = _drive(config, engine, clock, worker, rng, sandbox)
+            findings = check_run(engine, sandbox.store, config.customers, clock.now())
+            return kills, restarts, findings
     finally:
         sandbox.set_sendgrid_event_url(None)
         engine.dispose()
@@ -140,32 +145,46 @@ def _drive(
     worker: WorkerProcess,
     rng: random.Random,
     sandbox: SandboxServer,
-) -> int:
-    """Run until nothing is left to do, killing the worker ``kills_per_trial`` times."""
-    kills = 0
-    kill_at: float | None = None
+) -> tuple[int, int]:
+    """Run until nothing is left to do, killing the worker (and restarting the database)
+    at random instants; returns (kills, database restarts)."""
+
+    def kill_and_restart() -> None:
+        worker.kill()
+        worker.start()
+
+    faults = [
+        Disruptor("kill", config.kills_per_trial, kill_and_restart, config.max_kill_delay_s, rng)
+    ]
+    if config.restart_database is not None:
+        faults.append(
+            Disruptor(
+                "db",
+                config.db_restarts_per_trial,
+                config.restart_database,
+                config.max_kill_delay_s,
+                rng,
+            )
+        )
     deadline = time.monotonic() + config.trial_timeout_s
     worker.start()
     try:
         while time.monotonic() < deadline:
             worker.check_alive()
             status = worker.status()
-            if status is not None and kill_at is None and kills < config.kills_per_trial:
-                kill_at = time.monotonic() + rng.uniform(0.0, config.max_kill_delay_s)
-            if kill_at is not None and time.monotonic() >= kill_at:
-                worker.kill()
-                kills += 1
-                kill_at = None
-                worker.start()
+            if any(f.poll(status is not None) for f in faults):
                 continue
-            if status is not None and status.idle_at == clock.now().isoformat():
-                due = next_due(engine, clock.now())
-                if due is None:
-                    return kills
-                # Moving time on past a reconcile deadline stands for minutes of real time:
-                # let the provider's webhooks for what it accepted arrive first, as they would.
-                _wait_for_webhooks(engine, sandbox)
-                clock.set(max(due, clock.now()))
+            try:
+                if status is not None and status.idle_at == clock.now().isoformat():
+                    due = next_due(engine, clock.now())
+                    if due is None:
+                        return faults[0].fired, faults[-1].fired if len(faults) > 1 else 0
+                    # Moving time on past a reconcile deadline stands for minutes of real
+                    # time: let the webhooks for what the provider accepted arrive first.
+                    _wait_for_webhooks(engine, sandbox)
+                    clock.set(max(due, clock.now()))
+            except DBAPIError:  # the database is restarting: look again in a moment
+                time.sleep(0.2)
             time.sleep(POLL_S)
         raise TimeoutError(f"trial still running after {config.trial_timeout_s} s")
     finally:

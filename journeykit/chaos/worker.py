@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from journeykit.channels.outbox import Senders, send_due
 from journeykit.chaos.clock import FileClock, WorkerStatus
@@ -25,6 +26,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.settings import Settings
 
 IDLE_SLEEP_S = 0.02
+DB_RETRY_S = 0.2
 
 
 def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
@@ -83,7 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     WorkerStatus(os.getpid(), None).write(status)
     while True:
         now = clock.refresh()
-        if run_once(runtime, senders, args.batch) == 0:
+        try:
+            done = run_once(runtime, senders, args.batch)
+        except DBAPIError as exc:  # the database went away: its transaction rolled back
+            print(f"journeykit worker: database error, retrying: {exc}", file=sys.stderr)
+            time.sleep(DB_RETRY_S)
+            continue
+        if done == 0:
             WorkerStatus(os.getpid(), now.isoformat()).write(status)
             time.sleep(IDLE_SLEEP_S)
 
