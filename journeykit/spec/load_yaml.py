@@ -60,8 +60,15 @@ class YamlProblem(Exception):
         self.errors = errors
 
 
+MAX_FLOW_DEPTH = 100  # nested [ / { ; far beyond any journey, far below a parser's limits
+
+
 def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     """The data and its positions; raises :class:`YamlProblem` with file:line:col errors."""
+    too_deep = _flow_too_deep(text)
+    if too_deep is not None:
+        message = f"the YAML is nested too deeply (more than {MAX_FLOW_DEPTH} levels of [ or {{)"
+        raise YamlProblem([SpecError(filename, *too_deep, message)])
     yaml = YAML(typ="rt", pure=True)
     try:
         tree = yaml.compose(text)
@@ -87,6 +94,28 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
     if converter.errors:
         raise YamlProblem(converter.errors)
     return data, converter.source_map
+
+
+def _flow_too_deep(text: str) -> tuple[int, int] | None:
+    """(line, col) where brackets first nest deeper than ``MAX_FLOW_DEPTH`` (the parser takes
+    quadratic time on such input: a 10 kB file would hang the validator)."""
+    depth, line, col = 0, 1, 0
+    for char in text:
+        col += 1
+        if char == "\n":
+            line, col = line + 1, 0
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line, col
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return None
+
+
+def _positions(value: Any) -> dict[Any, Any]:
+    """ruamel's line/column record of a mapping or sequence (absent on tagged nodes)."""
+    return getattr(getattr(value, "lc", None), "data", None) or {}
 
 
 def _mark(node: Node) -> Position:
@@ -181,7 +210,7 @@ class _Converter:
         for key, item in value.items():
             if self.errors and self.count > MAX_VALUES:
                 break
-            spot = value.lc.data.get(key)
+            spot = _positions(value).get(key)
             key_pos = Position(spot[0] + 1, spot[1] + 1) if spot else where
             value_pos = Position(spot[2] + 1, spot[3] + 1) if spot and item is not None else key_pos
             name = self._key(key, key_pos)
@@ -192,7 +221,7 @@ class _Converter:
     def _sequence(self, value: CommentedSeq, path: KeyPath, where: Position) -> list[Any]:
         result = []
         for index, item in enumerate(value):
-            spot = value.lc.data.get(index)
+            spot = _positions(value).get(index)
             item_pos = Position(spot[0] + 1, spot[1] + 1) if spot else where
             result.append(self.convert(item, (*path, index), item_pos))
         return result
