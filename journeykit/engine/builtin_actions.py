@@ -4,6 +4,6 @@ under ``journeykit/engine/actions/``."""
 
 from __future__ import annotations
 
-from journeykit.engine.actions import carts, orders, restock, reviews, stock_arrived
+from journeykit.engine.actions import orders, restock, reviews, stock_arrived
 
-__all__ = ["carts", "orders", "restock", "reviews", "stock_arrived"]
+__all__ = ["orders", "restock", "reviews", "stock_arrived"]

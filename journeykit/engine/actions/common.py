@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from sqlmodel import col, select
@@ -26,25 +27,43 @@ def external_id(session: Any, customer_id: int) -> str:
     return customer.external_id if customer else str(customer_id)
 
 
-def bought_since(session: Any, customer_id: int, variant_id: int, sku: str, since: Any) -> bool:
-    """The customer ordered the variant, or checked out a cart holding it, since ``since``."""
-    ordered = session.exec(
-        select(OrderLine.id)
-        .join(Order, col(Order.id) == OrderLine.order_id)
+def external_ids(session: Any, customer_ids: Iterable[int]) -> dict[int, str]:
+    """The store's ids of many customers, in one query."""
+    ids = list(set(customer_ids))
+    rows = session.exec(
+        select(Customer.id, Customer.external_id).where(col(Customer.id).in_(ids))
+    ).all()
+    return {int(cid): ext for cid, ext in rows}
+
+
+def buyers_since(session: Any, variant_id: int, sku: str, since: dict[int, Any]) -> set[int]:
+    """Customers (keys of ``since``) who ordered the variant, or checked out a cart holding
+    it, at or after their own ``since`` time; two queries for any number of customers."""
+    if not since:
+        return set()
+    earliest = min(since.values())
+    ids = list(since)
+    bought: set[int] = set()
+    for customer_id, placed_at in session.exec(
+        select(Order.customer_id, Order.placed_at)
+        .join(OrderLine, col(OrderLine.order_id) == Order.id)
         .where(
-            Order.customer_id == customer_id,
+            col(Order.customer_id).in_(ids),
             OrderLine.variant_id == variant_id,
-            col(Order.placed_at) >= since,
+            col(Order.placed_at) >= earliest,
             Order.status != "cancelled",
         )
-    ).first()
-    if ordered is not None:
-        return True
-    carts = session.exec(
+    ).all():
+        if placed_at >= since[customer_id]:
+            bought.add(customer_id)
+    for cart in session.exec(
         select(Cart).where(
-            Cart.customer_id == customer_id,
+            col(Cart.customer_id).in_(ids),
             Cart.status == "checked_out",
-            col(Cart.checked_out_at) >= since,
+            col(Cart.checked_out_at) >= earliest,
         )
-    ).all()
-    return any(line.get("sku") == sku for cart in carts for line in cart.lines)
+    ).all():
+        after = cart.checked_out_at is not None and cart.checked_out_at >= since[cart.customer_id]
+        if after and any(line.get("sku") == sku for line in cart.lines):
+            bought.add(cart.customer_id)
+    return bought

@@ -1,4 +1,5 @@
-"""Order actions: the delay-apology choices (D2) and backorder tagging (B6)."""
+"""Commerce actions: the delay-apology choices (D2), backorder tagging (B6) and the
+abandoned-cart one-time discount (C1)."""
 
 from __future__ import annotations
 
@@ -97,3 +98,9 @@ def tag_backorder(ctx: ActionContext) -> dict[str, Any]:
         customer.tags = sorted({*customer.tags, "backorder"})
         ctx.session.add(customer)
     return {"tagged": "backorder"}
+
+
+@action("issue_discount")
+def issue_discount(ctx: ActionContext, percent: int = 10) -> dict[str, Any]:
+    """C1: a single-use code for this cart; it expires with the message's offer."""
+    return {"discount": {"code": new_code("SAVE", ctx), "percent": int(percent)}}

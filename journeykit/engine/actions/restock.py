@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.engine.actions.common import bought_since, external_id
+from journeykit.engine.actions.common import buyers_since, external_id, external_ids
 from journeykit.engine.nodes.call import ActionContext
 from journeykit.engine.registry import action, audience
 from journeykit.models import DomainEvent, Enrollment, RestockSignup, Variant
@@ -75,21 +75,24 @@ def _line(session: Session, variant: Variant, statuses: tuple[str, ...]) -> list
 
 
 def _screen(
-    session: Session, variant: Variant, signups: list[RestockSignup], settings: Any, now: datetime
+    session: Session, signups: list[RestockSignup], bought: set[int], settings: Any, now: datetime
 ) -> str | None:
     """``expired`` or ``bought`` (and the sign-ups updated) when the shopper leaves the line."""
     oldest = now - timedelta(days=_setting(settings, "max_wait_days", 60))
-    first = min(s.created_at for s in signups)
     verdict = None
-    if first < oldest:
+    if min(s.created_at for s in signups) < oldest:
         verdict = "expired"
-    elif bought_since(session, signups[0].customer_id, variant.id, variant.sku, first):  # type: ignore[arg-type]
+    elif signups[0].customer_id in bought:
         verdict = "bought"
     if verdict:
         for signup in signups:
             signup.status = verdict
             session.add(signup)
     return verdict
+
+
+def _firsts(by_customer: dict[int, list[RestockSignup]]) -> dict[int, datetime]:
+    return {c: min(s.created_at for s in signups) for c, signups in by_customer.items()}
 
 
 def _mark(session: Session, signups: list[RestockSignup], status: str, now: datetime) -> None:
@@ -115,17 +118,20 @@ def restock_signups(*, session: Any, journey: Any, event: DomainEvent, now: Any)
     variant = session.exec(select(Variant).where(Variant.sku == sku)).one()
     _wake_queued(session, journey, sku, now)
     live = _live_subjects(session, journey.name, sku)
+    line = _line(session, variant, ("waiting", "queued"))
+    names = external_ids(session, (s.customer_id for s in line))
     by_customer: dict[int, list[RestockSignup]] = {}
-    for signup in _line(session, variant, ("waiting", "queued")):
-        key = f"sku:{sku}|customer:{external_id(session, signup.customer_id)}"
+    for signup in line:
+        key = f"sku:{sku}|customer:{names[signup.customer_id]}"
         if signup.status == "queued" and key not in live:
             signup.status = "waiting"  # its enrollment ended (bought, failed): back in line
         by_customer.setdefault(signup.customer_id, []).append(signup)
+    bought = buyers_since(session, variant.id, sku, _firsts(by_customer))
     budget = quantity * _setting(settings, "subscribers_per_unit", 3)
     budget -= len(recently_alerted(session, variant.id, now - _window(settings)))
     members, position = [], 0
     for customer_id, signups in by_customer.items():
-        if _screen(session, variant, signups, settings, now):
+        if _screen(session, signups, bought, settings, now):
             continue
         granted = position < budget
         position += 1
@@ -136,7 +142,7 @@ def restock_signups(*, session: Any, journey: Any, event: DomainEvent, now: Any)
         members.append(
             AudienceMember(
                 customer_id,
-                f"sku:{sku}|customer:{external_id(session, customer_id)}",
+                f"sku:{sku}|customer:{names[customer_id]}",
                 {
                     "channels": sorted({s.channel for s in fresh}),
                     "signup_ids": [s.id for s in fresh],
@@ -185,7 +191,9 @@ def restock_wave(ctx: ActionContext) -> dict[str, Any]:
     session, settings, now = ctx.session, ctx.settings, ctx.now
     variant = session.get(Variant, signups[0].variant_id)
     assert variant is not None
-    verdict = _screen(session, variant, signups, settings, now)
+    firsts = _firsts({signups[0].customer_id: signups})
+    bought = buyers_since(session, variant.id, variant.sku, firsts)  # type: ignore[arg-type]
+    verdict = _screen(session, signups, bought, settings, now)
     if verdict:
         return {"wave": verdict}
     if variant.inventory <= 0:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.engine.actions.common import bought_since
+from journeykit.engine.actions.common import buyers_since
 from journeykit.engine.actions.restock import previous_quantity
 from journeykit.engine.registry import audience
 from journeykit.models import Cart, DomainEvent, Order, OrderLine, RestockSignup, Variant
@@ -74,13 +74,19 @@ def carts_with_sku(*, session: Any, journey: Any, event: DomainEvent, now: Any) 
             )
         ).all()
     )
+    holding = [
+        cart
+        for cart in carts
+        if cart.customer_id not in signed_up
+        and any(line.get("sku") == variant.sku for line in cart.lines)
+    ]
+    since: dict[int, Any] = {}
+    for cart in holding:
+        since[cart.customer_id] = min(since.get(cart.customer_id, cart.updated_at), cart.updated_at)
+    bought = buyers_since(session, variant.id, variant.sku, since)  # type: ignore[arg-type]
     members = []
-    for cart in carts:
-        if not any(line.get("sku") == variant.sku for line in cart.lines):
-            continue
-        if cart.customer_id in signed_up:
-            continue
-        if bought_since(session, cart.customer_id, variant.id, variant.sku, cart.updated_at):  # type: ignore[arg-type]
+    for cart in holding:
+        if cart.customer_id in bought:
             continue
         members.append(AudienceMember(cart.customer_id, f"cart:{cart.token}", {"sku": variant.sku}))
     return members
