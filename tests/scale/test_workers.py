@@ -61,16 +61,16 @@ def check_moved_exactly_once(engine: Engine, results: list, due: int) -> None:
 @pytest.mark.postgres
 def test_four_workers_on_postgresql_move_each_enrollment_once(postgres_url: str) -> None:
     url = database_url(Path("."), postgres_url)
-    engine = populate(url, due=3000, waiting=2000)
+    engine = populate(url, due=2000, waiting=2000)
     results = run_workers(url, workers=4, now=START, batch=100)
-    check_moved_exactly_once(engine, results, 3000)
+    check_moved_exactly_once(engine, results, 2000)
     assert sum(1 for r in results if r.claimed) >= 2, "the workers did not share the work"
     engine.dispose()
 
 
 def test_four_workers_on_sqlite_move_each_enrollment_once(tmp_path: Path) -> None:
     url = database_url(tmp_path)
-    engine = populate(url, due=1000, waiting=1000)
+    engine = populate(url, due=400, waiting=1000)
     results = run_workers(url, workers=4, now=START, batch=100)
-    check_moved_exactly_once(engine, results, 1000)
+    check_moved_exactly_once(engine, results, 400)
     engine.dispose()

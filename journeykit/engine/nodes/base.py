@@ -15,6 +15,8 @@ from journeykit.models import Customer, Enrollment
 from journeykit.spec.journey import Journey
 from journeykit.spec.nodes import Node
 
+ENROLLMENT_NAMES = frozenset({"enrollment", "settings", "journey", "event"})
+
 
 @dataclass(frozen=True)
 class Step:
@@ -47,6 +49,25 @@ class StepContext:
     def customer(self) -> Customer | None:
         cid = self.enrollment.customer_id
         return self.session.get(Customer, cid) if cid else None
+
+    @cached_property
+    def enrollment_context(self) -> dict[str, Any]:
+        """The names of the template context that come from the enrollment and the journey
+        alone (the same values ``build_context`` gives them), without a database query."""
+        e = self.enrollment
+        return {
+            "enrollment": {"id": e.id, "entered_at": e.entered_at, "data": e.data},
+            "settings": self.journey.settings,
+            "journey": {"name": self.journey.name, "settings": self.journey.settings},
+            "event": e.data.get("last_event") or e.data.get("event") or {},
+        }
+
+    def context_for(self, names: frozenset[str]) -> dict[str, Any]:
+        """What an expression using ``names`` needs: the enrollment's own names when that is
+        all it reads (most branch conditions), else the full template context."""
+        if names <= ENROLLMENT_NAMES:
+            return self.enrollment_context
+        return self.template_context
 
     @cached_property
     def template_context(self) -> dict[str, Any]:
