@@ -31,7 +31,7 @@ def database_url(workdir: Path, url: str | None = None) -> str:
 
 
 def bench_settings(**overrides: Any) -> Settings:
-    return Settings(signing_secret="bench-signing-secret", **overrides)  # type: ignore[arg-type]
+    return Settings(signing_secret="bench-signing-secret", **overrides)
 
 
 def bench_runtime(

@@ -40,7 +40,7 @@ def run_sweep(
         seed_seconds = time.perf_counter() - seeding
         plan = claim_plan(runtime.engine, now, batch)
         claim_seconds, advanced, moves, errors = 0.0, 0, 0, 0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         while True:
             before = time.perf_counter()
             ids = claim_due(runtime, limit=batch)
@@ -53,7 +53,7 @@ def run_sweep(
                 moves + len(report.moves),
                 errors + len(report.errors),
             )
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
         idle = time.perf_counter()
         claim_due(runtime, limit=batch)  # nothing due: the cost of a sweep with no work
         idle_ms = (time.perf_counter() - idle) * 1000
@@ -64,6 +64,7 @@ def run_sweep(
         "due": due,
         "batch": batch,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
         "advanced": advanced,
         "moves": moves,
         "errors": errors,

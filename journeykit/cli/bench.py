@@ -1,4 +1,4 @@
-"""``journeys bench fanout|sweep|engine [--json]``: the benchmarks in docs/performance.md,
+"""``journeys bench fanout|sweep|engine|ingest [--json]``: the benchmarks in docs/performance.md,
 at any size. Each prints one JSON object with ``--json`` (else a short summary)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from journeykit.cli.common import fail
 
 bench_app = typer.Typer(
     name="bench",
-    help="Benchmarks: restock fan-out, sweep cost, engine overhead (docs/performance.md).",
+    help="Benchmarks: fan-out, sweep, engine overhead, ingestion (docs/performance.md).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -104,3 +104,19 @@ def engine(
     result = run_engine(enrollments, batch=batch, prefect=prefect, url=database_url)
     keys = ("moves", "seconds", "per_move_ms", "per_node_ms", "engine_to_raw_ratio")
     _emit(result, as_json, (*keys, "prefect_overhead_per_batch_s"))
+
+
+@bench_app.command()
+def ingest(
+    requests: int = typer.Option(2000, "--requests", "-n", help="requests in all"),
+    concurrency: int = typer.Option(32, "--concurrency", "-c", help="requests in flight"),
+    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """POST /events and Twilio status webhooks against the web app under uvicorn."""
+    _positive(requests, "--requests")
+    _positive(concurrency, "--concurrency")
+    from journeykit.bench.ingest import run_ingest
+
+    result = run_ingest(requests, concurrency=concurrency, url=database_url)
+    _emit(result, as_json, ("requests_per_s", "latency_ms", "rows", "lost"))

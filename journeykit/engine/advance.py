@@ -97,7 +97,7 @@ def claim_due(
             .returning(col(Enrollment.id))
         )
         claimed = {int(row[0]) for row in won}
-    return [i for i in candidates if i in claimed]  # type: ignore[misc]
+    return [i for i in candidates if i in claimed]
 
 
 def claimable(now: datetime) -> tuple[Any, ...]:

@@ -68,3 +68,11 @@ def test_bad_size_is_a_clear_error() -> None:
     assert result.exit_code == 1
     assert "--subscribers must be at least 1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ingest_counts_every_accepted_request_as_a_row() -> None:
+    out = bench("ingest", "--requests", "12", "--concurrency", "4")
+    assert {"requests_per_s", "latency_ms", "rows", "lost"} <= set(out)
+    assert out["accepted"] == {"events": 6, "twilio_status": 6}
+    assert out["rows"] == {"events": 6, "twilio_status": 6} and out["lost"] == 0
+    assert set(out["latency_ms"]["events"]) == {"p50", "p99"}

@@ -1,0 +1,8 @@
+"""`python bench/ingest.py --help`: the same as `journeys bench ingest` (docs/performance.md)."""
+
+import sys
+
+from journeykit.cli.bench import bench_app
+
+if __name__ == "__main__":
+    bench_app(["ingest", *sys.argv[1:]])
