@@ -36,8 +36,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process."""
-    return make_engine(url)
+    """One engine per URL per process; PostgreSQL's pool is sized by the settings
+    (``db_pool_size``, ``db_max_overflow``, ``db_pool_timeout_s``)."""
+    if url.startswith("sqlite"):
+        return make_engine(url)
+    from journeykit.settings import get_settings
+
+    settings = get_settings()
+    return make_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout_s,
+    )
 
 
 @contextmanager

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         default_factory=dict, description='SMS quiet hours, e.g. {"FR": "20:00-10:00"}; widens law'
     )
 
+    # Scale (docs/production.md): database connections per process (PostgreSQL only)
+    db_pool_size: int = Field(10, ge=1, description="connections kept open per process")
+    db_max_overflow: int = Field(10, ge=0, description="extra connections under a burst")
+    db_pool_timeout_s: float = Field(30.0, gt=0, description="wait for a free connection")
+
     # Authoring (journeys preview): warn when an SMS takes more segments than this.
     sms_warn_segments: int = Field(2, ge=1, description="SMS segments above which preview warns")
 
