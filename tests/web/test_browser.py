@@ -41,6 +41,20 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+UNLABELLED = """() => Array.from(document.querySelectorAll("input, textarea, select, button"))
+  .filter(el => el.type !== "hidden")
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label")
+                && !(el.tagName === "BUTTON" && el.textContent.trim()))
+  .map(el => el.outerHTML)"""
+
+
+def assert_accessible(page: Any, locale: str) -> None:
+    """lang set, one h1, every control labelled (by <label for>, aria-label or its text)."""
+    assert page.locator("html").get_attribute("lang") == locale
+    assert page.locator("h1").count() == 1
+    assert page.evaluate(UNLABELLED) == []
+
+
 def page_for(browser: Any, locale: str) -> Any:
     context = browser.new_context(locale=locale, viewport={"width": 390, "height": 844})
     return context.new_page()
@@ -63,7 +77,7 @@ def test_delay_choice_get_shows_post_acts_once(
     page = page_for(browser, locale)
     link = live.url + web.links("apology_email")["credit"]
     page.goto(link)
-    assert page.locator("html").get_attribute("lang") == locale
+    assert_accessible(page, locale)
     assert "1001" in page.locator("h2").inner_text()
     assert web.enrollment("delay_apology").node_id == "wait_choice"  # the GET did nothing
     page.locator("#confirm").focus()
@@ -98,6 +112,7 @@ def test_review_form_in_the_browser(
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
     page = page_for(browser, locale)
     page.goto(live.url + web.links("ask")["review"])
+    assert_accessible(page, locale)
     page.locator("label[for=rating-4]").click()
     page.locator("#title").fill("Great")
     page.locator("#body").fill("Very comfortable")
@@ -124,6 +139,7 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
     web.sweep()
     page = page_for(browser, "en")
     page.goto(live.url + web.links("ask")["help"])
+    assert_accessible(page, "en")
     page.locator("#message").fill("The leg is loose")
     with page.expect_navigation():
         page.locator("#send-help").click()
@@ -137,6 +153,7 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
         web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
     page.goto(f"{live.url}/u/{token}")
+    assert_accessible(page, "en")
     with page.expect_navigation():
         page.locator("#unsubscribe-all").click()
     assert "unsubscribed" in page.locator("#notice").inner_text()
@@ -145,6 +162,8 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
     assert latest is not None and latest.granted is False
 
     page.goto(f"{live.url}/widget/restock?sku=SOFA-1")
+    page.locator("form.jk-restock").wait_for()
+    assert page.evaluate(UNLABELLED) == []
     page.get_by_label("Email", exact=True).fill("shopper@example.com")
     page.locator("input[name=channels][value=email]").check()
     page.get_by_role("button", name="Notify me").click()
