@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from journeykit.db import session_scope
 from journeykit.engine.ingest import record_action
@@ -98,10 +100,25 @@ async def act(token: str, request: Request, state: WebState = Depends(get_state)
     """Act on the link: once. A second POST says it was already done."""
     form = await request.form(max_files=1, max_fields=20)
     action = _peek_action(state, token)
+    photo = None
+    if action == "review":
+        photo = await review_pages.read_photo(form, state.settings.review_photo_max_bytes)
+    # The database work (and advancing what it touched) runs off the event loop.
+    return await run_in_threadpool(_act, state, request, token, action, form, photo)
+
+
+def _act(
+    state: WebState,
+    request: Request,
+    token: str,
+    action: str | None,
+    form: FormData,
+    photo: bytes | None,
+) -> Response:
     for attempt in (1, 2):
         try:
             if action == "review":
-                return await review_pages.submit(state, request, token, form)
+                return review_pages.submit(state, request, token, form, photo)
             if action == "help":
                 return help_pages.submit(state, request, token, form)
             return choose(state, request, token, form.get(csrf.FIELD))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from journeykit.channels.phone import normalize_e164
 from journeykit.web.auth import key_matches
@@ -148,7 +149,9 @@ async def restock_signup(
         "consent_wording": wording,
         "source": "api" if by_api else "widget",
     }
-    answer = accept_event(state, payload, scope="restock", key=idempotency_key, source="widget")
+    answer = await run_in_threadpool(
+        accept_event, state, payload, scope="restock", key=idempotency_key, source="widget"
+    )
     return JSONResponse(answer.body, status_code=answer.status_code, headers=CORS)
 
 

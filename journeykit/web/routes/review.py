@@ -124,7 +124,17 @@ def thanks(
     )
 
 
-async def submit(state: WebState, request: Request, token: str, form: FormData) -> Response:
+async def read_photo(form: FormData, limit: int) -> bytes | None:
+    """The uploaded photo's first ``limit + 1`` bytes (enough to tell it is too large)."""
+    upload = form.get("photo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return await upload.read(limit + 1)
+    return None
+
+
+def submit(
+    state: WebState, request: Request, token: str, form: FormData, photo_data: bytes | None
+) -> Response:
     from journeykit.web.routes.actions import link_problem
 
     with session_scope(state.runtime.engine) as session:
@@ -157,7 +167,7 @@ async def submit(state: WebState, request: Request, token: str, form: FormData) 
             )
         if product.id in _reviewed(session, view):
             return thanks(state, request, session, view, locale, product, already=True)
-        values, errors, photo = await _validate(state, form, translator(locale))
+        values, errors, photo = _validate(state, form, photo_data, translator(locale))
         if errors:
             return form_page(state, request, view, locale, product, values, errors)
         now = state.now()
@@ -190,8 +200,8 @@ async def submit(state: WebState, request: Request, token: str, form: FormData) 
     return page
 
 
-async def _validate(
-    state: WebState, form: FormData, t: Any
+def _validate(
+    state: WebState, form: FormData, data: bytes | None, t: Any
 ) -> tuple[dict[str, Any], list[str], tuple[bytes, str] | None]:
     errors: list[str] = []
     raw = str(form.get("rating") or "")
@@ -208,10 +218,8 @@ async def _validate(
     if not body or len(body) > 5000:
         errors.append(t("review.error_body"))
     photo = None
-    upload = form.get("photo")
-    if isinstance(upload, UploadFile) and upload.filename:
+    if data:
         limit = state.settings.review_photo_max_bytes
-        data = await upload.read(limit + 1)
         ext = image_type(data[:16])
         if len(data) > limit:
             errors.append(t("review.error_photo_size", mb=limit // 10**6))

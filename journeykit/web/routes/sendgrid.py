@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from journeykit.channels.provider_events import apply_sendgrid_event
 from journeykit.db import session_scope
@@ -63,14 +64,19 @@ async def sendgrid_events(
     if len(events) > MAX_EVENTS:
         return _problem(400, f"at most {MAX_EVENTS} events per request")
     try:
-        try:
-            applied, duplicates, touched = _apply(state, events)
-        except IntegrityError:  # a concurrent delivery of the same events won: go again,
-            applied, duplicates, touched = _apply(state, events)  # seeing them as duplicates
+        applied, duplicates = await run_in_threadpool(_apply_and_move_on, state, events)
     except ValueError as exc:  # nothing of the batch is kept: SendGrid retries it whole
         return _problem(400, str(exc))
-    move_on(state, touched)
     return JSONResponse({"applied": applied, "duplicates": duplicates})
+
+
+def _apply_and_move_on(state: WebState, events: list[dict[str, Any]]) -> tuple[int, int]:
+    try:
+        applied, duplicates, touched = _apply(state, events)
+    except IntegrityError:  # a concurrent delivery of the same events won: go again,
+        applied, duplicates, touched = _apply(state, events)  # seeing them as duplicates
+    move_on(state, touched)
+    return applied, duplicates
 
 
 def _apply(state: WebState, events: list[dict[str, Any]]) -> tuple[int, int, list[int]]:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from journeykit.engine.events import parse_event
 from journeykit.web.shopify_map import TOPICS, Unmappable, to_event
@@ -65,7 +66,12 @@ async def shopify_webhook(
         return _problem(422, [{"loc": ["body"], "msg": str(exc), "type": "unmappable"}])
     except (ValidationError, ValueError, TypeError) as exc:
         return _problem(422, [{"loc": ["body"], "msg": str(exc)[:500], "type": "invalid"}])
-    answer = accept_event(
-        state, payload, scope=f"shopify:{topic}", key=x_shopify_webhook_id, source="shopify"
+    answer = await run_in_threadpool(
+        accept_event,
+        state,
+        payload,
+        scope=f"shopify:{topic}",
+        key=x_shopify_webhook_id,
+        source="shopify",
     )
     return JSONResponse(answer.body, status_code=answer.status_code)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from journeykit.channels.optout import classify_keyword, record_sms_consent
@@ -62,12 +63,18 @@ async def inbound_sms(
     body = params.get("Body", "")
     if not sid:
         return PlainTextResponse("MessageSid is required", status_code=400)
+    return twiml(await run_in_threadpool(_inbound, state, params, sid, sender, body))
+
+
+def _inbound(
+    state: WebState, params: dict[str, str], sid: str, sender: str, body: str
+) -> str | None:
     try:
         reply, touched = _handle_inbound(state, params, sid, sender, body)
     except IntegrityError:  # the same MessageSid, delivered twice at once: the other won
-        return twiml()
+        return None
     move_on(state, touched)
-    return twiml(reply)
+    return reply
 
 
 def _handle_inbound(
@@ -154,9 +161,13 @@ async def status_callback(
         return PlainTextResponse("invalid signature", status_code=403)
     if not (params.get("MessageSid") or params.get("SmsSid")):
         return PlainTextResponse("MessageSid is required", status_code=400)
+    await run_in_threadpool(_status, state, params, key)
+    return twiml()
+
+
+def _status(state: WebState, params: dict[str, str], key: str | None) -> None:
     try:
         with session_scope(state.runtime.engine) as session:
             apply_twilio_status(session, now=state.now(), params=params, key=key)
     except IntegrityError:  # the same callback twice at once: the other one recorded it
         pass
-    return twiml()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from journeykit.db import session_scope
 from journeykit.engine.store_sync import current_consent
@@ -101,6 +103,10 @@ def preferences(token: str, request: Request, state: WebState = Depends(get_stat
 async def save(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
     """One-click unsubscribe (RFC 8058) or the preferences form."""
     form = await request.form(max_files=0, max_fields=20)
+    return await run_in_threadpool(_save, state, request, token, form)
+
+
+def _save(state: WebState, request: Request, token: str, form: FormData) -> Response:
     with session_scope(state.runtime.engine) as session:
         found = _customer(session, state, token)
         if found is None:
