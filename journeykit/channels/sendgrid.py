@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
+import re
 import time
 import urllib.error
 from collections.abc import Callable, Sequence
@@ -23,6 +25,20 @@ if TYPE_CHECKING:
     from journeykit.settings import Settings
 
 MAX_PERSONALIZATIONS = 1000
+_BEARER = re.compile(r"Bearer\s+[^'\"\s,}]+")
+
+
+class _RedactApiKey(logging.Filter):
+    """The SendGrid SDK logs every request's headers at DEBUG, API key included: redact it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "Bearer" in message:
+            record.msg, record.args = _BEARER.sub("Bearer [redacted]", message), None
+        return True
+
+
+logging.getLogger("python_http_client.client").addFilter(_RedactApiKey())
 
 
 class SendGridEmailSender:
