@@ -126,24 +126,46 @@ def test_review_form_in_the_browser(
     page.context.close()
 
 
-def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
+TEXTS = {
+    "en": {
+        "help": "support team",
+        "prefs": "unsubscribed",
+        "email": "Email",
+        "notify": "Notify me",
+        "done": "We will let you know",
+        "wording": "Email me once",
+    },
+    "ko": {
+        "help": "고객지원팀",
+        "prefs": "수신 거부가 완료",
+        "email": "이메일",
+        "notify": "알림 신청",
+        "done": "신청되었습니다",
+        "wording": "이 상품이 재입고되면",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str) -> None:
     import pendulum
 
+    texts = TEXTS[locale]
     web = live.web
     web.emit(product(), "p")
-    web.emit(order_placed(), "o")
+    web.emit(order_placed(locale=locale), "o")
     web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
     web.clock.advance(pendulum.duration(days=15))
     web.sweep()
     web.clock.advance(pendulum.duration(days=1))
     web.sweep()
-    page = page_for(browser, "en")
+    page = page_for(browser, locale)
     page.goto(live.url + web.links("ask")["help"])
-    assert_accessible(page, "en")
+    assert_accessible(page, locale)
     page.locator("#message").fill("The leg is loose")
     with page.expect_navigation():
         page.locator("#send-help").click()
-    assert "support team" in page.locator("main").inner_text()
+    assert texts["help"] in page.locator("main").inner_text()
     with web.session() as session:
         assert session.exec(select(SupportTicket)).one().message == "The leg is loose"
 
@@ -153,22 +175,22 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer) -> None:
         web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
     page.goto(f"{live.url}/u/{token}")
-    assert_accessible(page, "en")
+    assert_accessible(page, locale)
     with page.expect_navigation():
         page.locator("#unsubscribe-all").click()
-    assert "unsubscribed" in page.locator("#notice").inner_text()
+    assert texts["prefs"] in page.locator("#notice").inner_text()
     with web.session() as session:
         latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
     assert latest is not None and latest.granted is False
 
-    page.goto(f"{live.url}/widget/restock?sku=SOFA-1")
+    page.goto(f"{live.url}/widget/restock?sku=SOFA-1&lang={locale}")
     page.locator("form.jk-restock").wait_for()
-    assert page.evaluate(UNLABELLED) == []
-    page.get_by_label("Email", exact=True).fill("shopper@example.com")
+    assert_accessible(page, locale)
+    page.get_by_label(texts["email"], exact=True).fill("shopper@example.com")
     page.locator("input[name=channels][value=email]").check()
-    page.get_by_role("button", name="Notify me").click()
-    page.get_by_text("We will let you know").wait_for(timeout=5000)
+    page.get_by_role("button", name=texts["notify"]).click()
+    page.get_by_text(texts["done"]).wait_for(timeout=5000)
     with web.session() as session:
         signup = session.exec(select(RestockSignup)).one()
-    assert signup.consent_wording.startswith("Email me once")
+    assert signup.consent_wording.startswith(texts["wording"])
     page.context.close()
