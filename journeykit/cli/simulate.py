@@ -1,6 +1,8 @@
 """``journeys simulate [JOURNEY] --scenario FILE [--json] [--html FILE]``: the real engine on
 a virtual clock and a temporary database; nothing is sent. Prints the customer's timeline;
-``--html`` also writes it as a page with every message rendered inline."""
+``--html`` also writes it as a page with every message rendered inline. ``--scenario DIR``
+plays every scenario in the directory (of JOURNEY, if given) with a progress bar and checks
+each one's ``expect`` list; ``--html DIR`` then writes one page per scenario."""
 
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def simulate(
         journey: str = typer.Argument(None, help="journey name (default: the scenario's)"),
-        scenario: Path = typer.Option(..., "--scenario", "-s", help="scenario YAML file"),
+        scenario: Path = typer.Option(
+            ..., "--scenario", "-s", help="scenario YAML file, or a directory of them"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print the timeline as JSON"),
         journeys_dir: Path = typer.Option(None, "--journeys", help="journeys directory"),
         html: Path = typer.Option(None, "--html", help="also write the timeline as an HTML page"),
@@ -30,6 +34,9 @@ def register(app: typer.Typer) -> None:
         from journeykit.simulate.runner import simulate as run
         from journeykit.simulate.scenario import ScenarioError, load_scenario
 
+        if scenario.is_dir():
+            _simulate_many(scenario, journey, journeys_dir, html)
+            return
         try:
             loaded = load_scenario(scenario)
         except ScenarioError as exc:
@@ -52,6 +59,75 @@ def register(app: typer.Typer) -> None:
             _print(name, scenario, result)
         if result.errors:
             raise typer.Exit(1)
+
+
+def _simulate_many(
+    directory: Path, journey: str | None, journeys_dir: Path | None, html: Path | None
+) -> None:
+    """Every scenario in ``directory``: a progress bar, then one summary row each."""
+    from rich.progress import Progress
+
+    from journeykit.engine.book import JourneyBook
+    from journeykit.settings import get_settings
+    from journeykit.simulate.html import simulate_with_messages, timeline_html
+    from journeykit.simulate.scenario import ScenarioError, load_scenario
+
+    book, settings = load_book(journeys_dir), get_settings()
+    files = sorted(directory.glob("*.yaml"))
+    table = Table(title=f"{directory} · {len(files)} scenarios", title_justify="left")
+    for column in ("scenario", "journey", "messages", "result"):
+        table.add_column(column, justify="right" if column == "messages" else "left")
+    failed = 0
+    with Progress(console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("simulating", total=len(files))
+        for path in files:
+            progress.update(task, description=path.stem)
+            try:
+                loaded = load_scenario(path)
+            except ScenarioError as exc:
+                table.add_row(path.name, "", "", f"[red]{exc}[/red]")
+                failed += 1
+                progress.advance(task)
+                continue
+            name = loaded.journey or ""
+            progress.advance(task)
+            if journey and name != journey:
+                continue
+            if name not in book.current:
+                table.add_row(path.name, name, "", f"[red]no journey named {name!r}[/red]")
+                failed += 1
+                continue
+            only = JourneyBook()
+            only.add(book.get(name), book.current[name][2])
+            result, contents = simulate_with_messages(loaded, only, settings=settings)
+            if html is not None:
+                html.mkdir(parents=True, exist_ok=True)
+                page = timeline_html(f"{name} · {path.name}", result, contents)
+                (html / f"{path.stem}.html").write_text(page, encoding="utf-8")
+            problem = "; ".join(result.errors) or _mismatch(loaded.expect, result.timeline)
+            failed += bool(problem)
+            sends = sum(1 for e in result.timeline if e.kind == "send")
+            verdict = f"[red]{problem}[/red]" if problem else "[green]as expected[/green]"
+            table.add_row(path.name, name, str(sends), verdict)
+    Console(soft_wrap=True).print(table)
+    if html is not None:
+        Console(stderr=True).print(f"pages written to {html}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _mismatch(expected: list[dict[str, Any]] | None, timeline: list[Any]) -> str:
+    """The first difference between a scenario's ``expect`` list and the timeline, or ''."""
+    if expected is None:
+        return ""
+    actual = [entry.public() for entry in timeline]
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
+        wrong = [k for k, v in want.items() if got.get(k) != v]
+        if wrong:
+            return f"entry {index}: {', '.join(f'{k} {got.get(k)!r} ≠ {want[k]!r}' for k in wrong)}"
+    if len(expected) != len(actual):
+        return f"expected {len(expected)} entries, got {len(actual)}"
+    return ""
 
 
 def _write_html(path: Path, title: str, scenario: object, book: object) -> Any:

@@ -34,3 +34,25 @@ def test_sms_shown_as_text_with_segments(cli, tmp_path: Path) -> None:
     text = page.read_text()
     assert "<pre class='sms'>Journeykit Store: we&#x27;re sorry, order #5001 is delayed." in text
     assert "segment(s), GSM-7, to +14155550142" in text
+
+
+def test_a_directory_of_scenarios_is_checked_against_their_expectations(
+    cli, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    good = SCENARIOS / "D2_keep_order_free_express.yaml"
+    (folder / "good.yaml").write_text(good.read_text())
+    (folder / "wrong.yaml").write_text(
+        good.read_text().replace("node: expedite_confirmation", "node: credit_confirmation")
+    )
+    (folder / "other.yaml").write_text("journey: nope\nevents: [{at: P0D, event: order.placed}]\n")
+    result = cli("simulate", "--scenario", str(folder), "--html", str(tmp_path / "pages"))
+    assert result.exit_code == 1, result.output
+    out = " ".join(result.output.split())
+    assert "│ good.yaml │ delay_apology │ 2 │ as expected │" in out
+    assert "│ wrong.yaml │ delay_apology │ 2 │ entry 2: node 'expedite_confirmation' ≠ " in out
+    assert "no journey named 'nope'" in out
+    assert sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["good.html", "wrong.html"]
+    only = cli("simulate", "restock", "--scenario", str(folder))
+    assert only.exit_code == 0 and "good.yaml" not in only.output
