@@ -120,4 +120,3 @@ def create_app(
         return JSONResponse({"detail": detail}, status_code=422)
 
     return app
-
