@@ -111,7 +111,7 @@ def outbox(tmp_path: Path) -> Outbox:
     return Outbox(tmp_path)
 
 
-def make_senders(box: SandboxServer, *, timeout_s: float = 2.0, **kw: Any) -> Senders:
+def make_senders(box: SandboxServer, *, timeout_s: float = 10.0, **kw: Any) -> Senders:
     return Senders(
         email=SendGridEmailSender(
             box.sendgrid_api_key, box.url, from_email="shop@example.com", timeout_s=timeout_s

@@ -130,16 +130,15 @@ def test_sms_timeout_is_reconciled_by_wall_clock_not_resent(
 ) -> None:
     """The virtual clock says March; the provider's clock says today. Reconcile must look
     for the message since the attempt's wall-clock time and find it."""
-    sandbox.faults.update(timeout_delay_s=1.5)
+    sandbox.faults.update(timeout_delay_s=3.0)
     sandbox.faults.script("timeout")
     row_id = outbox.row("sms")
-    senders = make_senders(sandbox, timeout_s=0.5)
-    report = send_due(outbox.runtime, senders, limit=10)
+    report = send_due(outbox.runtime, make_senders(sandbox, timeout_s=1.0), limit=10)
     row = outbox.get(row_id)
     assert report.ambiguous == 1 and row.status == "sending" and row.provider_id is None
     assert row.decisions[-1]["rule"] == "ambiguous"
     outbox.later(minutes=5)
-    report = send_due(outbox.runtime, senders, limit=10)
+    report = send_due(outbox.runtime, make_senders(sandbox), limit=10)
     row = outbox.get(row_id)
     [stored] = sandbox.store.messages(provider="twilio")
     assert report.reconciled == 1 and report.claimed == 0
@@ -163,10 +162,10 @@ def test_sending_row_the_provider_never_got_is_resent_after_reconcile(
 def test_unreachable_provider_during_reconcile_keeps_the_row_ambiguous(
     outbox: Outbox, sandbox: SandboxServer
 ) -> None:
-    sandbox.faults.update(timeout_delay_s=1.5)
+    sandbox.faults.update(timeout_delay_s=3.0)
     sandbox.faults.script("timeout")
     row_id = outbox.row("sms")
-    send_due(outbox.runtime, make_senders(sandbox, timeout_s=0.5), limit=10)
+    send_due(outbox.runtime, make_senders(sandbox, timeout_s=1.0), limit=10)
     outbox.later(minutes=5)
     dead = SandboxServer(port=free_port())
     assert reconcile(outbox.runtime, make_senders(dead), stale_after=timedelta(minutes=2)) == 0
@@ -184,12 +183,12 @@ def test_email_timeout_waits_for_the_event_carrying_its_key(
     from journeykit.db import session_scope
     from journeykit.models import MessageEvent
 
-    sandbox.faults.update(timeout_delay_s=1.5)
+    sandbox.faults.update(timeout_delay_s=3.0)
     sandbox.faults.script("timeout", "timeout")
     found = outbox.row("email", to="ana@example.com")
     lost = outbox.row("email", to="bo@example.com", html="<p>other</p>")
-    senders = make_senders(sandbox, timeout_s=0.5)
-    assert send_due(outbox.runtime, senders, limit=10).ambiguous == 2
+    assert send_due(outbox.runtime, make_senders(sandbox, timeout_s=1.0), limit=10).ambiguous == 2
+    senders = make_senders(sandbox)
     [stored_ana] = sandbox.store.messages(to="ana@example.com")
     assert stored_ana.custom_args["journeykit_key"] == outbox.get(found).key
     with session_scope(outbox.engine) as s:  # what the event webhook stores for ana's mail

@@ -38,13 +38,13 @@ def expected(p: Recipient, channel: str) -> bool:
 
 def run_wave(tmp_path: Path, box: SandboxServer, size: int) -> Wave:
     box.faults.update(
-        rate_429=0.04, rate_500=0.03, rate_timeout=0.03, retry_after_s=2, timeout_delay_s=1.0,
+        rate_429=0.04, rate_500=0.03, rate_timeout=0.03, retry_after_s=2, timeout_delay_s=2.0,
         seed=size,
     )  # fmt: skip
     wave = Wave(tmp_path, box, size)
     wave.sign_up()
     wave.restock()
-    wave.send(make_senders(box, timeout_s=0.5, concurrency=16))
+    wave.send(make_senders(box, timeout_s=1.0, concurrency=16))
     return wave
 
 
