@@ -21,6 +21,7 @@ from journeykit.db import session_scope
 from journeykit.engine.book import parse_source
 from journeykit.engine.transitions import record
 from journeykit.models import Enrollment, JourneyVersion
+from journeykit.ops.status import aware
 from journeykit.spec.journey import Journey
 from journeykit.spec.nodes import WaitForNode, WaitNode
 
@@ -108,7 +109,7 @@ def plan(
         ).all()
     known = {n.id for n in target_journey.nodes}
     for enrollment in enrollments:
-        if enrollment.lease_until is not None and enrollment.lease_until >= now:
+        if enrollment.lease_until is not None and aware(enrollment.lease_until) >= now:
             result.busy += 1
             continue
         to_node = mapping.get(enrollment.node_id, enrollment.node_id)

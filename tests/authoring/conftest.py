@@ -41,10 +41,17 @@ TEMPLATES = {
 }
 
 
-@pytest.fixture
-def waiting(tmp_path: Path) -> Iterator[Harness]:
-    """A customer enrolled on V1, waiting at ``pause``; V2 snapshotted but not started."""
-    h = Harness(tmp_path, [V1], TEMPLATES)
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def waiting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    """A customer enrolled on V1, waiting at ``pause``; V2 snapshotted but not started. On
+    SQLite and on PostgreSQL."""
+    url = str(request.getfixturevalue("postgres_url")) if request.param == "postgresql" else None
+    h = Harness(tmp_path, [V1], TEMPLATES, url=url)
     h.emit(PRODUCT)
     h.emit(order_placed("1001"))
     h.sweep()

@@ -87,3 +87,18 @@ def test_bad_mapping_and_unknown_version_say_what_to_write(waiting) -> None:
         parse_mapping(["pause"])
     with pytest.raises(MigrationError, match="has no version 'ffff'"):
         target_version(waiting.engine, "care", "ffff")
+
+
+def test_an_enrollment_being_advanced_right_now_is_left_alone(waiting) -> None:
+    h = waiting
+    from datetime import timedelta
+
+    from journeykit.db import session_scope
+
+    with session_scope(h.engine) as session:
+        row = session.exec(select(Enrollment)).one()
+        row.lease_owner, row.lease_until = "sweeper", h.clock.now() + timedelta(minutes=5)
+        session.add(row)
+    target = target_version(h.engine, "care", h.v2)
+    migration = plan(h.engine, "care", target, {"pause": "settle"}, h.clock.now())
+    assert (migration.busy, migration.total) == (1, 0)
