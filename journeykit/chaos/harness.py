@@ -19,8 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from journeykit.chaos.check import Findings, check_run
 from journeykit.chaos.clock import FileClock, write_atomic
-from journeykit.chaos.disrupt import Disruptor
-from journeykit.chaos.process import WorkerProcess
+from journeykit.chaos.process import Disruptor, WorkerProcess
 from journeykit.chaos.webhooks import WebhookServer
 from journeykit.chaos.workload import seed_restock_wave
 from journeykit.db import make_engine, upgrade

@@ -1,11 +1,16 @@
-"""A chaos worker subprocess: start it, see when it is ready, SIGKILL it, stop it."""
+"""A chaos worker subprocess (start it, see when it is ready, SIGKILL it, stop it), and the
+faults fired at random instants while it runs (SIGKILL it, restart the database)."""
 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from journeykit.chaos.clock import WorkerStatus
@@ -87,3 +92,28 @@ def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("JOURNEYKIT_SIGNING_SECRET", "chaos-signing-secret")
     return env
+
+
+@dataclass
+class Disruptor:
+    """Fires ``action`` up to ``limit`` times per trial, each time uniformly within
+    ``max_delay_s`` of the worker being ready (or of the previous firing)."""
+
+    name: str
+    limit: int
+    action: Callable[[], None]
+    max_delay_s: float
+    rng: random.Random
+    fired: int = 0
+    _at: float | None = None
+
+    def poll(self, worker_ready: bool) -> bool:
+        """Fire when due; True when it did (the caller looks at the world afresh)."""
+        if self._at is None and worker_ready and self.fired < self.limit:
+            self._at = time.monotonic() + self.rng.uniform(0.0, self.max_delay_s)
+        if self._at is not None and time.monotonic() >= self._at:
+            self._at = None
+            self.fired += 1
+            self.action()
+            return True
+        return False

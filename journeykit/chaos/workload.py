@@ -69,5 +69,7 @@ def seed_restock_wave(
             emit({"type": "restock.signup", **signup, "channels": ["email", "sms"]}, f"s{i}")
         now = start + timedelta(minutes=1)
         for s in sku:
-            emit({"type": "inventory.changed", "sku": s, "quantity": max(10, customers)}, f"wave:{s}")
+            emit(
+                {"type": "inventory.changed", "sku": s, "quantity": max(10, customers)}, f"wave:{s}"
+            )
     return now
