@@ -41,7 +41,8 @@ def advance_group(key: GroupKey, ids: list[int], count: int) -> GroupResult:
     if result.errors:
         # the rest of the group committed; the failures are recorded on their enrollments
         raise RuntimeError(
-            f"{len(result.errors)} enrollments failed: " + "; ".join(result.errors[:5])
+            f"{len(result.errors)} enrollments failed: "
+            + "; ".join(customer_safe(e) for e in result.errors[:5])
         )
     return result
 
