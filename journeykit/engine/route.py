@@ -18,6 +18,7 @@ from journeykit.models import CustomerAction, DomainEvent, Enrollment
 from journeykit.spec.journey import Journey
 
 LIVE = ("active", "waiting")
+IN_CHUNK = 500  # values per IN (...) list
 
 
 @dataclass
@@ -110,36 +111,85 @@ def enroll(
     data: dict[str, Any],
 ) -> Enrollment | None:
     """Start ``journey`` for a subject, honouring the re-entry rule; None when it may not."""
-    same = select(Enrollment.id).where(
-        Enrollment.journey == journey.name, Enrollment.subject_key == subject_key
+    started = enroll_many(
+        session,
+        book=book,
+        journey=journey,
+        now=now,
+        members=[AudienceMember(customer_id, subject_key, data)],  # type: ignore[arg-type]
     )
-    if journey.reentry == "once" and session.exec(same).first() is not None:
-        return None
-    active_key = f"{journey.name}:{subject_key}" if journey.reentry != "always" else None
-    if (
-        active_key
-        and session.exec(select(Enrollment.id).where(Enrollment.active_key == active_key)).first()
-    ):
-        return None
-    enrollment = Enrollment(
-        journey=journey.name,
-        version=book.snapshot(session, journey.name, now),
-        subject_type=journey.subject,
-        subject_key=subject_key,
-        customer_id=customer_id,
-        active_key=active_key,
-        node_id=journey.start_id,
-        status="active",
-        wake_at=now,
-        data=data,
-        visits={journey.start_id: 1},
-        entered_at=now,
-        updated_at=now,
-    )
-    session.add(enrollment)
+    return started[0] if started else None
+
+
+def enroll_many(
+    session: Session,
+    *,
+    book: JourneyBook,
+    journey: Journey,
+    now: datetime,
+    members: list[AudienceMember],
+) -> list[Enrollment]:
+    """Start ``journey`` for many subjects at once (a restock audience can be 100,000): the
+    re-entry rule is checked with one query per chunk of subjects, not per subject, and the
+    rows are inserted in one flush. A subject listed twice starts once (unless ``always``)."""
+    if journey.reentry != "always":
+        members = _first_per_subject(members)
+    subjects = [m.subject_key for m in members]
+    blocked: set[str] = set()
+    if journey.reentry == "once":
+        blocked |= _existing(session, col(Enrollment.subject_key), subjects, journey.name)
+    if journey.reentry != "always":
+        keys = [f"{journey.name}:{s}" for s in subjects]
+        prefix = len(journey.name) + 1
+        blocked |= {k[prefix:] for k in _existing(session, col(Enrollment.active_key), keys)}
+    version = book.snapshot(session, journey.name, now)
+    started = [
+        Enrollment(
+            journey=journey.name,
+            version=version,
+            subject_type=journey.subject,
+            subject_key=m.subject_key,
+            customer_id=m.customer_id,
+            active_key=f"{journey.name}:{m.subject_key}" if journey.reentry != "always" else None,
+            node_id=journey.start_id,
+            status="active",
+            wake_at=now,
+            data=m.data,
+            visits={journey.start_id: 1},
+            entered_at=now,
+            updated_at=now,
+        )
+        for m in members
+        if m.subject_key not in blocked
+    ]
+    if not started:
+        return []
+    session.add_all(started)
     session.flush()
-    record(session, enrollment, now, "enter", None, journey.start_id, {"subject": subject_key})
-    return enrollment
+    for e in started:
+        record(session, e, now, "enter", None, journey.start_id, {"subject": e.subject_key})
+    return started
+
+
+def _first_per_subject(members: list[AudienceMember]) -> list[AudienceMember]:
+    seen: set[str] = set()
+    unique = []
+    for member in members:
+        if member.subject_key not in seen:
+            seen.add(member.subject_key)
+            unique.append(member)
+    return unique
+
+
+def _existing(session: Session, column: Any, values: list[str], journey: str = "") -> set[str]:
+    """Which of ``values`` the column already holds (for ``journey``, when given)."""
+    found: set[str] = set()
+    for low in range(0, len(values), IN_CHUNK):
+        query = select(column).where(column.in_(values[low : low + IN_CHUNK]))
+        if journey:
+            query = query.where(Enrollment.journey == journey)
+        found |= {str(v) for v in session.exec(query).all()}
+    return found
 
 
 def _trigger(
@@ -159,20 +209,9 @@ def _trigger(
         if subject is None:
             return []
         members = [AudienceMember(event.customer_id, subject, {})]  # type: ignore[arg-type]
-    enrolled = []
-    for member in members:
-        enrollment = enroll(
-            session,
-            book=book,
-            journey=journey,
-            now=now,
-            subject_key=member.subject_key,
-            customer_id=member.customer_id,
-            data={**base, **member.data},
-        )
-        if enrollment is not None:
-            enrolled.append(enrollment.id)
-    return enrolled  # type: ignore[return-value]
+    members = [AudienceMember(m.customer_id, m.subject_key, {**base, **m.data}) for m in members]
+    started = enroll_many(session, book=book, journey=journey, now=now, members=members)
+    return [int(e.id) for e in started if e.id is not None]
 
 
 def _live_enrollments(
