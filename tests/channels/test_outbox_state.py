@@ -69,3 +69,21 @@ def test_backoff_is_jittered_and_grows() -> None:
 def test_only_sure_failures_are_retried(outcome: str, attempts: int, retry: bool) -> None:
     result = SendResult(outcome)  # type: ignore[arg-type]
     assert RetryPolicy(max_attempts=8).should_retry(result, attempts) is retry
+
+
+def test_a_webhook_that_overtook_the_answer_keeps_its_status_and_gets_the_id(
+    outbox: Outbox,
+) -> None:
+    from journeykit.channels.outbox_record import Attempt, DispatchReport, record_attempt
+
+    row_id = outbox.row("sms")
+    with session_scope(outbox.engine) as s:
+        move(s, row_id, "sending")
+        move(s, row_id, "delivered")  # the status callback arrived first
+    row = outbox.get(row_id)
+    report = DispatchReport()
+    with session_scope(outbox.engine) as s:
+        attempt = Attempt(SendResult("sent", provider_id="SM9"), outbox.clock.now())
+        record_attempt(s, outbox.clock.now(), row, attempt, report, RetryPolicy())
+    row = outbox.get(row_id)
+    assert row.status == "delivered" and row.provider_id == "SM9" and report.sent == 1
