@@ -90,3 +90,18 @@ def test_slot_pool_takes_a_quarter_seconds_worth_per_round_trip() -> None:
     slow()
     slow()
     assert taken[-2:] == [("journeykit-sms-y", 1)] * 2  # never more than the limit holds
+
+
+@pytest.mark.prefect
+def test_worker_senders_ensure_their_limits_and_use_them(prefect_api: None) -> None:
+    from prefect.client.orchestration import get_client
+
+    from journeykit.orchestration.senders import build_senders
+
+    s = settings(sms_from="+15005550123", sms_per_second=4.0)
+    senders = build_senders(s)
+    assert senders.before_send is not None
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name("journeykit-sms-15005550123")
+    assert (limit.limit, limit.slot_decay_per_second) == (4, 4.0)
+    senders.before_send("sms")  # a slot of the limit just created
