@@ -127,9 +127,23 @@ def advance(runtime: Runtime, ids: list[int], run_group: GroupRunner | None = No
     return report
 
 
+class _EnrollmentFailed(Exception):
+    """A handler failed in the optimistic pass: run the group again, isolating each one."""
+
+
 def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResult:
-    """Run one node's handler for a group of enrollments, in one transaction; a failing
-    enrollment is rolled back alone (savepoint) and marked failed."""
+    """Run one node's handler for a group of enrollments, in one transaction. First without
+    savepoints (no SAVEPOINT/RELEASE per enrollment, and rows written in one flush where the
+    handlers do not query); if any enrollment fails, that transaction is rolled back whole and
+    the group runs again with a savepoint per enrollment, so the failing one is rolled back
+    alone and marked failed. Handlers only write through the session, so a rerun is safe."""
+    try:
+        return _run_group(runtime, key, ids, isolate=False)
+    except Exception:  # a handler, or the flush at commit: rolled back, nothing written
+        return _run_group(runtime, key, ids, isolate=True)
+
+
+def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool) -> GroupResult:
     result = GroupResult()
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
@@ -142,12 +156,15 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
             if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
                 continue  # lost the lease or moved elsewhere meanwhile
             woken = enrollment.status == "waiting"
-            savepoint = session.begin_nested()
+            savepoint = session.begin_nested() if isolate else None
             try:
                 step = handler(StepContext(session, runtime, journey, node, enrollment, now, woken))
                 move = _apply(session, enrollment, node.id, step, now)
-                savepoint.commit()
+                if savepoint is not None:
+                    savepoint.commit()
             except Exception as exc:
+                if savepoint is None:
+                    raise _EnrollmentFailed from exc
                 savepoint.rollback()
                 message = f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
                 log.error(message)
