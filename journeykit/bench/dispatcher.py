@@ -3,14 +3,17 @@ that sends whatever the engine queues until the engine is done and the outbox is
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 from journeykit.models import OutboxMessage
 
 PENDING = ("queued", "sending")
+log = logging.getLogger(__name__)
 
 
 def run_sandbox(latency_ms: float, ready: Any, stop: Any) -> None:
@@ -28,7 +31,17 @@ def run_sandbox(latency_ms: float, ready: Any, stop: Any) -> None:
             pass
 
 
-def dispatch_until_done(
+def dispatch_until_done(*args: Any) -> None:
+    """:func:`dispatch_rounds`, reporting a crash to the parent instead of leaving it waiting."""
+    out = args[-1]
+    try:
+        dispatch_rounds(*args)
+    except BaseException as exc:
+        out.put({"channel": args[1], "error": f"{type(exc).__name__}: {exc}"})
+        raise
+
+
+def dispatch_rounds(
     url: str,
     channel: str,
     options: dict[str, Any],
@@ -50,11 +63,18 @@ def dispatch_until_done(
     senders = build_senders(settings)
     senders.before_send = None if unthrottled else (limiter_for(settings) or Pacer(settings))
     senders.status_callback = None  # no web app listens in a benchmark
-    requests, sent, last_sent_at = 0, 0, 0.0
+    requests, sent, last_sent_at, locked = 0, 0, 0.0, 0
     out.put("ready")
     while True:
         finished = engine_done.is_set()
-        report = send_due(runtime, senders, limit=settings.batch_size, channel=channel)
+        try:
+            report = send_due(runtime, senders, limit=settings.batch_size, channel=channel)
+        except OperationalError as exc:  # SQLite: the engine held the write lock too long
+            locked += 1
+            if locked > 20:
+                raise
+            log.warning("dispatch round failed (%s); retrying", exc.orig)
+            continue
         requests += report.requests
         if report.sent:
             sent, last_sent_at = sent + report.sent, time.time()

@@ -53,7 +53,7 @@ def run_fanout(
             "send_concurrency": concurrency or (64 if unthrottled else 16),
         }
         ready, stop, out = context.Queue(), context.Event(), context.Queue()
-        sandbox = context.Process(target=run_sandbox, args=(latency_ms, ready, stop))
+        sandbox = context.Process(target=run_sandbox, args=(latency_ms, ready, stop), daemon=True)
         sandbox.start()
         provider_url, _port = ready.get(timeout=120)
         options |= {"sendgrid_base_url": provider_url, "twilio_base_url": provider_url}
@@ -67,6 +67,7 @@ def run_fanout(
             context.Process(
                 target=dispatch_until_done,
                 args=(url, channel, options, epoch, unthrottled, engine_done, out),
+                daemon=True,
             )
             for channel in ("email", "sms")
         ]
@@ -80,6 +81,10 @@ def run_fanout(
         engine_seconds = time.time() - started
         engine_done.set()
         sent = {r["channel"]: r for r in (out.get(timeout=24 * 3600) for _ in dispatchers)}
+        failed = [f"{c}: {r['error']}" for c, r in sent.items() if "error" in r]
+        if failed:
+            stop.set()
+            raise RuntimeError("a dispatcher failed: " + "; ".join(failed))
         for process in dispatchers:
             process.join(30)
         stop.set()

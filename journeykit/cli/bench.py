@@ -56,16 +56,19 @@ def fanout(
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from journeykit.bench.fanout import run_fanout
 
-    result = run_fanout(
-        subscribers,
-        latency_ms=latency_ms,
-        unthrottled=unthrottled,
-        sms_per_second=sms_per_second,
-        email_requests_per_second=email_rps,
-        concurrency=concurrency or None,
-        batch=batch,
-        url=database_url,
-    )
+    try:
+        result = run_fanout(
+            subscribers,
+            latency_ms=latency_ms,
+            unthrottled=unthrottled,
+            sms_per_second=sms_per_second,
+            email_requests_per_second=email_rps,
+            concurrency=concurrency or None,
+            batch=batch,
+            url=database_url,
+        )
+    except RuntimeError as exc:
+        fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
     _emit(result, as_json, ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb"))
 
 
