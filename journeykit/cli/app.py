@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import typer
+
+# Prefect's ephemeral server can take 15-20 s to start on a fresh PREFECT_HOME (its default
+# timeout is 20 s), and this machine has no network for analytics: sane defaults for every
+# command, which the environment still overrides.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 app = typer.Typer(
     name="journeys",

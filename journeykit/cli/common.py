@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # long paths stay on one line
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
