@@ -22,6 +22,7 @@ from journeykit.bench.runtime import (
     bench_runtime,
     bench_settings,
     database_url,
+    dialect,
     machine,
     peak_rss_mb,
 )
@@ -75,10 +76,10 @@ def run_fanout(
             process.start()
         for _ in dispatchers:
             out.get(timeout=120)  # each dispatcher is ready
-        started = time.time()
+        started, cpu = time.time(), time.process_time()
         enrolled = _restock(runtime, subscribers)
         moves = _advance_all(runtime, batch)
-        engine_seconds = time.time() - started
+        engine_seconds, engine_cpu = time.time() - started, time.process_time() - cpu
         engine_done.set()
         sent = {r["channel"]: r for r in (out.get(timeout=24 * 3600) for _ in dispatchers)}
         failed = [f"{c}: {r['error']}" for c, r in sent.items() if "error" in r]
@@ -119,6 +120,7 @@ def run_fanout(
         "last_sent_s": {c: round(r["last_sent_at"] - started, 3) for c, r in sent.items()},
         "seconds": round(seconds, 3),
         "engine_seconds": round(engine_seconds, 3),
+        "engine_cpu_seconds": round(engine_cpu, 3),
         "messages_per_s": round(messages / seconds, 1),
         "floor_seconds": None if unthrottled else round(floor, 3),
         "floor_ratio": None if unthrottled or not floor else round(seconds / floor, 3),
@@ -127,7 +129,7 @@ def run_fanout(
         "limits": {k: v for k, v in options.items() if not unthrottled or k == "send_concurrency"},
         "peak_rss_mb": max(peak_rss_mb(), *(r["peak_rss_mb"] for r in sent.values())),
         "rss_mb": {"engine": peak_rss_mb()} | {c: r["peak_rss_mb"] for c, r in sent.items()},
-        "database": url.split(":", 1)[0],
+        "database": dialect(url),
         "machine": machine(),
     }
 
