@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test test-all lint schema clean
+.PHONY: demo test test-all lint schema docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 schema: $(STAMP)
 	$(BIN)/python -m journeykit.spec.schema
+
+docs: $(STAMP)  # journey diagrams: docs/graphs.md and the README section
+	$(BIN)/journeys graph --docs docs/graphs.md
+	$(BIN)/python -m journeykit.authoring.readme
 
 clean:
 	rm -rf $(VENV) .journeykit .pytest_cache .mypy_cache .ruff_cache
