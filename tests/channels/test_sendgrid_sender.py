@@ -21,7 +21,7 @@ callback_receiver = testing.callback_receiver
 
 
 def make_sender(
-    box: SandboxServer, *, timeout_s: float = 5.0, key: str | None = None
+    box: SandboxServer, *, timeout_s: float = 15.0, key: str | None = None
 ) -> SendGridEmailSender:
     return SendGridEmailSender(
         key or box.sendgrid_api_key,
@@ -100,9 +100,9 @@ def test_connection_refused_is_retry() -> None:
 
 
 def test_timeout_is_ambiguous_but_stored(sandbox: SandboxServer) -> None:
-    sandbox.faults.update(timeout_delay_s=1.0)
+    sandbox.faults.update(timeout_delay_s=3.0)
     sandbox.faults.script("timeout")
-    result = make_sender(sandbox, timeout_s=0.3).send(email(key="k-timeout"))
+    result = make_sender(sandbox, timeout_s=1.0).send(email(key="k-timeout"))
     assert result.outcome == "ambiguous"
     [m] = sandbox.store.messages(provider="sendgrid")
     assert m.custom_args["journeykit_key"] == "k-timeout"

@@ -23,7 +23,7 @@ TO = "+15551230001"
 
 
 def make_sender(
-    box: SandboxServer, *, timeout_s: float = 5.0, token: str | None = None
+    box: SandboxServer, *, timeout_s: float = 15.0, token: str | None = None
 ) -> TwilioSmsSender:
     return TwilioSmsSender(
         box.account_sid,
@@ -105,9 +105,9 @@ def test_connection_refused_is_retry() -> None:
 
 def test_timeout_is_ambiguous_and_find_sent_finds_it(sandbox: SandboxServer) -> None:
     since = datetime.now(UTC) - timedelta(seconds=1)
-    sandbox.faults.update(timeout_delay_s=1.0)
+    sandbox.faults.update(timeout_delay_s=3.0)
     sandbox.faults.script("timeout")
-    sender = make_sender(sandbox, timeout_s=0.3)
+    sender = make_sender(sandbox, timeout_s=1.0)
     result = sender.send(sms(body="Reconcile me"))
     assert result.outcome == "ambiguous"
     [stored] = sandbox.store.messages(provider="twilio")
