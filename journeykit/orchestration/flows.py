@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
 from journeykit.channels.outbox import DispatchReport, claim_outbox, dispatch
+from journeykit.channels.reconcile import reconcile
 from journeykit.db import session_scope
 from journeykit.engine.advance import (
     GroupKey,
@@ -131,6 +133,10 @@ def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], s
     total = DispatchReport()
     channels: set[str] = set()
     journeys: set[str] = set()
+    # ambiguous sends (a timeout after the request left, a worker killed mid-send) are
+    # settled with the provider before anything else goes out: found, or surely absent
+    stale = timedelta(seconds=runtime.settings.reconcile_after_s)
+    total.reconciled = reconcile(runtime, senders_for(runtime), stale_after=stale)
     for channel in ("email", "sms"):
         ids = claim_outbox(runtime, limit=limit, channel=channel)
         if not ids:

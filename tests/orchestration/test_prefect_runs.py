@@ -17,6 +17,7 @@ import pendulum
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from sqlmodel import select
 
 from journeykit.db import make_engine, session_scope, upgrade
 from journeykit.engine.book import JourneyBook
@@ -154,3 +155,56 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
         "delay_apology.apology_sms · 1 enrollments",
         "delay_apology.wait_choice · 1 enrollments",
     ]
+
+
+@pytest.mark.prefect
+def test_sweep_reconciles_ambiguous_sends_before_resending(tmp_path: Path) -> None:
+    """Two SMS were left in ``sending`` by a worker that died mid-send: the provider got one
+    of them. The next sweep marks that one sent (its SID found) and sends the other: each
+    reaches the customer exactly once."""
+    from journeykit.channels.provider import SmsMessage
+    from journeykit.channels.twilio import TwilioSmsSender
+    from journeykit.models import Customer, OutboxMessage
+
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    base = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    with SandboxServer.from_settings(base, port=0) as box:
+        settings = base.model_copy(
+            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url, "database_url": url}
+        )
+        clock = VirtualClock(pendulum.now("UTC"))
+        runtime = Runtime(make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"),
+                          settings, owner="reconcile-test")  # fmt: skip
+        arrived = TwilioSmsSender.from_settings(settings).send(
+            SmsMessage(key="m-arrived", to="+12125550100", body="Your parka shipped (1)")
+        )
+        assert arrived.provider_id
+        attempt = clock.now() - timedelta(minutes=10)
+        with session_scope(runtime.engine) as session:
+            customer = Customer(external_id="C-R", phone="+12125550100", created_at=attempt)
+            session.add(customer)
+            session.flush()
+            for key, body in (("m-arrived", "Your parka shipped (1)"), ("m-lost", "Parka (2)")):
+                session.add(
+                    OutboxMessage(
+                        key=key, journey="backorder", node_id="n", customer_id=customer.id or 0,
+                        channel="sms", template="t", to_address="+12125550100",
+                        status="sending", due_at=attempt, created_at=attempt,
+                        last_attempt_at=attempt, attempts=1, content={"body": body},
+                    )
+                )  # fmt: skip
+        clock.advance(timedelta(minutes=10))
+        use_runtime(lambda: runtime)
+        try:
+            asyncio.run(sweep())
+        finally:
+            use_runtime(None)
+        with session_scope(runtime.engine) as session:
+            rows = {r.key: r for r in session.exec(select(OutboxMessage)).all()}
+        received = [m.body for m in box.store.messages() if m.to == "+12125550100"]
+        runtime.engine.dispose()
+    assert rows["m-arrived"].status == "sent"
+    assert rows["m-arrived"].provider_id == arrived.provider_id
+    assert rows["m-lost"].status == "sent" and rows["m-lost"].provider_id
+    assert sorted(received) == ["Parka (2)", "Your parka shipped (1)"]
