@@ -87,7 +87,7 @@ def quiet_windows(
     override = (parse_local_time(jq.start), parse_local_time(jq.end))
     windows: list[Window] = []
     base = window_for(country, channel)
-    extra = (country_quiet or {}).get((country or "").upper())
+    extra = (country_quiet or {}).get((country or "").upper()) if channel == "sms" else None
     for w in [base, parse_window(extra) if extra else None]:
         if w is not None:
             windows = _merge(windows, w)

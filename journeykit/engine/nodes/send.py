@@ -35,6 +35,7 @@ def handle_send(ctx: StepContext) -> Step:
         category=category,
         now=ctx.now,
         zones=zones,
+        country_quiet=ctx.runtime.settings.quiet_hours_by_country,
     )
     key = outbox_key(ctx.enrollment.id, node.id, node.channel, ctx.visit())  # type: ignore[arg-type]
     address = (customer.email if node.channel == "email" else customer.phone) or ""
