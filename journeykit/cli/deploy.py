@@ -77,6 +77,13 @@ def deploy(
             "is `prefect server start` running?",
         )
     console.print(f"work pool {POOL!r} " + ("created (process)" if created else "exists"))
+    from journeykit.channels.ratelimit import ensure_rate_limits
+    from journeykit.settings import get_settings
+
+    for limit in ensure_rate_limits(get_settings()):
+        console.print(
+            f"rate limit {limit.name!r}: {limit.limit} slots, {limit.slot_decay_per_second}/s"
+        )
     command = [sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--all"]
     command += ["--prefect-file", str(prefect_file)]
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console) as bar:
