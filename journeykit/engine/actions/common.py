@@ -22,11 +22,6 @@ def new_code(prefix: str, ctx: ActionContext) -> str:
     return f"{prefix}-{ctx.enrollment.id}-{secrets.token_hex(3).upper()}"
 
 
-def external_id(session: Any, customer_id: int) -> str:
-    customer = session.get(Customer, customer_id)
-    return customer.external_id if customer else str(customer_id)
-
-
 def external_ids(session: Any, customer_ids: Iterable[int]) -> dict[int, str]:
     """The store's ids of many customers, in one query."""
     ids = list(set(customer_ids))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.engine.actions.common import buyers_since, external_id, external_ids
+from journeykit.engine.actions.common import buyers_since, external_ids
 from journeykit.engine.nodes.call import ActionContext
 from journeykit.engine.registry import action, audience
 from journeykit.models import DomainEvent, Enrollment, RestockSignup, Variant
@@ -191,8 +191,7 @@ def restock_wave(ctx: ActionContext) -> dict[str, Any]:
     session, settings, now = ctx.session, ctx.settings, ctx.now
     variant = session.get(Variant, signups[0].variant_id)
     assert variant is not None
-    firsts = _firsts({signups[0].customer_id: signups})
-    bought = buyers_since(session, variant.id, variant.sku, firsts)  # type: ignore[arg-type]
+    used, position, bought = _wave_snapshot(ctx, variant)
     verdict = _screen(session, signups, bought, settings, now)
     if verdict:
         return {"wave": verdict}
@@ -200,19 +199,34 @@ def restock_wave(ctx: ActionContext) -> dict[str, Any]:
         _mark(session, signups, "waiting", now)
         return {"wave": "sold_out"}
     budget = variant.inventory * _setting(settings, "subscribers_per_unit", 3)
-    me = (min(s.created_at for s in signups), min(s.id or 0 for s in signups))
-    used = recently_alerted(session, variant.id, now - _window(settings))  # type: ignore[arg-type]
-    ahead = {
-        s.customer_id
-        for s in _line(session, variant, ("queued",))
-        if (s.created_at, s.id or 0) < me and s.customer_id != signups[0].customer_id
-    }
-    live = _live_subjects(session, ctx.journey.name, variant.sku)
-    ahead = {c for c in ahead if f"sku:{variant.sku}|customer:{external_id(session, c)}" in live}
-    if len(used | ahead) < budget:
+    if used + position.get(signups[0].customer_id, len(position)) < budget:
         _mark(session, signups, "alerted", now)
         return {"wave": "alert"}
     return {"wave": "queued"}
+
+
+def _wave_snapshot(ctx: ActionContext, variant: Variant) -> tuple[int, dict[int, int], set[int]]:
+    """(shoppers alerted in this wave before it started, each queued shopper's place in
+    line, queued shoppers who bought since signing up): computed once per wave and
+    transaction, so a wave of N shoppers costs O(N), not O(N^2)."""
+    session, now = ctx.session, ctx.now
+    key = ("restock_wave", variant.id, now.isoformat())
+    cached = session.info.get(key)
+    if cached is None:
+        used = recently_alerted(session, variant.id, now - _window(ctx.settings))  # type: ignore[arg-type]
+        live = _live_subjects(session, ctx.journey.name, variant.sku)
+        line = _line(session, variant, ("queued",))
+        names = external_ids(session, (s.customer_id for s in line))
+        order: dict[int, int] = {}
+        by_customer: dict[int, list[RestockSignup]] = {}
+        for signup in line:
+            customer = signup.customer_id
+            by_customer.setdefault(customer, []).append(signup)
+            if customer not in order and f"sku:{variant.sku}|customer:{names[customer]}" in live:
+                order[customer] = len(order)
+        bought = buyers_since(session, variant.id, variant.sku, _firsts(by_customer))  # type: ignore[arg-type]
+        cached = session.info[key] = (len(used), order, bought)
+    return cached
 
 
 def _live_subjects(session: Session, journey: str, sku: str) -> set[str]:
