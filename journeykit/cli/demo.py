@@ -82,13 +82,15 @@ def _play(console: Console, settings: Settings, book: JourneyBook, workdir: Path
             settings,
             book,
             workdir,
+            box=box,
             on_step=lambda item: progress.update(
                 task, advance=1, description=f"{item.at:%Y-%m-%d} {item.scenario.journey}"
             ),
         )
     table = Table(title="Who got what, when (each customer's local time)", title_justify="left")
-    for column in ("customer", "when", "journey", "channel", "what", "status"):
-        table.add_column(column, overflow="ellipsis", no_wrap=column in ("when", "what"))
+    for column, width in (("customer", 22), ("when", 21), ("journey", 14), ("channel", 7),
+                          ("what", 60), ("status", 16)):  # fmt: skip
+        table.add_column(column, overflow="ellipsis", no_wrap=True, max_width=width)
     for message in result.messages:
         table.add_row(
             *(str(message[c]) for c in ("customer", "when", "journey", "channel", "what", "status"))

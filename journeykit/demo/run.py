@@ -4,20 +4,25 @@ sending through the real SDKs (to the sandbox, or to the configured provider URL
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pendulum
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from journeykit.chaos.webhooks import WebhookServer
 from journeykit.db import make_engine, upgrade
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
 from journeykit.models import Customer, OutboxMessage
 from journeykit.orchestration.runtime_factory import use_runtime
+from journeykit.sandbox.server import SandboxServer
 from journeykit.settings import Settings
 from journeykit.simulate.play import Scheduled, play, schedule, seed_catalog, span
 from journeykit.simulate.runner import DEFAULT_START
@@ -44,13 +49,65 @@ def run_demo(
     workdir: Path,
     *,
     on_step: Callable[[Scheduled], None] | None = None,
+    box: SandboxServer | None = None,
 ) -> DemoResult:
+    """Play the demo scenarios; with ``box`` (the sandbox), the real web app also runs so the
+    sandbox's status callbacks and SendGrid events reach the outbox, as in production."""
+    url = _prepare(workdir)
+    with contextlib.ExitStack() as stack:
+        if box is not None:
+            web = stack.enter_context(_webhooks(url, box))
+            settings = settings.model_copy(update={"public_base_url": web.url})
+        result = _run(settings, book, url, on_step)
+    engine = make_engine(url)  # read again: delivery callbacks arrived after the last sweep
+    result.messages = _messages(engine)
+    engine.dispose()
+    return result
+
+
+@contextlib.contextmanager
+def _webhooks(url: str, box: SandboxServer) -> Iterator[WebhookServer]:
+    engine = make_engine(url)
+    try:
+        with WebhookServer(engine, url, box.sendgrid_public_key) as web:
+            box.set_sendgrid_event_url(web.sendgrid_events_url)
+            yield web
+            _drain(engine)
+    finally:
+        box.set_sendgrid_event_url(None)
+        engine.dispose()
+
+
+def _prepare(workdir: Path) -> str:
+    """A fresh, migrated demo database in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "journeykit.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     url = f"sqlite:///{database}"
     upgrade(url)
+    return url
+
+
+def _drain(engine: Engine, quiet_s: float = 1.0, limit_s: float = 15.0) -> None:
+    """Wait until the sandbox's callbacks stop changing the outbox (they trail the sends)."""
+    deadline, last, calm_since = time.monotonic() + limit_s, None, time.monotonic()
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            now = tuple(session.exec(select(OutboxMessage.status)).all())
+        if now != last:
+            last, calm_since = now, time.monotonic()
+        elif time.monotonic() - calm_since >= quiet_s:
+            return
+        time.sleep(0.2)
+
+
+def _run(
+    settings: Settings,
+    book: JourneyBook,
+    url: str,
+    on_step: Callable[[Scheduled], None] | None,
+) -> DemoResult:
     scenarios = demo_scenarios()
     start, end = span([s for _, s in scenarios], DEFAULT_START)
     clock = VirtualClock(start)
@@ -87,14 +144,14 @@ def run_demo(
             include_outbox=True,
             on_step=on_step,
         )
-        return DemoResult(_messages(runtime), runs, errors, str(database))
+        return DemoResult(_messages(runtime.engine), runs, errors, url.removeprefix("sqlite:///"))
     finally:
         use_runtime(None)
         runtime.engine.dispose()
 
 
-def _messages(runtime: Runtime) -> list[dict[str, Any]]:
-    with Session(runtime.engine) as session:
+def _messages(engine: Engine) -> list[dict[str, Any]]:
+    with Session(engine) as session:
         customers = {c.id: c for c in session.exec(select(Customer)).all()}
         rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.due_at))).all()
         out = []

@@ -25,7 +25,7 @@ def test_demo_sends_every_message_once(tmp_path: Path) -> None:
         settings = base.model_copy(
             update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
         )
-        result = run_demo(settings, JourneyBook.from_dir(ROOT / "journeys"), tmp_path)
+        result = run_demo(settings, JourneyBook.from_dir(ROOT / "journeys"), tmp_path, box=box)
         accepted = box.store.messages()
     assert result.errors == []
     assert result.flow_runs > 0
@@ -41,6 +41,8 @@ def test_demo_sends_every_message_once(tmp_path: Path) -> None:
     locales = {m["customer"].split("(")[1].split(",")[0] for m in result.messages}
     assert locales >= {"en", "ko", "ja"}
     assert {m["channel"] for m in sent} == {"email", "sms"}
+    # the sandbox's status callbacks and SendGrid events reached the real web app
+    assert {m["status"] for m in sent} == {"delivered"}
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts() if a.key}
         names = {run.name for run in client.read_flow_runs()}
