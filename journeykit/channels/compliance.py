@@ -18,6 +18,9 @@ from journeykit.spec.nodes import parse_local_time
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COUNTED = ("queued", "sending", "sent", "delivered", "simulated")
+# ``session.info`` key of a node group's lookups, set only for one group's transaction by
+# the engine (``engine/advance.py``): rows that do not change while one node runs.
+GROUP_CACHE = "journeykit.group_cache"
 
 
 @dataclass
@@ -31,11 +34,36 @@ class Decision:
 
 
 def latest_consent(session: Session, customer_id: int, channel: str) -> Consent | None:
+    prefetched = (session.info.get(GROUP_CACHE) or {}).get(("consent", channel))
+    if prefetched is not None and customer_id in prefetched:
+        return prefetched[customer_id]
     return session.exec(
         select(Consent)
         .where(Consent.customer_id == customer_id, Consent.channel == channel)
         .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
     ).first()
+
+
+def prefetch_consents(session: Session, customer_ids: set[int], channel: str) -> None:
+    """The latest consent for ``channel`` of each of ``customer_ids``, in one query, kept in
+    the session's group cache so :func:`latest_consent` needs no query per message."""
+    cache = session.info.get(GROUP_CACHE)
+    if cache is None or not customer_ids:
+        return
+    latest: dict[int, Consent | None] = dict.fromkeys(customer_ids)
+    ids = sorted(customer_ids)
+    for start in range(0, len(ids), 900):
+        rows = session.exec(
+            select(Consent)
+            .where(
+                col(Consent.customer_id).in_(ids[start : start + 900]), Consent.channel == channel
+            )
+            .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
+        ).all()
+        for row in rows:
+            if latest[row.customer_id] is None:
+                latest[row.customer_id] = row
+    cache.setdefault(("consent", channel), {}).update(latest)
 
 
 def valid_address(channel: str, address: str | None) -> bool:

@@ -14,12 +14,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from journeykit.channels.compliance import GROUP_CACHE, prefetch_consents
 from journeykit.db import session_scope
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.registry import handler_for
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.transitions import exit_enrollment, record
-from journeykit.models import Customer, Enrollment
+from journeykit.models import Customer, Enrollment, pk
+from journeykit.spec.nodes import SendNode
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200
@@ -151,7 +153,10 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
         node = journey.node(key.node_id)
         handler = handler_for(node.type)
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
-        customers = _load_customers(session, rows)  # noqa: F841  (held: session.get hits them)
+        customers = _load_customers(session, rows)
+        session.info[GROUP_CACHE] = {}
+        if isinstance(node, SendNode):
+            prefetch_consents(session, {pk(c) for c in customers}, node.channel)
         for enrollment in rows:
             if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
                 continue  # lost the lease or moved elsewhere meanwhile
