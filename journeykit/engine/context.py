@@ -8,6 +8,7 @@ from typing import Any
 import pendulum
 from sqlmodel import Session, func, select
 
+from journeykit.channels.compliance import GROUP_CACHE
 from journeykit.models import (
     Cart,
     Customer,
@@ -46,7 +47,7 @@ def build_context(
         "unsubscribe_url": "",
         "preferences_url": "",
         "locale": locale,
-        "now": pendulum.instance(now).in_timezone(tz),
+        "now": _local_now(session, now, tz),
     }
     base = settings.public_base_url.rstrip("/")
     subject = dict(part.split(":", 1) for part in enrollment.subject_key.split("|"))
@@ -59,7 +60,7 @@ def build_context(
         ctx["variant"] = lines[0]["_variant"] if lines else None
         ctx.update(order_choices(session, order, base) if order else _NO_CHOICES)
     elif journey.subject == "sku":
-        variant = session.exec(select(Variant).where(Variant.sku == subject["sku"])).first()
+        variant = _variant_by_sku(session, subject["sku"])
         ctx["variant"] = variant_info(session, variant, base) if variant else None
         ctx["product"] = ctx["variant"]["_product"] if variant else None
     elif journey.subject == "cart":
@@ -67,6 +68,41 @@ def build_context(
         ctx["cart"], ctx["lines"] = _cart(session, cart, base) if cart else (None, [])
         ctx["discount"] = enrollment.data.get("discount")
     return ctx
+
+
+def _local_now(session: Session, now: datetime, tz: str) -> pendulum.DateTime:
+    """``now`` in ``tz`` (immutable: converted once per zone within a node group)."""
+    cache = session.info.get(GROUP_CACHE)
+    if cache is None:
+        return pendulum.instance(now).in_timezone(tz)
+    key = ("now", now, tz)
+    if key not in cache:
+        cache[key] = pendulum.instance(now).in_timezone(tz)
+    return cache[key]
+
+
+def _variant_by_sku(session: Session, sku: str) -> Variant | None:
+    """The variant for ``sku``; within a node group looked up once (the same row, from the
+    session's identity map, that the query would return for every enrollment)."""
+    cache = session.info.get(GROUP_CACHE)
+    if cache is not None and ("variant", sku) in cache:
+        return cache[("variant", sku)]
+    variant = session.exec(select(Variant).where(Variant.sku == sku)).first()
+    if cache is not None and variant is not None:
+        cache[("variant", sku)] = variant
+    return variant
+
+
+def _product(session: Session, product_id: int) -> Product | None:
+    """``session.get`` held for the node group: the identity map keeps rows only while
+    something references them, so without this every enrollment would query again."""
+    cache = session.info.get(GROUP_CACHE)
+    if cache is not None and ("product", product_id) in cache:
+        return cache[("product", product_id)]
+    product = session.get(Product, product_id)
+    if cache is not None and product is not None:
+        cache[("product", product_id)] = product
+    return product
 
 
 _NO_CHOICES: dict[str, Any] = {"substitute": None, "partial": None}
@@ -114,7 +150,7 @@ def store_info(settings: Settings) -> dict[str, str]:
 
 
 def variant_info(session: Session, variant: Variant, base: str) -> dict[str, Any]:
-    product = session.get(Product, variant.product_id)
+    product = _product(session, variant.product_id)
     info = {
         "sku": variant.sku,
         "title": variant.title,
