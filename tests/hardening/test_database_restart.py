@@ -26,6 +26,7 @@ def test_database_restarts_mid_run(postgres: PostgresServer) -> None:
         seed=5,
         kills_per_trial=1,
         db_restarts_per_trial=3,
+        max_kill_delay_s=0.5,  # every fault lands while the wave is still going out
         restart_database=restart,
         database_url=lambda trial: postgres.create_database(f"chaos_{next(_names)}_{trial}"),
     )

@@ -45,8 +45,10 @@ class PostgresServer:
     def start(self) -> None:
         self._run(
             "pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "log.txt"), "-w",
+            # fsync=off is safe for a process crash (the OS keeps the pages); never turn
+            # synchronous_commit off: an immediate stop would lose acknowledged commits
             "-o", f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            " -c full_page_writes=off -c max_connections=200",
             "start",
         )  # fmt: skip
 
