@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(8, ge=1, description="tries before a retryable error fails")
     send_max_backoff_s: float = Field(600.0, gt=0)
     reconcile_after_s: float = Field(120.0, ge=0, description="age of an ambiguous send")
+    email_reconcile_after_s: float = Field(
+        900.0, ge=0, description="age of an ambiguous email with no SendGrid event (longer)"
+    )
     email_batch_size: int = Field(1000, ge=1, le=1000, description="personalizations/request")
     sms_short_links: bool = Field(True, description="tracked /l/{code} links in SMS bodies")
     quiet_hours_by_country: dict[str, str] = Field(

@@ -13,14 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from journeykit.channels.outbox_claim import Claimed, claim, claim_outbox
 from journeykit.channels.outbox_record import Attempt, DispatchReport, record_attempt
 from journeykit.channels.provider import EmailMessage, Senders, SendResult, SmsMessage
-from journeykit.channels.reconcile import reconcile
+from journeykit.channels.reconcile import reconcile, reconcile_windows
 from journeykit.channels.retry import RetryPolicy, backoff
 from journeykit.db import session_scope
 from journeykit.engine.runtime import Runtime
@@ -76,8 +75,10 @@ def send_due(
 ) -> DispatchReport:
     """Reconcile stale ambiguous rows, claim what is due, and send it: one dispatch round."""
     report = DispatchReport()
-    stale = timedelta(seconds=runtime.settings.reconcile_after_s)
-    report.reconciled = reconcile(runtime, senders, stale_after=stale)
+    windows = reconcile_windows(runtime.settings)
+    report.reconciled = reconcile(
+        runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
+    )
     claimed = claim(runtime, limit=limit, channel=channel)
     report.add(dispatch(runtime, senders, claimed.ids))
     report.expired += claimed.expired

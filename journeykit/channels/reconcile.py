@@ -5,7 +5,10 @@ died mid-send): ask the provider before anything is sent again.
   earlier for clock skew) with exactly this body is the witness.
 - Email: a SendGrid event (processed, delivered, ...) carrying the row's key in the
   personalization's ``custom_args`` (stored by the event webhook as a ``MessageEvent`` for the
-  row). No event after ``reconcile_after_s``: SendGrid never took it.
+  row). No event after ``email_reconcile_after_s``: SendGrid never took it. That window is
+  longer than the SMS one because absence is only inferred: SendGrid batches its events
+  (about every 30 s) and retries a webhook our app did not take for up to 24 hours, so
+  while our web app is down the events are late, not lost.
 
 Found -> sent (with the provider id). Surely absent -> queued again, due now. The provider
 could not be asked (``ProviderLookupError``, down, timing out) -> stays ``sending``, asked
@@ -25,6 +28,7 @@ from journeykit.db import session_scope
 from journeykit.engine.clock import to_utc
 from journeykit.engine.runtime import Runtime
 from journeykit.models import MessageEvent, OutboxMessage
+from journeykit.settings import Settings
 
 log = logging.getLogger(__name__)
 WITNESS_EVENTS = ("processed", "delivered", "deferred", "bounce", "dropped", "open", "click")
@@ -41,10 +45,18 @@ def attempt_started(row: OutboxMessage) -> datetime:
     return to_utc(row.last_attempt_at or row.created_at)
 
 
-def reconcile(runtime: Runtime, senders: Senders, *, stale_after: timedelta) -> int:
-    """Settle rows in ``sending`` whose last claim is older than ``stale_after``; returns how
-    many were settled (found or surely absent)."""
+def reconcile(
+    runtime: Runtime,
+    senders: Senders,
+    *,
+    stale_after: timedelta,
+    email_stale_after: timedelta | None = None,
+) -> int:
+    """Settle rows in ``sending`` whose last claim is older than ``stale_after`` (emails:
+    ``email_stale_after``, default the same); returns how many were settled (found or
+    surely absent)."""
     now = runtime.clock.now()
+    email_after = stale_after if email_stale_after is None else email_stale_after
     settled = 0
     with session_scope(runtime.engine) as session:
         stuck = session.exec(
@@ -54,13 +66,27 @@ def reconcile(runtime: Runtime, senders: Senders, *, stale_after: timedelta) -> 
             )
         ).all()
         for row in stuck:
-            settled += _settle(session, senders, row, now)
+            # an email's events may still be on their way: before its window is over, only
+            # a witness settles it (found -> sent); absence proves nothing yet
+            patient = row.channel == "email" and to_utc(row.last_attempt_at or now) > to_utc(
+                now - email_after
+            )
+            settled += _settle(session, senders, row, now, absent_is_final=not patient)
     return settled
 
 
-def _settle(session: Session, senders: Senders, row: OutboxMessage, now: datetime) -> int:
+def _settle(
+    session: Session,
+    senders: Senders,
+    row: OutboxMessage,
+    now: datetime,
+    *,
+    absent_is_final: bool = True,
+) -> int:
     """1 when the row was settled (found -> sent, absent -> queued), 0 when it stays."""
     found = _witness(session, senders, row)
+    if not found and found is not UNREACHABLE and not absent_is_final:
+        return 0
     note: dict[str, object] = {"rule": "reconcile", "at": now.isoformat(), "attempt": row.attempts}
     row_id = int(row.id)  # type: ignore[arg-type]
     if found is UNREACHABLE:
@@ -100,3 +126,13 @@ def _witness(session: Session, senders: Senders, row: OutboxMessage) -> object:
         return finder(row.to_address, since, row.key)
     except ProviderLookupError:
         return UNREACHABLE
+
+
+def reconcile_windows(settings: Settings) -> dict[str, timedelta]:
+    """How long an ambiguous send waits before the provider is asked, per channel."""
+    return {
+        "sms": timedelta(seconds=settings.reconcile_after_s),
+        "email": timedelta(
+            seconds=max(settings.reconcile_after_s, settings.email_reconcile_after_s)
+        ),
+    }

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, func, select
 
+from journeykit.channels.reconcile import reconcile_windows
 from journeykit.chaos.check import Findings, check_run
 from journeykit.chaos.clock import FileClock, write_atomic
 from journeykit.chaos.process import Disruptor, WorkerProcess
@@ -230,10 +231,14 @@ def next_due(engine: Engine, now: datetime) -> datetime | None:
                 )
             ).one(),
         ]
-        sending = session.exec(
-            select(func.min(OutboxMessage.last_attempt_at)).where(OutboxMessage.status == "sending")
-        ).one()
-    if sending is not None:
-        times.append(to_utc(sending) + timedelta(seconds=Settings().reconcile_after_s))
+        windows = reconcile_windows(Settings())
+        for channel, window in windows.items():
+            sending = session.exec(
+                select(func.min(OutboxMessage.last_attempt_at)).where(
+                    OutboxMessage.status == "sending", OutboxMessage.channel == channel
+                )
+            ).one()
+            if sending is not None:
+                times.append(to_utc(sending) + window)
     present = [to_utc(t) for t in times if t is not None]
     return min(present) + timedelta(seconds=1) if present else None

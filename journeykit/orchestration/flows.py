@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -14,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
 from journeykit.channels.outbox import DispatchReport, claim_outbox, dispatch
-from journeykit.channels.reconcile import reconcile
+from journeykit.channels.reconcile import reconcile, reconcile_windows
 from journeykit.db import session_scope
 from journeykit.engine.advance import (
     GroupKey,
@@ -135,8 +134,11 @@ def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], s
     journeys: set[str] = set()
     # ambiguous sends (a timeout after the request left, a worker killed mid-send) are
     # settled with the provider before anything else goes out: found, or surely absent
-    stale = timedelta(seconds=runtime.settings.reconcile_after_s)
-    total.reconciled = reconcile(runtime, senders_for(runtime), stale_after=stale)
+    windows = reconcile_windows(runtime.settings)
+    senders = senders_for(runtime)
+    total.reconciled = reconcile(
+        runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
+    )
     for channel in ("email", "sms"):
         ids = claim_outbox(runtime, limit=limit, channel=channel)
         if not ids:
