@@ -59,4 +59,17 @@ _register_all()
 
 
 def main() -> None:
-    app()
+    from pydantic import ValidationError
+
+    from journeykit.cli.common import err
+
+    try:
+        app(standalone_mode=True)
+    except ValidationError as exc:  # settings from the environment: one clear line each
+        if exc.title != "Settings":
+            raise
+        for problem in exc.errors():
+            field = ".".join(str(p) for p in problem["loc"])
+            where = f"JOURNEYKIT_{field.upper()}: " if field else ""
+            err.print(f"[red]error:[/red] {where}{problem['msg'].removeprefix('Value error, ')}")
+        raise SystemExit(1) from None
