@@ -88,6 +88,7 @@ class CallbackWorker:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Finish queued deliveries (up to ``timeout_s``) and stop the thread."""
+        self._later.clear()  # retries still pending die with the sandbox, as they would
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout_s)
@@ -159,7 +160,7 @@ class CallbackWorker:
             log.warning("sandbox callback to %s given up: %s", item.url, outcome)
             return
         if item.retries == 0:
-            log.warning("sandbox callback to %s failed (%s); will retry", item.url, outcome)
+            log.info("sandbox callback to %s failed (%s); will retry", item.url, outcome)
         pause = min(self.max_pause_s, 0.5 * 2**item.retries)
         later = replace(item, first_failed_at=first, retries=item.retries + 1)
         heapq.heappush(self._later, (now + pause, next(self._order), later))
