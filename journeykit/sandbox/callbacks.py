@@ -88,7 +88,6 @@ class CallbackWorker:
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Finish queued deliveries (up to ``timeout_s``) and stop the thread."""
-        self._later.clear()  # retries still pending die with the sandbox, as they would
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout_s)
@@ -127,7 +126,7 @@ class CallbackWorker:
                     item = self._queue.get(timeout=wait)
                 except queue.Empty:
                     continue
-                if item is None:
+                if item is None:  # stopping: retries still pending die with the sandbox
                     return
                 time.sleep(self.step_delay_s)
                 self._deliver(client, item)
