@@ -27,7 +27,7 @@ def status(
     database: Annotated[str | None, typer.Option("--database", help="database URL")] = None,
 ) -> None:
     """Where enrollments stand, what is due next, what waits to be sent, what failed."""
-    from journeykit.db import make_engine
+    from journeykit.db import ensure_schema, make_engine
     from journeykit.engine.clock import SystemClock
     from journeykit.ops.status import read_status
     from journeykit.settings import get_settings
@@ -36,6 +36,8 @@ def status(
     engine = make_engine(url)
     now = SystemClock().now()
     try:
+        settings = get_settings()
+        ensure_schema(url, auto_upgrade=not database and settings.environment != "production")
         state = read_status(engine, now, journey)
     except Exception as exc:  # a wrong URL or an unmigrated database: one clear line
         fail(
