@@ -79,5 +79,35 @@ def message(
     )
 
 
+def invalid_link(state: WebState, request: Request, *, locale: str) -> HTMLResponse:
+    """The 404 page for a link that does not lead anywhere (nothing happens)."""
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="link.invalid_title",
+        body_key="link.invalid",
+        status_code=404,
+    )
+
+
 def check_csrf(state: WebState, request: Request, token: str | None) -> None:
     csrf.check(request, state.secret, token, state.settings.csrf_max_age_s)
+
+
+def csrf_rejected(
+    state: WebState, request: Request, token: object, *, locale: str
+) -> HTMLResponse | None:
+    """None when the form's CSRF token holds, else the "form expired" page (403)."""
+    try:
+        check_csrf(state, request, token if isinstance(token, str) else None)
+    except csrf.CsrfError:
+        return message(
+            state,
+            request,
+            locale=locale,
+            title_key="link.invalid_title",
+            body_key="form.expired",
+            status_code=403,
+        )
+    return None

@@ -18,7 +18,7 @@ from journeykit.models import CustomerAction
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import pick_locale, translator
-from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.pages import csrf_rejected, invalid_link, message, render
 from journeykit.web.routes import help as help_pages
 from journeykit.web.routes import review as review_pages
 from journeykit.web.state import WebState, get_state, move_on
@@ -49,14 +49,7 @@ def link_problem(
             body_key="link.expired",
             status_code=410,
         )
-    return message(
-        state,
-        request,
-        locale=locale,
-        title_key="link.invalid_title",
-        body_key="link.invalid",
-        status_code=404,
-    )
+    return invalid_link(state, request, locale=locale)
 
 
 def view_locale(request: Request, view: LinkView) -> str:
@@ -135,17 +128,9 @@ def choose(state: WebState, request: Request, token: str, csrf_token: object) ->
         except (LinkError, LinkNotFound) as exc:
             return link_problem(state, request, exc)
         locale = view_locale(request, view)
-        try:
-            check_csrf(state, request, csrf_token if isinstance(csrf_token, str) else None)
-        except csrf.CsrfError:
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="link.invalid_title",
-                body_key="form.expired",
-                status_code=403,
-            )
+        rejected = csrf_rejected(state, request, csrf_token, locale=locale)
+        if rejected is not None:
+            return rejected
         done = _done(session, view.key)
         if done is not None:
             return _already(state, request, locale, done.name)

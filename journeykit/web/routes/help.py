@@ -16,8 +16,8 @@ from journeykit.links import LinkError
 from journeykit.models import CustomerAction, SupportTicket
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
-from journeykit.web.i18n import pick_locale, translator
-from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.i18n import translator
+from journeykit.web.pages import csrf_rejected, message, render
 from journeykit.web.state import WebState, move_on
 
 MAX_MESSAGE = 5000
@@ -50,7 +50,7 @@ def show(
 
 
 def submit(state: WebState, request: Request, token: str, form: FormData) -> Response:
-    from journeykit.web.routes.actions import link_problem
+    from journeykit.web.routes.actions import link_problem, view_locale
 
     touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
@@ -58,19 +58,11 @@ def submit(state: WebState, request: Request, token: str, form: FormData) -> Res
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
             return link_problem(state, request, exc)
-        locale = pick_locale(request.query_params.get("lang"), view.customer.locale)
+        locale = view_locale(request, view)
         token_field = form.get(csrf.FIELD)
-        try:
-            check_csrf(state, request, token_field if isinstance(token_field, str) else None)
-        except csrf.CsrfError:
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="link.invalid_title",
-                body_key="form.expired",
-                status_code=403,
-            )
+        rejected = csrf_rejected(state, request, token_field, locale=locale)
+        if rejected is not None:
+            return rejected
         text = str(form.get("message") or "").strip()
         if not text or len(text) > MAX_MESSAGE:
             return show(state, request, view, locale, [translator(locale)("help.error_message")])

@@ -19,8 +19,8 @@ from journeykit.links import LinkError
 from journeykit.models import Product, Review
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
-from journeykit.web.i18n import pick_locale, translator
-from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.i18n import translator
+from journeykit.web.pages import csrf_rejected, invalid_link, render
 from journeykit.web.state import WebState, move_on
 
 # The first bytes of each accepted image type, and the extension it is saved with.
@@ -58,14 +58,7 @@ def show(
 ) -> Response:
     product = _product(view, request.query_params.get("product"))
     if product is None or view.order is None:
-        return message(
-            state,
-            request,
-            locale=locale,
-            title_key="link.invalid_title",
-            body_key="link.invalid",
-            status_code=404,
-        )
+        return invalid_link(state, request, locale=locale)
     if product.id in _reviewed(session, view):
         return thanks(state, request, session, view, locale, product, already=True)
     return form_page(state, request, view, locale, product, {}, [])
@@ -135,36 +128,21 @@ async def read_photo(form: FormData, limit: int) -> bytes | None:
 def submit(
     state: WebState, request: Request, token: str, form: FormData, photo_data: bytes | None
 ) -> Response:
-    from journeykit.web.routes.actions import link_problem
+    from journeykit.web.routes.actions import link_problem, view_locale
 
     with session_scope(state.runtime.engine) as session:
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
             return link_problem(state, request, exc)
-        locale = pick_locale(request.query_params.get("lang"), view.customer.locale)
+        locale = view_locale(request, view)
         token_field = form.get(csrf.FIELD)
-        try:
-            check_csrf(state, request, token_field if isinstance(token_field, str) else None)
-        except csrf.CsrfError:
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="link.invalid_title",
-                body_key="form.expired",
-                status_code=403,
-            )
+        rejected = csrf_rejected(state, request, token_field, locale=locale)
+        if rejected is not None:
+            return rejected
         product = _product(view, form.get("product_id"))
         if product is None or view.order is None:
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="link.invalid_title",
-                body_key="link.invalid",
-                status_code=404,
-            )
+            return invalid_link(state, request, locale=locale)
         if product.id in _reviewed(session, view):
             return thanks(state, request, session, view, locale, product, already=True)
         values, errors, photo = _validate(state, form, photo_data, translator(locale))

@@ -18,7 +18,7 @@ from journeykit.links import LinkError, read_unsubscribe
 from journeykit.models import Consent, Customer
 from journeykit.web import csrf
 from journeykit.web.i18n import pick_locale, translator
-from journeykit.web.pages import check_csrf, message, render
+from journeykit.web.pages import csrf_rejected, invalid_link, render
 from journeykit.web.state import WebState, get_state
 
 router = APIRouter(tags=["customer pages"])
@@ -77,14 +77,7 @@ def _page(
 
 def _invalid(state: WebState, request: Request) -> HTMLResponse:
     locale = pick_locale(accept_language=request.headers.get("accept-language"))
-    return message(
-        state,
-        request,
-        locale=locale,
-        title_key="link.invalid_title",
-        body_key="link.invalid",
-        status_code=404,
-    )
+    return invalid_link(state, request, locale=locale)
 
 
 @router.get("/u/{token}", response_class=HTMLResponse, responses=RESPONSES)
@@ -118,17 +111,9 @@ def _save(state: WebState, request: Request, token: str, form: FormData) -> Resp
             return PlainTextResponse("unsubscribed")
         locale = pick_locale(request.query_params.get("lang"), customer.locale)
         field = form.get(csrf.FIELD)
-        try:
-            check_csrf(state, request, field if isinstance(field, str) else None)
-        except csrf.CsrfError:
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="link.invalid_title",
-                body_key="form.expired",
-                status_code=403,
-            )
+        rejected = csrf_rejected(state, request, field, locale=locale)
+        if rejected is not None:
+            return rejected
         t = translator(locale)
         if form.get("op") == "unsubscribe":
             for each in CHANNELS:
