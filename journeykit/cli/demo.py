@@ -36,12 +36,8 @@ def register(app: typer.Typer) -> None:
         port: int = typer.Option(0, help="sandbox port (0: any free port)"),
     ) -> None:
         """Seed a small store, play every journey on a fast clock, print who got what, when."""
-        for key, value in (
-            ("PREFECT_SERVER_ANALYTICS_ENABLED", "false"),
-            ("DO_NOT_TRACK", "1"),
-            ("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120"),
-            ("PREFECT_LOGGING_LEVEL", "WARNING"),
-        ):
+        # (the start-up timeout and analytics defaults are set for every command in app.py)
+        for key, value in (("DO_NOT_TRACK", "1"), ("PREFECT_LOGGING_LEVEL", "WARNING")):
             os.environ.setdefault(key, value)
         from journeykit.settings import get_settings
 
