@@ -29,7 +29,6 @@ def register(app: typer.Typer) -> None:
         html: Path = typer.Option(None, "--html", help="also write the timeline as an HTML page"),
     ) -> None:
         """Play a scenario through a journey and print what the customer receives, when."""
-        from journeykit.engine.book import JourneyBook
         from journeykit.settings import get_settings
         from journeykit.simulate.runner import simulate as run
         from journeykit.simulate.scenario import ScenarioError, load_scenario
@@ -47,8 +46,7 @@ def register(app: typer.Typer) -> None:
         book = load_book(journeys_dir)
         if name not in book.current:
             fail(f"no journey named {name!r}", f"known journeys: {', '.join(book.names())}")
-        only = JourneyBook()
-        only.add(book.get(name), book.current[name][2])
+        only = book.only(name)
         if html is None:
             result = run(loaded, only, settings=get_settings())
         else:
@@ -67,7 +65,6 @@ def _simulate_many(
     """Every scenario in ``directory``: a progress bar, then one summary row each."""
     from rich.progress import Progress
 
-    from journeykit.engine.book import JourneyBook
     from journeykit.settings import get_settings
     from journeykit.simulate.html import simulate_with_messages, timeline_html
     from journeykit.simulate.scenario import ScenarioError, load_scenario
@@ -97,9 +94,7 @@ def _simulate_many(
                 table.add_row(path.name, name, "", f"[red]no journey named {name!r}[/red]")
                 failed += 1
                 continue
-            only = JourneyBook()
-            only.add(book.get(name), book.current[name][2])
-            result, contents = simulate_with_messages(loaded, only, settings=settings)
+            result, contents = simulate_with_messages(loaded, book.only(name), settings=settings)
             if html is not None:
                 html.mkdir(parents=True, exist_ok=True)
                 page = timeline_html(f"{name} · {path.name}", result, contents)

@@ -55,6 +55,12 @@ class JourneyBook:
         self._by_version[version] = journey
         return version
 
+    def only(self, name: str) -> JourneyBook:
+        """A book holding just the current version of ``name`` (the simulator plays one)."""
+        single = type(self)()
+        single.add(self.get(name), self.current[name][2])
+        return single
+
     def names(self) -> list[str]:
         return sorted(self.current)
 

@@ -23,12 +23,6 @@ def book() -> JourneyBook:
     return JourneyBook.from_dir(ROOT / "journeys")
 
 
-def only(book: JourneyBook, name: str) -> JourneyBook:
-    single = JourneyBook()
-    single.add(book.get(name), book.current[name][2])
-    return single
-
-
 def mismatch(expected: list[dict[str, Any]], actual: list[dict[str, Any]]) -> str | None:
     for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
         wrong = {k: (v, got.get(k)) for k, v in want.items() if got.get(k) != v}
@@ -46,7 +40,7 @@ def test_scenario(path: Path, book: JourneyBook, tmp_path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.expect is not None, f"{path.name} has no expect list"
     assert scenario.journey, f"{path.name} names no journey"
-    result = simulate(scenario, only(book, scenario.journey), settings=SETTINGS, workdir=tmp_path)
+    result = simulate(scenario, book.only(scenario.journey), settings=SETTINGS, workdir=tmp_path)
     assert result.errors == []
     timeline = [entry.public() for entry in result.timeline]
     problem = mismatch(scenario.expect, timeline)
