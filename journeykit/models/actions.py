@@ -52,4 +52,7 @@ class Review(SQLModel, table=True):
     title: str = ""
     body: str = ""
     photo_path: str | None = None
+    photo_status: str | None = Field(
+        default=None, index=True, description="pending | approved | rejected; None: no photo"
+    )
     created_at: datetime

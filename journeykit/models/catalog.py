@@ -26,6 +26,12 @@ class Variant(SQLModel, table=True):
     currency: str = "USD"
     inventory: int = 0
     backorderable: bool = False
+    shopify_inventory_item_id: str | None = Field(
+        default=None,
+        unique=True,
+        index=True,
+        description="Shopify's inventory item (inventory_levels/update names it, not the SKU)",
+    )
 
 
 class RestockSignup(SQLModel, table=True):
