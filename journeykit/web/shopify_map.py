@@ -1,17 +1,22 @@
 """Shopify webhook payloads turned into Journeykit events. Shopify identifies orders by
-``order_number`` (the ``#1001`` customers see), variants by SKU, carts by token."""
+``order_number`` (the ``#1001`` customers see), variants by SKU in line items, carts by
+token, and inventory levels by *inventory item* (each variant has one): the products
+webhooks tell us which inventory item belongs to which SKU."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+INVENTORY_TOPIC = "inventory_levels/update"
+CATALOG_TOPICS = ("products/create", "products/update")
 TOPICS = (
     "orders/create",
     "orders/cancelled",
-    "inventory_levels/update",
+    INVENTORY_TOPIC,
     "fulfillments/create",
     "carts/update",
+    *CATALOG_TOPICS,
 )
 
 
@@ -75,7 +80,8 @@ def _order_number(data: dict[str, Any]) -> str:
 
 
 def to_event(topic: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The Journeykit event for one Shopify webhook (``Unmappable`` when it cannot be)."""
+    """The Journeykit event for one order or cart webhook (``Unmappable`` when it cannot
+    be). Inventory levels: ``inventory_level``; products: ``product_variants``."""
     if topic == "orders/create":
         return {
             "type": "order.placed",
@@ -97,11 +103,6 @@ def to_event(topic: str, data: dict[str, Any]) -> dict[str, Any]:
             "tracking_number": data.get("tracking_number"),
             "carrier": data.get("tracking_company"),
         }
-    if topic == "inventory_levels/update":
-        sku = data.get("sku") or data.get("inventory_item_id")
-        if sku in (None, "") or not isinstance(data.get("available"), int):
-            raise Unmappable("inventory level needs sku (or inventory_item_id) and available")
-        return {"type": "inventory.changed", "sku": str(sku), "quantity": data["available"]}
     if topic == "carts/update":
         token = data.get("token") or data.get("id")
         if not token:
@@ -112,3 +113,60 @@ def to_event(topic: str, data: dict[str, Any]) -> dict[str, Any]:
             "cart": {"token": str(token), "lines": _lines(data.get("line_items"))},
         }
     raise Unmappable(f"topic {topic!r} is not handled; handled: {', '.join(TOPICS)}")
+
+
+def inventory_level(data: dict[str, Any]) -> tuple[str, int]:
+    """(inventory item id, units available) of an ``inventory_levels/update`` payload."""
+    item = data.get("inventory_item_id")
+    available = data.get("available")
+    if item in (None, "") or isinstance(item, bool) or isinstance(available, bool):
+        raise Unmappable("inventory level needs inventory_item_id and available")
+    if not isinstance(available, int):
+        raise Unmappable("inventory level needs inventory_item_id and available (a number)")
+    return str(item), available
+
+
+def inventory_changed(sku: str, available: int) -> dict[str, Any]:
+    return {"type": "inventory.changed", "sku": sku, "quantity": available}
+
+
+def _image(data: dict[str, Any]) -> str | None:
+    image = data.get("image")
+    images = data.get("images")
+    if not isinstance(image, dict) and isinstance(images, list) and images:
+        image = images[0]
+    src = image.get("src") if isinstance(image, dict) else None
+    return str(src) if src else None
+
+
+def product_variants(data: dict[str, Any]) -> list[tuple[dict[str, Any], str | None]]:
+    """A ``products/create|update`` payload as ``product.upserted`` product fields, one per
+    variant that has a SKU, each with the variant's inventory item id. Only what Shopify
+    says is filled in (no ``url``, ``currency``, ``days_to_use``): the catalog keeps what it
+    already has for the rest."""
+    handle, title = data.get("handle"), data.get("title")
+    if not handle or not title:
+        raise Unmappable("the product has no handle or title")
+    shared: dict[str, Any] = {"handle": str(handle), "title": str(title)}
+    if data.get("product_type"):
+        shared["category"] = str(data["product_type"])
+    image = _image(data)
+    if image:
+        shared["image_url"] = image
+    out = []
+    for variant in data.get("variants") or []:
+        if not isinstance(variant, dict) or not variant.get("sku"):
+            continue  # a variant without a SKU cannot be followed
+        fields = {**shared, "sku": str(variant["sku"])}
+        label = str(variant.get("title") or "")
+        fields["variant_title"] = "" if label == "Default Title" else label
+        if variant.get("price") not in (None, ""):
+            fields["price_cents"] = cents(variant["price"])
+        quantity = variant.get("inventory_quantity")
+        if isinstance(quantity, int) and not isinstance(quantity, bool):
+            fields["inventory"] = quantity
+        if variant.get("inventory_policy") in ("continue", "deny"):
+            fields["backorderable"] = variant["inventory_policy"] == "continue"
+        item = variant.get("inventory_item_id")
+        out.append((fields, str(item) if item not in (None, "") else None))
+    return out

@@ -31,7 +31,7 @@ def body_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _receipt(session: Session, key: str) -> ApiReceipt | None:
+def find_receipt(session: Session, key: str) -> ApiReceipt | None:
     return session.exec(select(ApiReceipt).where(ApiReceipt.key == key)).first()
 
 
@@ -55,7 +55,7 @@ def accept_event(
         answer, touched = _record(state, payload, receipt_key, event_key, request_hash, source)
     except IntegrityError:  # a concurrent retry with the same key won the race
         with Session(state.runtime.engine) as session:
-            receipt = _receipt(session, receipt_key)
+            receipt = find_receipt(session, receipt_key)
         if receipt is None:
             raise
         return replay(receipt, request_hash)
@@ -74,7 +74,7 @@ def _record(
     now = state.now()
     touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
-        receipt = _receipt(session, receipt_key)
+        receipt = find_receipt(session, receipt_key)
         if receipt is not None:
             return replay(receipt, request_hash), []
         if state.emit is not None and state.settings.web_event_delivery == "prefect":

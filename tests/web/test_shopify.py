@@ -100,9 +100,7 @@ def test_cancel_and_fulfillment_follow_the_order(web: Web) -> None:
     assert post(web, "orders/cancelled", {"order_number": 1001}).status_code == 202
 
 
-def test_inventory_and_cart_mapping() -> None:
-    inventory = to_event("inventory_levels/update", {"sku": "SOFA-1", "available": 4})
-    assert inventory == {"type": "inventory.changed", "sku": "SOFA-1", "quantity": 4}
+def test_cart_mapping() -> None:
     cart = to_event(
         "carts/update",
         {
@@ -116,4 +114,4 @@ def test_inventory_and_cart_mapping() -> None:
     with pytest.raises(Unmappable):
         to_event("carts/update", {"token": "c1"})
     with pytest.raises(Unmappable):
-        to_event("inventory_levels/update", {"inventory_item_id": 5})
+        to_event("inventory_levels/update", {"inventory_item_id": 5})  # needs the catalog

@@ -1,11 +1,14 @@
 """``POST /webhooks/shopify/{resource}/{action}``: the webhooks brands already have
 (orders/create, orders/cancelled, inventory_levels/update, fulfillments/create,
-carts/update), verified with ``X-Shopify-Hmac-Sha256`` and recorded once per
-``X-Shopify-Webhook-Id``."""
+carts/update, products/create, products/update), verified with ``X-Shopify-Hmac-Sha256``
+and recorded once per ``X-Shopify-Webhook-Id``. An inventory level for an inventory item
+no variant has is answered 200 (Shopify retries anything else for 48 hours), recorded
+nowhere, and logged as a warning saying how to teach Journeykit the mapping."""
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -14,12 +17,23 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from journeykit.engine.events import parse_event
-from journeykit.web.shopify_map import TOPICS, Unmappable, to_event
+from journeykit.web.shopify_catalog import accept_products, sku_for_inventory_item
+from journeykit.web.shopify_map import (
+    CATALOG_TOPICS,
+    INVENTORY_TOPIC,
+    TOPICS,
+    Unmappable,
+    inventory_changed,
+    inventory_level,
+    product_variants,
+    to_event,
+)
 from journeykit.web.signatures import shopify_valid
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import accept_event
 
 router = APIRouter(tags=["webhooks"])
+log = logging.getLogger(__name__)
 
 
 def _problem(status: int, detail: Any) -> JSONResponse:
@@ -30,6 +44,7 @@ def _problem(status: int, detail: Any) -> JSONResponse:
     "/webhooks/shopify/{resource}/{action}",
     status_code=202,
     responses={
+        200: {"description": "ignored: no variant has this inventory item, or no SKU"},
         202: {"description": "recorded (or already recorded)"},
         400: {"description": "body is not a JSON object"},
         403: {"description": "signature missing or wrong"},
@@ -60,7 +75,16 @@ async def shopify_webhook(
     if not isinstance(data, dict):
         return _problem(400, "the body is not a JSON object")
     try:
-        payload = to_event(topic, data)
+        if topic in CATALOG_TOPICS:
+            return await _products(state, topic, data, x_shopify_webhook_id)
+        if topic == INVENTORY_TOPIC:
+            item_id, available = inventory_level(data)
+            sku = await run_in_threadpool(sku_for_inventory_item, state.runtime.engine, item_id)
+            if sku is None:
+                return _unknown_inventory_item(item_id)
+            payload = inventory_changed(sku, available)
+        else:
+            payload = to_event(topic, data)
         parse_event(payload)
     except Unmappable as exc:
         return _problem(422, [{"loc": ["body"], "msg": str(exc), "type": "unmappable"}])
@@ -75,3 +99,25 @@ async def shopify_webhook(
         source="shopify",
     )
     return JSONResponse(answer.body, status_code=answer.status_code)
+
+
+async def _products(
+    state: WebState, topic: str, data: dict[str, Any], key: str | None
+) -> JSONResponse:
+    variants = product_variants(data)
+    if not variants:
+        detail = f"product {data.get('handle')!r} has no variant with a SKU: nothing to follow"
+        log.info("Shopify %s ignored: %s", topic, detail)
+        return JSONResponse({"status": "ignored", "detail": detail}, status_code=200)
+    answer = await run_in_threadpool(accept_products, state, topic, data, variants, key)
+    return JSONResponse(answer.body, status_code=answer.status_code)
+
+
+def _unknown_inventory_item(item_id: str) -> JSONResponse:
+    detail = (
+        f"no variant has Shopify inventory item {item_id}; nothing recorded. Send the "
+        "product's products/update webhook (or set variant.shopify_inventory_item_id) so "
+        "Journeykit knows its SKU"
+    )
+    log.warning("Shopify inventory_levels/update ignored: %s", detail)
+    return JSONResponse({"status": "ignored", "detail": detail}, status_code=200)
