@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "journeykit.cli.report",
     "journeykit.cli.bench",
     "journeykit.cli.chaos",
+    "journeykit.cli.reviews",
 )
 
 

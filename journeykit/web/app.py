@@ -24,6 +24,7 @@ from journeykit.web.routes import (
     actions,
     events,
     restock,
+    review_photos,
     sendgrid,
     shopify,
     shortlinks,
@@ -33,7 +34,17 @@ from journeykit.web.routes import (
 from journeykit.web.state import Emitter, WebState, prefect_emitter
 
 HERE = Path(__file__).parent
-ROUTERS = (events, shopify, twilio, sendgrid, actions, shortlinks, restock, unsubscribe)
+ROUTERS = (
+    events,
+    shopify,
+    twilio,
+    sendgrid,
+    actions,
+    shortlinks,
+    restock,
+    unsubscribe,
+    review_photos,
+)
 
 
 def default_runtime(settings: Settings) -> Runtime:

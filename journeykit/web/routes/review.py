@@ -1,7 +1,8 @@
 """The review form behind a ``review`` action link: 5 stars, name, title, text and an
-optional photo (JPEG/PNG/WebP, size-limited). Submitting saves a ``Review`` and records the
-``reviewed`` action (the waiting enrollment thanks the customer), then invites them to
-review the order's other products and browse the store."""
+optional photo (JPEG/PNG/WebP by its first bytes, size-limited; it waits for the brand's
+approval before ``GET /reviews/{id}/photo`` serves it). Submitting saves a ``Review`` and
+records the ``reviewed`` action (the waiting enrollment thanks the customer), then invites
+them to review the order's other products and browse the store."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
 from journeykit.web.pages import csrf_rejected, invalid_link, render
+from journeykit.web.review_moderation import PHOTO_PENDING
 from journeykit.web.state import WebState, move_on
 
 # The first bytes of each accepted image type, and the extension it is saved with.
@@ -159,6 +161,7 @@ def submit(
                 title=values["title"],
                 body=values["body"],
                 photo_path=_save_photo(state, photo) if photo else None,
+                photo_status=PHOTO_PENDING if photo else None,  # shown once approved
                 created_at=now,
             )
         )
