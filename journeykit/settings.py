@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     # Authoring (journeys preview): warn when an SMS takes more segments than this.
     sms_warn_segments: int = Field(2, ge=1, description="SMS segments above which preview warns")
 
+    # Web (docs/web.md): how long idempotency receipts (Idempotency-Key, Shopify webhook id)
+    # are kept; the sweep and `journeys db prune-receipts` delete older ones.
+    api_receipt_retention_hours: int = Field(
+        72, ge=1, description="keep ApiReceipt rows this long (senders retry within it)"
+    )
+
+    # template limits (docs/reliability.md, "Hostile templates: resource limits")
+    template_render_seconds: float = Field(2.0, gt=0, description="time one render may take")
+    template_max_output_chars: int = Field(2_000_000, ge=1, description="one email's HTML")
+    template_max_sms_chars: int = Field(20_000, ge=1, description="one SMS body as rendered")
+    template_max_string_chars: int = Field(1_000_000, ge=1, description="any one built string")
+
     # Hardening (docs/reliability.md): production refuses placeholder secrets at start-up.
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:

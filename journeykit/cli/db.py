@@ -1,4 +1,5 @@
-"""``journeys db upgrade|current``: the same Alembic migrations on SQLite and PostgreSQL."""
+"""``journeys db upgrade|current``: the same Alembic migrations on SQLite and PostgreSQL.
+``journeys db prune-receipts [--older-than-hours H]``: delete old idempotency receipts."""
 
 from __future__ import annotations
 
@@ -22,6 +23,39 @@ def register(app: typer.Typer) -> None:
         target = url or get_settings().database_url
         run_upgrade(target, revision)
         Console().print(f"[green]database at {revision}[/green]: {_safe(target)}")
+
+    @db.command("prune-receipts")
+    def prune_receipts(
+        older_than_hours: int = typer.Option(
+            None,
+            "--older-than-hours",
+            min=1,
+            help="keep this many hours (default: JOURNEYKIT_API_RECEIPT_RETENTION_HOURS, 72)",
+        ),
+        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE_URL)"),
+    ) -> None:
+        """Delete idempotency receipts (Idempotency-Key, Shopify webhook ids) older than the
+        retention; the sweep does the same. A retry after that is taken as new."""
+        from journeykit.cli.common import fail
+        from journeykit.db import SchemaOutOfDate, ensure_schema, make_engine
+        from journeykit.engine.clock import SystemClock
+        from journeykit.web.receipt_retention import prune_receipts as prune
+
+        settings = get_settings()
+        target = url or settings.database_url
+        hours = older_than_hours or settings.api_receipt_retention_hours
+        try:
+            ensure_schema(target, auto_upgrade=False)
+        except SchemaOutOfDate as exc:
+            fail(str(exc))
+        except Exception as exc:  # a wrong URL, a server that is down: one clear line
+            fail(f"cannot open {_safe(target)}: {type(exc).__name__}", "check --url")
+        engine = make_engine(target)
+        try:
+            deleted = prune(engine, now=SystemClock().now(), retention_hours=hours)
+        finally:
+            engine.dispose()
+        Console().print(f"deleted {deleted} receipts older than {hours} h: {_safe(target)}")
 
     app.add_typer(db, name="db")
 

@@ -34,6 +34,7 @@ from journeykit.orchestration.artifacts import (
 from journeykit.orchestration.rename import label_current_run, run_tags
 from journeykit.orchestration.runtime_factory import current_runtime
 from journeykit.orchestration.senders import senders_for
+from journeykit.web.receipt_retention import prune_expired_receipts
 
 
 @task(cache_policy=NO_CACHE, task_run_name="{key.label} · {count} enrollments", retries=0)
@@ -162,11 +163,15 @@ def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
 
 @flow(name="journeykit-sweep", flow_run_name="sweep")
 async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
-    """Advance whatever is due (all journeys, or one) and send what is due."""
+    """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
+    all journeys also deletes idempotency receipts older than their retention."""
     title = f"{journey} · sweep" if journey else "all journeys · sweep"
-    return run_batch(
+    counts = run_batch(
         journey=journey, limit=limit, title=title, name=None if journey else sweep_name
     )
+    if journey is None:
+        counts["receipts_pruned"] = prune_expired_receipts(current_runtime())
+    return counts
 
 
 def sweep_name(journeys: set[str], due: int) -> str:

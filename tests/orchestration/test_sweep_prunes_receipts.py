@@ -1,0 +1,59 @@
+"""The Prefect sweep of all journeys deletes idempotency receipts older than
+``api_receipt_retention_hours`` (its housekeeping); a one-journey sweep leaves them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+import pytest
+from sqlmodel import Session, select
+
+from journeykit.db import make_engine, session_scope, upgrade
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.runtime import Runtime
+from journeykit.models import ApiReceipt
+from journeykit.orchestration.flows import sweep
+from journeykit.orchestration.runtime_factory import use_runtime
+from journeykit.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.mark.prefect
+def test_sweep_prunes_old_receipts(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    settings = Settings(
+        database_url=url, journeys_dir=ROOT / "journeys", api_receipt_retention_hours=24
+    )
+    clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
+    runtime = Runtime(
+        make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"), settings, owner="t"
+    )
+    with session_scope(runtime.engine) as session:
+        for age in (48, 25, 23, 1):
+            session.add(
+                ApiReceipt(
+                    key=f"api:{age}h",
+                    request_hash="h",
+                    status_code=202,
+                    response={},
+                    created_at=clock.now() - timedelta(hours=age),
+                )
+            )
+    use_runtime(lambda: runtime)
+    try:
+        one = asyncio.run(sweep(journey="restock"))
+        everything = asyncio.run(sweep())
+        with Session(runtime.engine) as session:
+            left = sorted(r.key for r in session.exec(select(ApiReceipt)).all())
+    finally:
+        use_runtime(None)
+        runtime.engine.dispose()
+    assert "receipts_pruned" not in one
+    assert everything["receipts_pruned"] == 2
+    assert left == ["api:1h", "api:23h"]
