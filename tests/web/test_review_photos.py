@@ -92,3 +92,10 @@ def test_review_without_photo_cannot_be_moderated(review_web: Web) -> None:
     assert photo_of(review_web, review.id).status_code == 404
     assert list_reviews(review_web.engine, pending_only=True) == []
     assert [r.id for r in list_reviews(review_web.engine)] == [review.id]
+
+
+def test_the_form_says_photos_are_checked_first(review_web: Web) -> None:
+    page = review_web.client().get(review_web.links("ask")["review"])
+    assert "Photos appear once we have checked them." in page.text
+    korean = review_web.client().get(review_web.links("ask")["review"] + "?lang=ko")
+    assert "사진은 확인 후 게시됩니다." in korean.text
