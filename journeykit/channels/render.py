@@ -18,12 +18,12 @@ from typing import Any, Literal
 
 import css_inline
 from jinja2 import FileSystemLoader, StrictUndefined, Template, select_autoescape
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from journeykit.channels.render_errors import TemplateRenderError, render_error
 from journeykit.channels.render_filters import FALLBACK_LOCALE, FILTERS
 from journeykit.channels.render_text import html_to_text
 from journeykit.channels.sms import SmsSegments, gsm_friendly, segments
+from journeykit.channels.template_sandbox import HardenedEnvironment, TemplateLimits
 
 Channel = Literal["email", "text", "sms"]
 SUFFIXES: dict[str, str] = {"email": "email.html", "text": "email.txt", "sms": "sms.txt"}
@@ -72,10 +72,12 @@ class TemplateRenderer:
         *,
         auto_reload: bool = True,
         text_from_html: Callable[[str], str] = html_to_text,
+        limits: TemplateLimits | None = None,
     ) -> None:
         self.templates_dir = Path(templates_dir).resolve()
         self.text_from_html = text_from_html
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = HardenedEnvironment(
+            limits=limits,
             loader=FileSystemLoader(self.templates_dir),
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html", "htm"), default=False),
@@ -136,7 +138,8 @@ class TemplateRenderer:
         template, tag = self._load(name, "email", locale)
         values = self._context(context, locale, tag)
         try:
-            subject, preheader, page = self._email_parts(template, values)
+            with self.env.render_scope():  # one time budget and output limit for all parts
+                subject, preheader, page = self._email_parts(template, values)
         except Exception as exc:
             raise render_error(exc, self.templates_dir, template.name) from exc
         if not subject:
@@ -154,7 +157,8 @@ class TemplateRenderer:
 
     def render_sms(self, name: str, locale: str | None, context: dict[str, Any]) -> RenderedSms:
         template, tag = self._load(name, "sms", locale)
-        body = self._render_plain(template, self._context(context, locale, tag))
+        with self.env.render_scope(self.env.limits.max_sms):
+            body = self._render_plain(template, self._context(context, locale, tag))
         body = gsm_friendly(body)
         return RenderedSms(body, tag, segments(body))
 

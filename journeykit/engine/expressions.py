@@ -8,9 +8,10 @@ from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+from journeykit.channels.template_sandbox import HardenedEnvironment, TemplateLimits
+
+_ENV = HardenedEnvironment(undefined=StrictUndefined, limits=TemplateLimits())
 
 
 @lru_cache(maxsize=512)
@@ -20,4 +21,5 @@ def compile_condition(source: str) -> Callable[..., Any]:
 
 def holds(source: str, context: dict[str, Any]) -> bool:
     """Evaluate ``source`` against ``context``; raises on syntax errors or missing names."""
-    return bool(compile_condition(source)(**context))
+    with _ENV.render_scope():  # resource limits (docs/reliability.md)
+        return bool(compile_condition(source)(**context))

@@ -8,8 +8,8 @@ from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.parser import Parser
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from journeykit.channels.template_sandbox import HardenedEnvironment, TemplateLimits
 from journeykit.spec.context import provided_names
 from journeykit.spec.errors import SpecError, suggestion
 from journeykit.spec.load import LoadedJourney
@@ -20,8 +20,8 @@ _HINT = "write a Jinja expression, e.g. order.total > 5000 and customer.country 
 
 
 @lru_cache(maxsize=1)
-def _env() -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment()
+def _env() -> HardenedEnvironment:
+    return HardenedEnvironment(limits=TemplateLimits())
 
 
 def expression_errors(loaded: LoadedJourney) -> list[SpecError]:

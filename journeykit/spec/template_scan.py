@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, TemplateSyntaxError, meta, nodes, select_autoescape
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from journeykit.channels.template_sandbox import HardenedEnvironment, static_limit_errors
 from journeykit.spec.errors import Severity, SpecError, suggestion
 
 SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})
 Where = tuple[str, int]  # (template file, line)
+_LIMIT_HINT = "see docs/reliability.md, 'Hostile templates: resource limits'"
 _SYNTAX_HINT = (
     "a tag is left open above this line: every {% if %} needs {% endif %}, "
     "{% for %} needs {% endfor %}, {% block %} needs {% endblock %}"
@@ -34,11 +35,11 @@ class TemplateInfo:
     root_blocks: set[str] = field(default_factory=set)  # blocks of the last parent
 
 
-def template_env(templates_dir: Path) -> ImmutableSandboxedEnvironment:
+def template_env(templates_dir: Path) -> HardenedEnvironment:
     """The renderer's environment (filters included) for parsing and name checks."""
     from journeykit.channels.render_filters import FILTERS
 
-    env = ImmutableSandboxedEnvironment(
+    env = HardenedEnvironment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(enabled_extensions=("html", "htm"), default=False),
     )
@@ -142,6 +143,8 @@ class TemplateScanner:
                 message = f"unknown {what} '{node.name}'{suggestion(node.name, known)}"
                 needle = rf"\b{re.escape(node.name)}\b"
                 info.errors.append(self.error(info, node.lineno, message, needle=needle))
+        for line, message in static_limit_errors(self.env, ast):
+            info.errors.append(self.error(info, line, message, _LIMIT_HINT))
 
 
 def _internals_reached(ast: nodes.Template) -> list[tuple[int, str]]:
