@@ -2,7 +2,8 @@
 
 Each message is one personalization carrying ``custom_args.journeykit_key`` (SendGrid echoes
 custom args on every event, which is how events find their outbox row). ``send_many`` puts up
-to 1,000 messages with identical content into one request, one personalization each.
+to 1,000 messages from one template into one request, what differs between them going as
+per-personalization substitutions (:mod:`journeykit.channels.email_batching`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
 
+from journeykit.channels.email_batching import SharedRequest, plan_requests
 from journeykit.channels.provider import EmailMessage, SendResult
 
 if TYPE_CHECKING:
@@ -73,7 +75,7 @@ class SendGridEmailSender:
 
     def send(self, message: EmailMessage) -> SendResult:
         """Send one email (one personalization)."""
-        return self._post(self.request_body([message]))
+        return self._post(self.request_body([message]))[0]
 
     def send_many(
         self,
@@ -81,39 +83,73 @@ class SendGridEmailSender:
         *,
         before_request: Callable[[], None] | None = None,
     ) -> list[SendResult]:
-        """Send many emails, batching those with identical subject, HTML, text and categories
-        into requests of up to 1,000 personalizations. Results follow the input order; all
+        """Send many emails in as few requests as their content allows: up to 1,000
+        personalizations each, what differs between them sent as substitutions
+        (:mod:`journeykit.channels.email_batching`). Results follow the input order; the
         messages of one request share its outcome and X-Message-Id. ``before_request`` runs
         before each request (the rate limiter's hook)."""
         results: list[SendResult | None] = [None] * len(messages)
-        groups: dict[tuple[Any, ...], list[int]] = {}
-        for i, m in enumerate(messages):
-            groups.setdefault((m.subject, m.html, m.text, m.categories), []).append(i)
-        for indexes in groups.values():
-            for start in range(0, len(indexes), MAX_PERSONALIZATIONS):
-                chunk = indexes[start : start + MAX_PERSONALIZATIONS]
-                if before_request is not None:
-                    before_request()
-                result = self._post(self.request_body([messages[i] for i in chunk]))
-                for i in chunk:
-                    results[i] = result
+        for shared in plan_requests(messages, MAX_PERSONALIZATIONS):
+            for i, result in self._send_shared(messages, shared, before_request).items():
+                results[i] = result
         return [r for r in results if r is not None]
 
-    def request_body(self, messages: Sequence[EmailMessage]) -> dict[str, Any]:
-        """The mail-send JSON for messages sharing the first one's content."""
+    def _send_shared(
+        self,
+        messages: Sequence[EmailMessage],
+        shared: SharedRequest,
+        before_request: Callable[[], None] | None,
+    ) -> dict[int, SendResult]:
+        """One shared request. A 400 that names personalizations (say, one bad address among
+        1,000) fails those alone and sends the rest again: a 400 sent nothing."""
+        outcome: dict[int, SendResult] = {}
+        indexes, substitutions = list(shared.indexes), list(shared.substitutions)
+        while indexes:
+            if before_request is not None:
+                before_request()
+            body = self.request_body(
+                [messages[i] for i in indexes],
+                content=(shared.subject, shared.html, shared.text),
+                substitutions=substitutions,
+            )
+            result, fields = self._post(body)
+            bad = _bad_personalizations(result, fields, len(indexes))
+            if not bad or len(bad) == len(indexes):
+                outcome.update((i, result) for i in indexes)
+                break
+            for n in bad:
+                outcome[indexes[n]] = result
+            keep = [n for n in range(len(indexes)) if n not in bad]
+            indexes = [indexes[n] for n in keep]
+            substitutions = [substitutions[n] for n in keep]
+        return outcome
+
+    def request_body(
+        self,
+        messages: Sequence[EmailMessage],
+        *,
+        content: tuple[str, str, str] | None = None,
+        substitutions: Sequence[dict[str, str]] | None = None,
+    ) -> dict[str, Any]:
+        """The mail-send JSON: ``content`` (subject, html, text; default: the first
+        message's) shared by every personalization, with its ``substitutions``."""
         first = messages[0]
+        subject, html, text = content or (first.subject, first.html, first.text)
         sender: dict[str, str] = {"email": self.from_email}
         if self.from_name:
             sender["name"] = self.from_name
+        subs = substitutions or [{}] * len(messages)
         body: dict[str, Any] = {
-            "personalizations": [_personalization(m) for m in messages],
+            "personalizations": [
+                _personalization(m, s) for m, s in zip(messages, subs, strict=True)
+            ],
             "from": sender,
-            "subject": first.subject,
+            "subject": subject,
             "content": [
                 c
                 for c in (
-                    {"type": "text/plain", "value": first.text},
-                    {"type": "text/html", "value": first.html},
+                    {"type": "text/plain", "value": text},
+                    {"type": "text/html", "value": html},
                 )
                 if c["value"]
             ],
@@ -122,28 +158,45 @@ class SendGridEmailSender:
             body["categories"] = list(first.categories)
         return body
 
-    def _post(self, body: dict[str, Any]) -> SendResult:
+    def _post(self, body: dict[str, Any]) -> tuple[SendResult, list[str]]:
+        """The outcome, and the fields a 4xx answer's errors name."""
         try:
             response = self._sg.send(body)
         except HTTPError as exc:
-            return _from_http_error(exc)
+            return _from_http_error(exc), _error_fields(exc.body)
         except urllib.error.URLError as exc:  # could not connect or send: surely not sent
-            return SendResult("retry", error=f"connection failed: {exc.reason}")
+            return SendResult("retry", error=f"connection failed: {exc.reason}"), []
         except (TimeoutError, http.client.HTTPException, ConnectionError) as exc:
             # The request went out; the answer did not come back.
-            return SendResult("ambiguous", error=f"no answer: {exc!r}")
+            return SendResult("ambiguous", error=f"no answer: {exc!r}"), []
         message_id = response.headers.get("X-Message-Id") if response.headers else None
-        return SendResult("sent", provider_id=message_id)
+        return SendResult("sent", provider_id=message_id), []
 
 
-def _personalization(m: EmailMessage) -> dict[str, Any]:
+def _personalization(m: EmailMessage, substitutions: dict[str, str]) -> dict[str, Any]:
     to: dict[str, str] = {"email": m.to}
     if m.to_name:
         to["name"] = m.to_name
     p: dict[str, Any] = {"to": [to], "custom_args": {"journeykit_key": m.key}}
     if m.headers:
         p["headers"] = dict(m.headers)
+    if substitutions:
+        p["substitutions"] = substitutions
     return p
+
+
+_PERSONALIZATION_FIELD = re.compile(r"personalizations\.(\d+)\.")
+
+
+def _bad_personalizations(result: SendResult, fields: list[str], count: int) -> set[int]:
+    """The personalizations a 400's error ``fields`` all point at (empty if any error is
+    about the request as a whole)."""
+    if result.outcome != "permanent" or result.error_code != "400" or not fields:
+        return set()
+    found = [_PERSONALIZATION_FIELD.match(f) for f in fields]
+    if not all(found):
+        return set()
+    return {int(m[1]) for m in found if m and int(m[1]) < count}
 
 
 def _error_text(body: Any) -> str:
@@ -154,6 +207,13 @@ def _error_text(body: Any) -> str:
         )
     except (ValueError, TypeError, AttributeError):
         return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+
+
+def _error_fields(body: Any) -> list[str]:
+    try:
+        return [str(e.get("field") or "") for e in json.loads(body).get("errors", [])]
+    except (ValueError, TypeError, AttributeError):
+        return []
 
 
 def _from_http_error(exc: HTTPError) -> SendResult:

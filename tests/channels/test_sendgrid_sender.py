@@ -108,7 +108,9 @@ def test_timeout_is_ambiguous_but_stored(sandbox: SandboxServer) -> None:
     assert m.custom_args["journeykit_key"] == "k-timeout"
 
 
-def test_send_many_batches_identical_content(sandbox: SandboxServer) -> None:
+def test_send_many_shares_requests_and_each_customer_gets_their_own_content(
+    sandbox: SandboxServer,
+) -> None:
     same = [email(key=f"k{i}", to=f"c{i}@example.com") for i in range(5)]
     other = [email(key=f"o{i}", to=f"o{i}@example.com", subject="Other") for i in range(2)]
     messages = [same[0], other[0], *same[1:], other[1]]
@@ -116,11 +118,12 @@ def test_send_many_batches_identical_content(sandbox: SandboxServer) -> None:
     assert [r.outcome for r in results] == ["sent"] * 7
     stored = sandbox.store.messages(provider="sendgrid")
     assert len(stored) == 7
-    assert len({m.request_id for m in stored}) == 2  # two requests
+    assert len({m.request_id for m in stored}) == 1  # the subjects went as substitutions
     by_key = {m.custom_args["journeykit_key"]: m for m in stored}
     for message, result in zip(messages, results, strict=True):
         assert by_key[message.key].request_id == result.provider_id
         assert by_key[message.key].to == message.to
+        assert by_key[message.key].subject == message.subject
 
 
 def test_event_webhook_is_signed(
