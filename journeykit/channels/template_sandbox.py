@@ -117,10 +117,12 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
         return budget_scope(self.limits.with_output(max_output), self.clock)
 
     def concat(self, chunks: Iterable[str]) -> str:
-        """Join a render's output chunk by chunk, stopping once it passes the output limit."""
+        """Join a render's output chunk by chunk, stopping once it passes the output limit
+        (the time budget is checked where time goes: loop steps, calls, operators)."""
         with self.render_scope() as budget:
             limit = budget.limits.max_output
-            parts, total = [], 0
+            parts: list[str] = []
+            total = 0
             for chunk in chunks:
                 total += len(chunk)
                 if total > limit:
@@ -129,7 +131,6 @@ class HardenedEnvironment(ImmutableSandboxedEnvironment):
                         "characters; look for a loop that repeats more than intended"
                     )
                 parts.append(chunk)
-                budget.tick()
             return "".join(parts)
 
     def limited_iter(self, iterable: Iterable[Any]) -> Iterator[Any]:
