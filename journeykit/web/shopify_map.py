@@ -117,13 +117,18 @@ def to_event(topic: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def inventory_level(data: dict[str, Any]) -> tuple[str, int]:
     """(inventory item id, units available) of an ``inventory_levels/update`` payload."""
-    item = data.get("inventory_item_id")
+    item = _item_id(data.get("inventory_item_id"))
     available = data.get("available")
-    if item in (None, "") or isinstance(item, bool) or isinstance(available, bool):
-        raise Unmappable("inventory level needs inventory_item_id and available")
-    if not isinstance(available, int):
+    if item is None or isinstance(available, bool) or not isinstance(available, int):
         raise Unmappable("inventory level needs inventory_item_id and available (a number)")
-    return str(item), available
+    return item, available
+
+
+def _item_id(value: Any) -> str | None:
+    """Shopify's ids are numbers (strings are taken as they are); anything else is none."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        return None
+    return str(value)[:64]
 
 
 def inventory_changed(sku: str, available: int) -> dict[str, Any]:
@@ -167,6 +172,5 @@ def product_variants(data: dict[str, Any]) -> list[tuple[dict[str, Any], str | N
             fields["inventory"] = quantity
         if variant.get("inventory_policy") in ("continue", "deny"):
             fields["backorderable"] = variant["inventory_policy"] == "continue"
-        item = variant.get("inventory_item_id")
-        out.append((fields, str(item) if item not in (None, "") else None))
+        out.append((fields, _item_id(variant.get("inventory_item_id"))))
     return out

@@ -208,6 +208,8 @@ def test_pure_mapping() -> None:
         {"available": 3},
         {"inventory_item_id": 5},
         {"inventory_item_id": 5, "available": "3"},
+        {"inventory_item_id": {"id": 5}, "available": 3},
+        {"inventory_item_id": True, "available": 3},
     ):
         with pytest.raises(Unmappable):
             inventory_level(bad)
