@@ -202,12 +202,14 @@ def _ticking(iterator: Iterator[Any], budget: RenderBudget) -> Iterator[Any]:
 
 
 def static_limit_errors(env: HardenedEnvironment, ast: nodes.Template) -> list[tuple[int, str]]:
-    """(line, message) for each expression made of literals only that hits a limit when
-    evaluated (``{{ 'a' * 10**9 }}``): what ``journeys validate`` can tell without data."""
+    """(line, message) for each expression made of literals and globals only that hits a limit
+    when evaluated (``{{ 'a' * 10**9 }}``, ``range(10**5)``): what ``journeys validate`` can
+    tell without data."""
     found: dict[int, str] = {}
     kinds = (nodes.BinExpr, nodes.Filter, nodes.Call, nodes.Concat)
     for node in ast.find_all(kinds):
-        if node.lineno in found or any(True for _ in node.find_all(nodes.Name)):
+        names = {name.name for name in node.find_all(nodes.Name)}
+        if node.lineno in found or names - set(env.globals):  # needs data: left to rendering
             continue
         expression = copy.deepcopy(node, {id(node.environment): node.environment})
         template = nodes.Template([nodes.Output([expression])], lineno=1)

@@ -88,7 +88,7 @@ def test_the_renderer_refuses_each_bomb_at_its_line(
     assert "template limit" in message and "Traceback" not in message
 
 
-@pytest.mark.parametrize("payload", BOMBS[:7] + BOMBS[8:])
+@pytest.mark.parametrize("payload", BOMBS)
 def test_the_validator_catches_the_literal_ones(templates: Path, payload: str) -> None:
     line = _inject(templates, SMS, payload)
     mine = [e for e in _validate(templates) if e.path.endswith(SMS)]
