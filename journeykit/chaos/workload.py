@@ -11,8 +11,10 @@ from typing import Any
 
 import pendulum
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 import journeykit.engine.builtin_actions  # noqa: F401  (registers the restock audience)
+from journeykit.chaos.bulk_seed import insert_signups
 from journeykit.db import session_scope
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
@@ -49,27 +51,40 @@ def _customer(i: int) -> dict[str, Any]:
 
 
 def seed_restock_wave(
-    engine: Engine, book: JourneyBook, customers: int, start: datetime = START
+    engine: Engine,
+    book: JourneyBook,
+    customers: int,
+    start: datetime = START,
+    *,
+    bulk: bool = True,
 ) -> datetime:
     """Products, sign-ups and the restock events (the wave's enrollments are created here);
-    returns the virtual time the worker starts at."""
+    returns the virtual time the worker starts at. ``bulk``: the sign-ups are written with
+    Core INSERTs (``bulk_seed``) instead of one ``restock.signup`` event each — the same
+    rows; products and the restock events always go through ``ingest_event``."""
     products = max(1, -(-customers // CUSTOMERS_PER_PRODUCT))
     sku = [f"CHAOS-SKU-{p}" for p in range(products)]
-    now = start
     with session_scope(engine) as session:
-
-        def emit(payload: dict[str, Any], key: str) -> None:
-            ingest_event(session, book=book, now=now, payload=payload, key=key, source="chaos")
-
         for p, s in enumerate(sku):
             product = {"sku": s, "handle": f"chaos-{p}", "title": f"Chaos lamp {p}"}
-            emit({"type": "product.upserted", "product": product | {"price_cents": 4900}}, s)
-        for i in range(customers):
-            signup = {"customer": _customer(i), "sku": sku[i % products]}
-            emit({"type": "restock.signup", **signup, "channels": ["email", "sms"]}, f"s{i}")
-        now = start + timedelta(minutes=1)
+            payload = {"type": "product.upserted", "product": product | {"price_cents": 4900}}
+            _emit(session, book, start, payload, s)
+        if not bulk:
+            for i in range(customers):
+                signup = {"customer": _customer(i), "sku": sku[i % products]}
+                payload = {"type": "restock.signup", **signup, "channels": ["email", "sms"]}
+                _emit(session, book, start, payload, f"s{i}")
+    if bulk:
+        insert_signups(engine, [_customer(i) for i in range(customers)], sku, start)
+    now = start + timedelta(minutes=1)
+    with session_scope(engine) as session:
         for s in sku:
-            emit(
-                {"type": "inventory.changed", "sku": s, "quantity": max(10, customers)}, f"wave:{s}"
-            )
+            restock = {"type": "inventory.changed", "sku": s, "quantity": max(10, customers)}
+            _emit(session, book, now, restock, f"wave:{s}")
     return now
+
+
+def _emit(
+    session: Session, book: JourneyBook, now: datetime, payload: dict[str, Any], key: str
+) -> None:
+    ingest_event(session, book=book, now=now, payload=payload, key=key, source="chaos")
