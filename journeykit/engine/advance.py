@@ -19,7 +19,12 @@ from journeykit.db import session_scope
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.registry import handler_for
 from journeykit.engine.runtime import Runtime
-from journeykit.engine.transitions import exit_enrollment, record
+from journeykit.engine.transitions import (
+    defer_history,
+    exit_enrollment,
+    record,
+    write_deferred_history,
+)
 from journeykit.models import Customer, Enrollment, pk
 from journeykit.spec.nodes import SendNode
 
@@ -155,6 +160,8 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
         customers = _load_customers(session, rows)
         session.info[GROUP_CACHE] = {}
+        if not isolate:
+            defer_history(session)
         if isinstance(node, SendNode):
             prefetch_consents(session, {pk(c) for c in customers}, node.channel)
         for enrollment in rows:
@@ -179,6 +186,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
             result.moves.append(move)
             if enrollment.status == "active":
                 result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+        write_deferred_history(session)
     return result
 
 
