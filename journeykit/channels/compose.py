@@ -1,6 +1,6 @@
 """Turn a send node into outbox content: render the template with action links, numbered
 replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes. SMS
-links become tracked short links when the row is first claimed (``shorten_sms_content``),
+links become tracked short links when the row is first claimed (``shorten_sms_contents``),
 still committed before the provider call."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from journeykit.channels.shortlinks import shorten
+from journeykit.channels.shortlinks import shorten_many
 from journeykit.channels.sms import segments
 from journeykit.links import sign_action, sign_unsubscribe
 from journeykit.settings import Settings
@@ -96,26 +96,27 @@ def compose(
 SMS_URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
 
 
-def shorten_sms_content(
-    session: Session, content: dict[str, Any], *, message_key: str, base_url: str, now: datetime
-) -> dict[str, Any]:
-    """The SMS content with every http(s) URL in the body replaced by a tracked short link
-    (``{base_url}/l/{code}``, one per URL and message: a retry reuses it), the segment count
-    recomputed, the long body kept. Idempotent (``short_links`` marks done content)."""
-    if content.get("short_links") or "body" not in content:
-        return content
-    body = str(content["body"])
-
-    def short(match: re.Match[str]) -> str:
-        return shorten(session, match.group(0), message_key=message_key, base_url=base_url, now=now)
-
-    new_body = SMS_URL.sub(short, body)
-    counted = segments(new_body)
-    return {
-        **content,
-        "body": new_body,
-        "long_body": body,
-        "segments": counted.segments,
-        "encoding": counted.encoding,
-        "short_links": True,
-    }
+def shorten_sms_contents(
+    session: Session, contents: dict[str, dict[str, Any]], *, base_url: str, now: datetime
+) -> dict[str, dict[str, Any]]:
+    """For SMS contents by outbox key: each body with every http(s) URL replaced by a tracked
+    short link (``{base_url}/l/{code}``, one per URL and message: a retry reuses it), the
+    segment count recomputed, the long body kept. Returns only the contents that changed;
+    idempotent (``short_links`` marks done content). All links in a few statements."""
+    todo = {k: c for k, c in contents.items() if not c.get("short_links") and "body" in c}
+    wanted = {(k, m.group(0)) for k, c in todo.items() for m in SMS_URL.finditer(str(c["body"]))}
+    links = shorten_many(session, wanted, base_url=base_url, now=now) if wanted else {}
+    changed: dict[str, dict[str, Any]] = {}
+    for key, content in todo.items():
+        body = str(content["body"])
+        new_body = SMS_URL.sub(lambda m, key=key: links[(key, m.group(0))], body)  # type: ignore[misc]
+        counted = segments(new_body)
+        changed[key] = {
+            **content,
+            "body": new_body,
+            "long_body": body,
+            "segments": counted.segments,
+            "encoding": counted.encoding,
+            "short_links": True,
+        }
+    return changed

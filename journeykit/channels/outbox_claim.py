@@ -9,14 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from journeykit.channels.compliance import allowed_in_zones, quiet_window_note
-from journeykit.channels.compose import shorten_sms_content
+from journeykit.channels.compose import shorten_sms_contents
 from journeykit.db import session_scope
 from journeykit.engine.runtime import Runtime
 from journeykit.models import OutboxMessage
+
+# The claim's session holds the rows it read; its UPDATEs need not (and, matching each
+# statement against every loaded row, must not: O(rows²)) bring those objects up to date.
+NO_SYNC = {"synchronize_session": False}
 
 
 @dataclass
@@ -34,7 +38,8 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
         expired = session.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.expires_at) <= now)
-            .values(status="expired", error="validity ran out before it could be sent")
+            .values(status="expired", error="validity ran out before it could be sent"),
+            execution_options=NO_SYNC,
         )
         claimed.expired = int(getattr(expired, "rowcount", 0) or 0)
         query = (
@@ -47,41 +52,48 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
             query = query.where(OutboxMessage.channel == channel)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        base_url = runtime.settings.public_base_url
+        to_shorten: dict[str, OutboxMessage] = {}
         for row in session.exec(query).all():
             row_id, decisions = int(row.id), list(row.decisions or [])  # type: ignore[arg-type]
             later = _quiet_until(decisions, now)
             if later is None:
                 claimed.ids.append(row_id)
                 if row.channel == "sms" and runtime.settings.sms_short_links:
-                    _shorten_links(session, row, base_url, now)
+                    to_shorten[row.key] = row
                 continue
             note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
             session.execute(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == row_id)
-                .values(due_at=later, decisions=[*decisions, note])
+                .values(due_at=later, decisions=[*decisions, note]),
+                execution_options=NO_SYNC,
             )
             claimed.deferred += 1
+        if to_shorten:
+            _shorten_links(session, to_shorten, runtime.settings.public_base_url, now)
         if claimed.ids:
             session.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.id).in_(claimed.ids), col(OutboxMessage.status) == "queued"
                 )
-                .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1)
+                .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1),
+                execution_options=NO_SYNC,
             )
     return claimed
 
 
-def _shorten_links(session: Session, row: OutboxMessage, base_url: str, now: datetime) -> None:
-    """Freeze the SMS body with tracked short links before its first send."""
-    short = shorten_sms_content(
-        session, row.content, message_key=row.key, base_url=base_url, now=now
-    )
-    if short is not row.content:
-        session.execute(
-            update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(content=short)
+def _shorten_links(
+    session: Session, rows: dict[str, OutboxMessage], base_url: str, now: datetime
+) -> None:
+    """Freeze the SMS bodies with tracked short links before their first send."""
+    contents = {key: row.content for key, row in rows.items()}
+    changed = shorten_sms_contents(session, contents, base_url=base_url, now=now)
+    if changed:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("row_id")).values(content=bindparam("new")),
+            [{"row_id": rows[key].id, "new": content} for key, content in changed.items()],
         )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from journeykit.engine.clock import SystemClock
@@ -59,6 +60,61 @@ def shorten(
     )
     session.flush()
     return f"{base}/l/{code}"
+
+
+def shorten_many(
+    session: Session,
+    wanted: Iterable[tuple[str, str]],
+    *,
+    base_url: str,
+    now: datetime,
+) -> dict[tuple[str, str], str]:
+    """:func:`shorten` for many ``(message_key, url)`` pairs in a handful of statements (one
+    lookup of the links the messages already have, one collision check per round of new
+    codes, one INSERT): ``{(message_key, url): short URL}``."""
+    pairs = set(wanted)
+    for _key, url in pairs:
+        if not url.startswith(("http://", "https://")):
+            raise ShortLinkError(f"only http(s) URLs can be shortened, got {url[:60]!r}")
+    base = base_url.rstrip("/")
+    codes: dict[tuple[str, str], str] = {}
+    keys = sorted({key for key, _url in pairs})
+    for start in range(0, len(keys), 500):
+        found = session.exec(
+            select(ShortLink.message_key, ShortLink.url, ShortLink.code).where(
+                col(ShortLink.message_key).in_(keys[start : start + 500])
+            )
+        ).all()
+        codes.update(((str(k), u), c) for k, u, c in found if (k, u) in pairs)
+    missing = sorted(pairs - codes.keys())
+    fresh: dict[tuple[str, str], str] = {}
+    for _ in range(_MAX_TRIES):
+        todo = [pair for pair in missing if pair not in fresh]
+        if not todo:
+            break
+        proposed = {pair: new_code() for pair in todo}
+        taken = set(
+            session.exec(
+                select(ShortLink.code).where(col(ShortLink.code).in_(set(proposed.values())))
+            ).all()
+        )
+        seen = set(fresh.values())
+        for pair, code in proposed.items():
+            if code not in taken and code not in seen:
+                fresh[pair] = code
+                seen.add(code)
+    else:  # pragma: no cover - 8 rounds of collisions in a 3.5e12 space
+        raise ShortLinkError("could not find free short codes")
+    if fresh:
+        session.connection().execute(
+            insert(ShortLink),
+            [
+                {"code": c, "url": u, "message_key": k, "created_at": now, "clicks": 0}
+                for (k, u), c in fresh.items()
+            ],
+        )
+    codes.update(fresh)
+    return {pair: f"{base}/l/{code}" for pair, code in codes.items()}
 
 
 def resolve(session: Session, code: str) -> ShortLink | None:

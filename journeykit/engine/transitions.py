@@ -37,7 +37,7 @@ def record(
     to_node: str | None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    values = {
+    values: dict[str, Any] = {
         "enrollment_id": enrollment.id,
         "at": now,
         "kind": kind,
