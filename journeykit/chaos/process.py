@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from journeykit.chaos.clock import WorkerStatus
@@ -22,7 +22,14 @@ class WorkerCrashed(RuntimeError):
 
 class WorkerProcess:
     def __init__(
-        self, *, db_url: str, providers_url: str, public_url: str, workdir: Path, batch: int
+        self,
+        *,
+        db_url: str,
+        providers_url: str,
+        public_url: str,
+        workdir: Path,
+        batch: int,
+        concurrency: int = 8,
     ) -> None:
         self.workdir = workdir
         self.clock_file = workdir / "clock.txt"
@@ -44,6 +51,8 @@ class WorkerProcess:
             public_url,
             "--batch",
             str(batch),
+            "--concurrency",
+            str(concurrency),
         ]
         self._proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -113,6 +122,32 @@ class Disruptor:
             self._at = time.monotonic() + self.rng.uniform(0.0, self.max_delay_s)
         if self._at is not None and time.monotonic() >= self._at:
             self._at = None
+            self.fired += 1
+            self.action()
+            return True
+        return False
+
+
+@dataclass
+class KillPoints:
+    """Fires ``action`` once at each of ``points``: a count of the run's progress (messages
+    the providers accepted), drawn uniformly below the total due. A point fires when the
+    progress has reached it and the worker is up, so the kills spread over the whole run
+    whatever its speed, and every one of them fires before the run can end."""
+
+    action: Callable[[], None]
+    points: list[int] = field(default_factory=list)
+    fired: int = 0
+
+    @classmethod
+    def draw(
+        cls, limit: int, total: int, action: Callable[[], None], rng: random.Random
+    ) -> KillPoints:
+        return cls(action, sorted(rng.randrange(max(1, total)) for _ in range(limit)))
+
+    def poll(self, worker_ready: bool, progress: int) -> bool:
+        """Fire when due; True when it did (the caller looks at the world afresh)."""
+        if worker_ready and self.fired < len(self.points) and progress >= self.points[self.fired]:
             self.fired += 1
             self.action()
             return True

@@ -31,7 +31,6 @@ DB_RETRY_S = 0.2
 
 def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
     import journeykit.engine.builtin_actions  # noqa: F401  (registers actions)
-    from journeykit.orchestration.senders import build_senders
 
     settings = Settings(
         database_url=args.db,
@@ -48,7 +47,25 @@ def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
         settings=settings,
         owner=f"chaos-worker-{os.getpid()}",
     )
-    return runtime, build_senders(settings)
+    return runtime, chaos_senders(settings)
+
+
+def chaos_senders(settings: Settings) -> Senders:
+    """``build_senders`` without its rate limiter: the limiter is a Prefect concurrency limit
+    (there is no Prefect API in a chaos run, so ``build_senders`` leaves it out too), and not
+    importing Prefect saves a second of start-up at every restart after a SIGKILL."""
+    from journeykit.channels.sendgrid import SendGridEmailSender
+    from journeykit.channels.twilio import TwilioSmsSender
+    from journeykit.orchestration.senders import status_callback_url
+
+    return Senders(
+        email=SendGridEmailSender.from_settings(settings),
+        sms=TwilioSmsSender.from_settings(settings),
+        concurrency=settings.send_concurrency,
+        before_send=None,
+        status_callback=status_callback_url(settings),
+        email_batch_size=settings.email_batch_size,
+    )
 
 
 def run_once(runtime: Runtime, senders: Senders, batch: int) -> int:

@@ -14,7 +14,14 @@ def register(app: typer.Typer) -> None:
         trials: int = typer.Option(3, "--trials", min=1, help="runs, each on a fresh database"),
         customers: int = typer.Option(300, "--customers", min=1, help="customers per run"),
         kills: int = typer.Option(6, "--kills", min=0, help="SIGKILLs per trial"),
-        seed: int = typer.Option(0, "--seed", help="seeds the kill times"),
+        seed: int = typer.Option(0, "--seed", help="seeds the kill points"),
+        batch: int = typer.Option(100, "--batch", min=1, help="worker batch size"),
+        concurrency: int = typer.Option(
+            8, "--concurrency", min=1, help="provider requests in flight per worker"
+        ),
+        parallel: int = typer.Option(
+            1, "--parallel", min=1, help="trials run at once (one process each)"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
         """Crash the worker again and again; prove every message went out exactly once."""
@@ -24,7 +31,15 @@ def register(app: typer.Typer) -> None:
             if not as_json:
                 typer.echo(f"trial {trial + 1}/{trials}: {killed} kills, {findings}")
 
-        config = ChaosConfig(trials=trials, customers=customers, kills_per_trial=kills, seed=seed)
+        config = ChaosConfig(
+            trials=trials,
+            customers=customers,
+            kills_per_trial=kills,
+            seed=seed,
+            batch=batch,
+            concurrency=concurrency,
+            parallel=parallel,
+        )
         report = run_chaos(config, on_trial=progress).as_dict()
         if as_json:
             typer.echo(json.dumps(report))
