@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
-.PHONY: demo test test-all lint schema docs clean
+.PHONY: demo test test-slow test-all lint schema docs clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test-slow: $(STAMP)  # the long variants (marker slow): the 20 x 10,000 chaos run, big waves
+	$(BIN)/pytest -n 2 --dist loadfile -m slow --durations=0 $(PYTEST_ARGS)
 
 test-all: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -m "slow or not slow" $(PYTEST_ARGS)
