@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from journeykit.channels.outbox_claim import Claimed, claim, claim_outbox
 from journeykit.channels.outbox_record import Attempt, DispatchReport, record_attempt
+from journeykit.channels.outbox_state import mark_sent_many
 from journeykit.channels.provider import EmailMessage, Senders, SendResult, SmsMessage
 from journeykit.channels.reconcile import reconcile, reconcile_windows
 from journeykit.channels.retry import RetryPolicy, backoff
@@ -63,10 +64,16 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
     policy = policy_for(runtime)
     with session_scope(runtime.engine) as session:
         now = runtime.clock.now()
+        accepted: list[tuple[int, str | None]] = []
         for job, (requests, attempts) in zip(jobs, outcomes, strict=True):
             report.requests += requests
             for row, attempt in zip(job, attempts, strict=True):
-                record_attempt(session, now, row, attempt, report, policy)
+                if attempt.result.outcome == "sent":  # the common case, recorded in bulk
+                    accepted.append((int(row.id), attempt.result.provider_id))  # type: ignore[arg-type]
+                else:
+                    record_attempt(session, now, row, attempt, report, policy)
+        mark_sent_many(session, now, accepted)
+        report.sent += len(accepted)
     return report
 
 

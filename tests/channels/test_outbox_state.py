@@ -87,3 +87,24 @@ def test_a_webhook_that_overtook_the_answer_keeps_its_status_and_gets_the_id(
         record_attempt(s, outbox.clock.now(), row, attempt, report, RetryPolicy())
     row = outbox.get(row_id)
     assert row.status == "delivered" and row.provider_id == "SM9" and report.sent == 1
+
+
+def test_sent_in_bulk_with_the_same_guards(outbox: Outbox) -> None:
+    from journeykit.channels.outbox_state import mark_sent_many
+
+    sending, overtaken, known, queued = (outbox.row("sms") for _ in range(4))
+    with session_scope(outbox.engine) as s:
+        for row_id in (sending, overtaken, known):
+            move(s, row_id, "sending")
+        move(s, overtaken, "delivered")  # a status callback came first
+        move(s, known, "delivered", provider_id="SM-known")
+    now = outbox.clock.now()
+    with session_scope(outbox.engine) as s:
+        pairs = [(sending, "SM1"), (overtaken, "SM2"), (known, "SM3"), (queued, "SM4")]
+        mark_sent_many(s, now, pairs)
+    got = {i: outbox.get(i) for i in (sending, overtaken, known, queued)}
+    assert (got[sending].status, got[sending].provider_id) == ("sent", "SM1")
+    assert got[sending].sent_at is not None
+    assert (got[overtaken].status, got[overtaken].provider_id) == ("delivered", "SM2")
+    assert (got[known].status, got[known].provider_id) == ("delivered", "SM-known")
+    assert got[queued].status == "queued"  # not moved: only sending rows become sent
