@@ -89,6 +89,7 @@ def run_fanout(
         for process in dispatchers:
             process.join(30)
         stop.set()
+        sandbox_cpu = ready.get(timeout=60)["cpu_seconds"]
         sandbox.join(30)
         with Session(runtime.engine) as session:
             statuses = dict(
@@ -129,6 +130,15 @@ def run_fanout(
         "limits": {k: v for k, v in options.items() if not unthrottled or k == "send_concurrency"},
         "peak_rss_mb": max(peak_rss_mb(), *(r["peak_rss_mb"] for r in sent.values())),
         "rss_mb": {"engine": peak_rss_mb()} | {c: r["peak_rss_mb"] for c, r in sent.items()},
+        # CPU by process: Journeykit's (engine, one dispatcher per channel) and the sandbox's
+        # (the providers' side, which shares this machine's cores in the benchmark only).
+        "cpu_seconds": {"engine": round(engine_cpu, 3)}
+        | {c: round(r["cpu_seconds"], 3) for c, r in sent.items()}
+        | {"sandbox": round(sandbox_cpu, 3)},
+        "journeykit_cpu_ms_per_message": round(
+            1000 * (engine_cpu + sum(r["cpu_seconds"] for r in sent.values())) / max(messages, 1),
+            3,
+        ),
         "database": dialect(url),
         "machine": machine(),
     }
