@@ -19,6 +19,7 @@ from journeykit.authoring.sample import PreviewInput, sample_enrollment
 from journeykit.channels.compose import action_extras, compose
 from journeykit.channels.render import TemplateRenderer
 from journeykit.channels.render_errors import TemplateRenderError
+from journeykit.channels.template_limits import TemplateLimits
 from journeykit.db import make_engine
 from journeykit.engine.context import build_context
 from journeykit.settings import Settings
@@ -69,7 +70,9 @@ def render_messages(
     now: datetime = PREVIEW_NOW,
 ) -> list[PreviewedMessage]:
     """Each send node's message; a template that fails to render is reported on its message."""
-    renderer = TemplateRenderer(settings.templates_dir)
+    renderer = TemplateRenderer(
+        settings.templates_dir, limits=TemplateLimits.from_settings(settings)
+    )
     reader_locale = locale or given.customer.locale
     with tempfile.TemporaryDirectory(prefix="jk-preview-") as tmp:
         engine = make_engine(f"sqlite:///{tmp}/preview.db")

@@ -26,6 +26,9 @@ class Runtime:
     def get_renderer(self) -> Any:
         if self.renderer is None:
             from journeykit.channels.render import TemplateRenderer
+            from journeykit.channels.template_limits import TemplateLimits
 
-            self.renderer = TemplateRenderer(self.settings.templates_dir)
+            self.renderer = TemplateRenderer(
+                self.settings.templates_dir, limits=TemplateLimits.from_settings(self.settings)
+            )
         return self.renderer

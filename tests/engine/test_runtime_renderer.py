@@ -1,0 +1,29 @@
+"""The runtime's renderer takes its template limits from the runtime's own settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from journeykit.channels.render_errors import TemplateRenderError
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.clock import VirtualClock
+from journeykit.engine.runtime import Runtime
+from journeykit.settings import Settings
+
+
+def runtime_with(tmp_path: Path, **settings: object) -> Runtime:
+    (tmp_path / "t").mkdir(exist_ok=True)
+    (tmp_path / "t" / "note.en.sms.txt").write_text("{{ 'x' * 500 }}")
+    config = Settings(templates_dir=tmp_path / "t", **settings)  # type: ignore[arg-type]
+    return Runtime(create_engine("sqlite://"), VirtualClock(), JourneyBook({}), config)
+
+
+def test_the_sms_limit_comes_from_the_runtime_settings(tmp_path: Path) -> None:
+    roomy = runtime_with(tmp_path).get_renderer().render_sms("note", "en", {})
+    assert roomy.body == "x" * 500
+    tight = runtime_with(tmp_path, template_max_sms_chars=100)
+    with pytest.raises(TemplateRenderError, match="100"):
+        tight.get_renderer().render_sms("note", "en", {})
