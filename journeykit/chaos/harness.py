@@ -30,9 +30,12 @@ class ChaosConfig:
     seed: int = 0
     kills_per_trial: int = 6  # at random points of each trial's progress (trial.py)
     max_kill_delay_s: float = 2.0  # each database restart lands within this of the last
-    batch: int = 100  # enrollments claimed / messages sent per worker pass
-    concurrency: int = 8  # provider requests in flight per worker
+    batch: int = 500  # enrollments claimed / messages sent per worker pass
+    concurrency: int = 32  # provider requests in flight per worker
     parallel: int = 1  # trials run at once, each in its own process (SQLite only)
+    # Twilio posts each SMS's status to the web app (two writes per SMS beside the worker's);
+    # the checks do not rely on them (SMS reconcile asks Twilio's message list)
+    sms_status_callbacks: bool = True
     latency_ms: float = 5.0  # provider answers take this long: kills land mid-request
     trial_timeout_s: float = 3600.0
     database_url: Callable[[int], str] | None = None  # trial -> empty database; None: SQLite
@@ -78,6 +81,9 @@ class ChaosReport:
             "cpu_seconds": round(self.cpu_seconds, 1),
             "trial_seconds": self.trial_seconds,
             "parallel": self.config.parallel,
+            "batch": self.config.batch,
+            "concurrency": self.config.concurrency,
+            "sms_status_callbacks": self.config.sms_status_callbacks,
             "examples": f.examples,
         }
 

@@ -30,6 +30,7 @@ class WorkerProcess:
         workdir: Path,
         batch: int,
         concurrency: int = 8,
+        status_callbacks: bool = True,
     ) -> None:
         self.workdir = workdir
         self.clock_file = workdir / "clock.txt"
@@ -53,6 +54,7 @@ class WorkerProcess:
             str(batch),
             "--concurrency",
             str(concurrency),
+            *([] if status_callbacks else ["--no-status-callbacks"]),
         ]
         self._proc: subprocess.Popen[bytes] | None = None
         self.starts = 0

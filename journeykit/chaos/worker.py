@@ -47,13 +47,14 @@ def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
         settings=settings,
         owner=f"chaos-worker-{os.getpid()}",
     )
-    return runtime, chaos_senders(settings)
+    return runtime, chaos_senders(settings, status_callbacks=args.status_callbacks)
 
 
-def chaos_senders(settings: Settings) -> Senders:
+def chaos_senders(settings: Settings, *, status_callbacks: bool = True) -> Senders:
     """``build_senders`` without its rate limiter: the limiter is a Prefect concurrency limit
     (there is no Prefect API in a chaos run, so ``build_senders`` leaves it out too), and not
-    importing Prefect saves a second of start-up at every restart after a SIGKILL."""
+    importing Prefect saves a second of start-up at every restart after a SIGKILL.
+    ``status_callbacks=False``: no Twilio StatusCallback (nothing the checks rely on)."""
     from journeykit.channels.sendgrid import SendGridEmailSender
     from journeykit.channels.twilio import TwilioSmsSender
     from journeykit.orchestration.senders import status_callback_url
@@ -63,7 +64,7 @@ def chaos_senders(settings: Settings) -> Senders:
         sms=TwilioSmsSender.from_settings(settings),
         concurrency=settings.send_concurrency,
         before_send=None,
-        status_callback=status_callback_url(settings),
+        status_callback=status_callback_url(settings) if status_callbacks else None,
         email_batch_size=settings.email_batch_size,
     )
 
@@ -89,6 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--provider-timeout", type=float, default=5.0)
+    parser.add_argument(
+        "--no-status-callbacks", dest="status_callbacks", action="store_false", default=True
+    )
     args = parser.parse_args(argv)
     try:
         runtime, senders = build_runtime(args)

@@ -15,12 +15,17 @@ def register(app: typer.Typer) -> None:
         customers: int = typer.Option(300, "--customers", min=1, help="customers per run"),
         kills: int = typer.Option(6, "--kills", min=0, help="SIGKILLs per trial"),
         seed: int = typer.Option(0, "--seed", help="seeds the kill points"),
-        batch: int = typer.Option(100, "--batch", min=1, help="worker batch size"),
+        batch: int = typer.Option(500, "--batch", min=1, help="worker batch size"),
         concurrency: int = typer.Option(
-            8, "--concurrency", min=1, help="provider requests in flight per worker"
+            32, "--concurrency", min=1, help="provider requests in flight per worker"
         ),
         parallel: int = typer.Option(
             1, "--parallel", min=1, help="trials run at once (one process each)"
+        ),
+        status_callbacks: bool = typer.Option(
+            True,
+            "--sms-status-callbacks/--no-sms-status-callbacks",
+            help="Twilio status callbacks to the web app (load beside the worker)",
         ),
         as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
     ) -> None:
@@ -39,6 +44,7 @@ def register(app: typer.Typer) -> None:
             batch=batch,
             concurrency=concurrency,
             parallel=parallel,
+            sms_status_callbacks=status_callbacks,
         )
         report = run_chaos(config, on_trial=progress).as_dict()
         if as_json:
