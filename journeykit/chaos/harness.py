@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from journeykit.chaos.check import Findings
-from journeykit.chaos.trial import TrialResult, run_trial
+from journeykit.chaos.trial import TrialResult, next_due, run_trial
 from journeykit.sandbox.faults import FaultConfig
 from journeykit.sandbox.server import SandboxServer
+
+__all__ = ["ChaosConfig", "ChaosReport", "next_due", "run_chaos", "run_one"]
 
 COUNTS = ("duplicates", "lost", "stuck", "half_written", "sent")
 
