@@ -23,7 +23,7 @@ def _assert_clean(result: dict[str, object], customers: int, trials: int) -> Non
 
 
 def test_killed_worker_sends_everything_exactly_once() -> None:
-    config = ChaosConfig(trials=2, customers=40, kills_per_trial=3, seed=7)
+    config = ChaosConfig(trials=2, customers=40, kills_per_trial=3, seed=7, parallel=2)
     result = run_chaos(config).as_dict()
     # the kill points lie below the run's total progress: every one of them fires
     assert result["trials"] == 2 and result["kills"] == 6
