@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any
@@ -130,11 +131,14 @@ def _substitute(text: str, subs: dict[str, str]) -> str:
 def to_rows(
     body: dict[str, Any], message_id: str, received_at: datetime, raw: str
 ) -> list[StoredMessage]:
-    """One stored message per ``to`` recipient of each personalization."""
+    """One stored message per ``to`` recipient of each personalization (``raw``: the request
+    with only that personalization, when it has several)."""
     content = {c.get("type"): c.get("value", "") for c in body.get("content") or []}
     top_args = body.get("custom_args") if isinstance(body.get("custom_args"), dict) else {}
     rows: list[StoredMessage] = []
-    for p in body.get("personalizations") or []:
+    personalizations = body.get("personalizations") or []
+    for p in personalizations:
+        own = raw if len(personalizations) == 1 else json.dumps({**body, "personalizations": [p]})
         subs = p.get("substitutions") or {}
         sender = p.get("from") or body.get("from") or {}
         for addr in p.get("to") or []:
@@ -153,7 +157,7 @@ def to_rows(
                     headers={**(body.get("headers") or {}), **(p.get("headers") or {})},
                     categories=list(body.get("categories") or []),
                     received_at=received_at,
-                    raw=raw,
+                    raw=own,
                 )
             )
     return rows

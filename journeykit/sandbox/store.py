@@ -29,19 +29,11 @@ CREATE TABLE IF NOT EXISTS messages (
     custom_args TEXT NOT NULL DEFAULT '{}',
     headers TEXT NOT NULL DEFAULT '{}',
     categories TEXT NOT NULL DEFAULT '[]',
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    raw TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS ix_messages_to ON messages (provider, to_addr);
--- A request's raw body, once: a SendGrid request may carry 1,000 personalizations.
-CREATE TABLE IF NOT EXISTS requests (
-    id TEXT PRIMARY KEY,
-    raw TEXT NOT NULL
-);
 """
-
-_SELECT = (
-    "SELECT m.*, r.raw AS request_raw FROM messages m LEFT JOIN requests r ON r.id = m.request_id"
-)
 
 
 @dataclass(frozen=True)
@@ -50,7 +42,10 @@ class StoredMessage:
 
     ``id`` is the Twilio SID, or ``<X-Message-Id>.filter0001.<n>`` for the n-th recipient of a
     mail send (so it starts with the X-Message-Id, like SendGrid's ``sg_message_id``).
-    ``request_id`` is the SID or the X-Message-Id shared by the whole request.
+    ``request_id`` is the SID or the X-Message-Id shared by the whole request. ``raw`` is the
+    request body as it concerns this message: a SendGrid request of many personalizations is
+    kept per message with only its own personalization (whole, it would be stored once per
+    recipient: 1,000 copies of a 1,000-personalization body).
     """
 
     id: str
@@ -127,21 +122,18 @@ class MessageStore:
                 json.dumps(m.headers),
                 json.dumps(m.categories),
                 m.received_at.astimezone(UTC).isoformat(),
+                m.raw,
             )
             for m in messages
         ]
-        raws = {m.request_id: m.raw for m in messages}
         with self._lock:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
                     "INSERT INTO messages (id, request_id, provider, to_addr, to_name, from_addr,"
                     " subject, html, text, body, num_segments, custom_args, headers, categories,"
-                    " received_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " received_at, raw) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
-                )
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO requests (id, raw) VALUES (?, ?)", raws.items()
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -176,13 +168,15 @@ class MessageStore:
         where, args = self._where(provider, to, since)
         order = "DESC" if newest_first else "ASC"
         with self._lock:
-            rows = self._db.execute(f"{_SELECT}{where} ORDER BY seq {order}", args).fetchall()
+            rows = self._db.execute(
+                f"SELECT * FROM messages{where} ORDER BY seq {order}", args
+            ).fetchall()
         return [_from_row(r) for r in rows]
 
     def get(self, message_id: str) -> StoredMessage | None:
         """The message with this id (a SID or an ``sg_message_id``-like id), if stored."""
         with self._lock:
-            row = self._db.execute(f"{_SELECT} WHERE m.id = ?", (message_id,)).fetchone()
+            row = self._db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
         return _from_row(row) if row is not None else None
 
     def count(self, provider: str | None = None, to: str | None = None) -> int:
@@ -196,7 +190,6 @@ class MessageStore:
         """Forget every stored message."""
         with self._lock:
             self._db.execute("DELETE FROM messages")
-            self._db.execute("DELETE FROM requests")
 
     def close(self) -> None:
         """Close the database connection."""
@@ -221,5 +214,5 @@ def _from_row(row: sqlite3.Row) -> StoredMessage:
         headers=json.loads(row["headers"]),
         categories=json.loads(row["categories"]),
         received_at=datetime.fromisoformat(row["received_at"]),
-        raw=row["request_raw"] or "",
+        raw=row["raw"],
     )

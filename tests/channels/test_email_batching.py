@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,7 +147,9 @@ def test_the_sandbox_stores_what_each_customer_was_rendered(sandbox: SandboxServ
             m.text,
             m.headers,
         )
-    assert "substitutions" in stored["k0"].raw
+    own = json.loads(stored["k0"].raw)  # the request as it concerns this one recipient
+    assert [p["custom_args"]["journeykit_key"] for p in own["personalizations"]] == ["k0"]
+    assert own["personalizations"][0]["substitutions"]
 
 
 def test_a_bad_address_fails_alone_and_the_rest_are_sent(sandbox: SandboxServer) -> None:
