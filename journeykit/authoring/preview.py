@@ -68,9 +68,11 @@ def render_messages(
     only: str | None = None,
     locale: str | None = None,
     now: datetime = PREVIEW_NOW,
+    renderer: TemplateRenderer | None = None,
 ) -> list[PreviewedMessage]:
-    """Each send node's message; a template that fails to render is reported on its message."""
-    renderer = TemplateRenderer(
+    """Each send node's message; a template that fails to render is reported on its message.
+    ``renderer``: the settings' templates with their limits unless given."""
+    renderer = renderer or TemplateRenderer(
         settings.templates_dir, limits=TemplateLimits.from_settings(settings)
     )
     reader_locale = locale or given.customer.locale

@@ -6,7 +6,6 @@ with Jinja's plain sandbox."""
 from __future__ import annotations
 
 import re
-import tempfile
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -14,14 +13,12 @@ from typing import Any
 import pytest
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from sqlmodel import Session, SQLModel
 
-from journeykit.authoring.preview import PREVIEW_NOW, _preview, send_nodes
-from journeykit.authoring.sample import PreviewInput, sample_enrollment
+from journeykit.authoring.preview import render_messages
+from journeykit.authoring.sample import PreviewInput
 from journeykit.channels.render import TemplateRenderer
 from journeykit.channels.render_filters import FILTERS
 from journeykit.channels.template_sandbox import HardenedEnvironment, TemplateLimits
-from journeykit.db import make_engine
 from journeykit.settings import PROJECT_ROOT, Settings
 from journeykit.spec.load import load_journey
 
@@ -55,41 +52,11 @@ def plain_renderer(templates: Path) -> TemplateRenderer:
 
 
 def messages(journey_file: Path, renderer: TemplateRenderer, locale: str) -> list[Any]:
-    """What ``journeys preview`` renders (journeykit/authoring/preview.render_messages), with
-    the renderer given."""
-    journey = load_journey(journey_file)
+    """What ``journeys preview`` renders, with the renderer given."""
     settings = Settings(templates_dir=PROJECT_ROOT / "templates")  # type: ignore[call-arg]
-    with tempfile.TemporaryDirectory(prefix="jk-limits-") as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/preview.db")
-        try:
-            SQLModel.metadata.create_all(engine)
-            with Session(engine) as session:
-                enrollment = sample_enrollment(session, journey, PreviewInput(), PREVIEW_NOW)
-                session.flush()
-                sample = dict(enrollment.data)
-                found = []
-                for node in send_nodes(journey):
-                    savepoint = session.begin_nested()
-                    try:
-                        found.append(
-                            _preview(
-                                session,
-                                renderer,
-                                settings,
-                                journey,
-                                node,
-                                enrollment,
-                                locale,
-                                PREVIEW_NOW,
-                            )
-                        )
-                    finally:
-                        savepoint.rollback()
-                        session.expire_all()
-                        enrollment.data = dict(sample)
-                return found
-        finally:
-            engine.dispose()
+    return render_messages(
+        load_journey(journey_file), settings, PreviewInput(), locale=locale, renderer=renderer
+    )
 
 
 @pytest.mark.parametrize("journey_file", JOURNEYS, ids=[p.stem for p in JOURNEYS])
