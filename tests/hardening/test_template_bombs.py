@@ -5,7 +5,6 @@ the literal cases it can evaluate), ``journeys preview``, the renderer, and the 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,12 @@ from journeykit.authoring.preview import render_messages
 from journeykit.authoring.sample import PreviewInput
 from journeykit.channels.render import TemplateRenderer
 from journeykit.channels.render_errors import TemplateRenderError
-from journeykit.engine.registry import known_action_names, known_audience_names
 from journeykit.models import Enrollment, OutboxMessage
 from journeykit.settings import PROJECT_ROOT, Settings
-from journeykit.spec.check import validate_paths
 from journeykit.spec.load import load_journey
 from tests.engine.conftest import PRODUCT, Harness, email, order_placed
+from tests.hardening.shipped_templates import CONTEXT, EMAIL, SMS, inject, validate
 
-SMS = "restock/back_in_stock.en.sms.txt"
-EMAIL = "restock/back_in_stock.en.email.html"
 BOMBS = [
     "{{ 'a' * 10**9 }}",
     "{{ 10**(10**10) }}",
@@ -36,41 +32,8 @@ BOMBS = [
     "{{ (['a' * 999999] * 100000)|join }}",
     "{{ [0] * 10**9 }}",
 ]
-CONTEXT = {
-    "customer": {"first_name": "Ana"},
-    "store": {"name": "Shop"},
-    "product": {"title": "Lamp"},
-    "variant": {"cart_url": "https://shop.example/cart"},
-}
 
-
-@pytest.fixture
-def templates(tmp_path: Path) -> Path:
-    root = tmp_path / "templates"
-    shutil.copytree(PROJECT_ROOT / "templates", root)
-    return root
-
-
-def _inject(root: Path, name: str, payload: str) -> int:
-    """``payload`` where the template renders it (an email's subject block, an SMS's first
-    line); returns that line."""
-    path = root / name
-    text = path.read_text(encoding="utf-8")
-    if "{% block subject %}" in text:
-        text = text.replace("{% block subject %}", "{% block subject %}" + payload, 1)
-        path.write_text(text, encoding="utf-8")
-        return text[: text.index(payload)].count("\n") + 1
-    path.write_text(payload + "\n" + text, encoding="utf-8")
-    return 1
-
-
-def _validate(templates: Path) -> list:
-    return validate_paths(
-        [PROJECT_ROOT / "journeys" / "restock.yaml"],
-        templates_dir=templates,
-        known_actions=known_action_names(),
-        known_audiences=known_audience_names(),
-    )
+RESTOCK = [PROJECT_ROOT / "journeys" / "restock.yaml"]
 
 
 @pytest.mark.parametrize("payload", BOMBS)
@@ -78,7 +41,7 @@ def _validate(templates: Path) -> list:
 def test_the_renderer_refuses_each_bomb_at_its_line(
     templates: Path, name: str, payload: str
 ) -> None:
-    line = _inject(templates, name, payload)
+    line = inject(templates, name, payload)
     renderer = TemplateRenderer(templates)
     render = renderer.render_sms if name == SMS else renderer.render_email
     with pytest.raises(TemplateRenderError) as refused:
@@ -90,30 +53,25 @@ def test_the_renderer_refuses_each_bomb_at_its_line(
 
 @pytest.mark.parametrize("payload", BOMBS)
 def test_the_validator_catches_the_literal_ones(templates: Path, payload: str) -> None:
-    line = _inject(templates, SMS, payload)
-    mine = [e for e in _validate(templates) if e.path.endswith(SMS)]
+    line = inject(templates, SMS, payload)
+    mine = [e for e in validate(RESTOCK, templates) if e.path.endswith(SMS)]
     assert mine, f"{payload} passed validation"
     assert all(e.line == line and "template limit" in e.message for e in mine)
     assert f"{SMS}:{line}:" in mine[0].format()
 
 
 def test_the_validator_leaves_data_driven_loops_to_the_renderer(templates: Path) -> None:
-    _inject(templates, SMS, "{% for p in product.tags %}{{ p * 3 }}{% endfor %}")
-    assert not [e for e in _validate(templates) if "template limit" in e.message]
+    inject(templates, SMS, "{% for p in product.tags %}{{ p * 3 }}{% endfor %}")
+    assert not [e for e in validate(RESTOCK, templates) if "template limit" in e.message]
 
 
 def test_shipped_templates_hit_no_limit() -> None:
-    errors = validate_paths(
-        [PROJECT_ROOT / "journeys"],
-        templates_dir=PROJECT_ROOT / "templates",
-        known_actions=known_action_names(),
-        known_audiences=known_audience_names(),
-    )
+    errors = validate([PROJECT_ROOT / "journeys"], PROJECT_ROOT / "templates")
     assert not [e for e in errors if "template limit" in e.message]
 
 
 def test_preview_reports_the_limit_on_the_message(templates: Path) -> None:
-    line = _inject(templates, EMAIL, "{{ 'x'.ljust(10**9) }}")
+    line = inject(templates, EMAIL, "{{ 'x'.ljust(10**9) }}")
     journey = load_journey(PROJECT_ROOT / "journeys" / "restock.yaml")
     settings = Settings(templates_dir=templates)  # type: ignore[call-arg]
     messages = render_messages(journey, settings, PreviewInput())
