@@ -14,10 +14,10 @@ from sqlmodel import Session, select
 
 from journeykit.db import session_scope
 from journeykit.engine.ingest import default_key, ingest_event
-from journeykit.models import ApiReceipt, Product, Variant
+from journeykit.models import Product, Variant
 from journeykit.settings import Settings
 from journeykit.web.state import WebState, move_on
-from journeykit.web.store_events import Answer, body_hash, find_receipt, replay
+from journeykit.web.store_events import Answer, body_hash, find_receipt, keep_receipt, replay
 
 
 def sku_for_inventory_item(engine: Engine, item_id: str) -> str | None:
@@ -134,13 +134,5 @@ def _record(
                 {"sku": sku, "event_id": ingested.event_id, "inventory_item_id": item_id}
             )
         body: dict[str, Any] = {"status": "accepted", "variants": recorded}
-        session.add(
-            ApiReceipt(
-                key=receipt_key,
-                request_hash=request_hash,
-                status_code=202,
-                response=body,
-                created_at=now,
-            )
-        )
+        keep_receipt(session, receipt_key, request_hash, body, now)
     return Answer(202, body), touched

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,18 @@ def body_hash(payload: Any) -> str:
 
 def find_receipt(session: Session, key: str) -> ApiReceipt | None:
     return session.exec(select(ApiReceipt).where(ApiReceipt.key == key)).first()
+
+
+def keep_receipt(
+    session: Session, key: str, request_hash: str, body: dict[str, Any], now: datetime
+) -> None:
+    """Remember the 202 given under ``key`` (in the request's transaction): a retry with the
+    same key and body gets the same answer."""
+    session.add(
+        ApiReceipt(
+            key=key, request_hash=request_hash, status_code=202, response=body, created_at=now
+        )
+    )
 
 
 def replay(receipt: ApiReceipt, request_hash: str) -> Answer:
@@ -107,15 +120,7 @@ def _record(
                 "woken": routed.woken,
                 "exited": routed.exited,
             }
-        session.add(
-            ApiReceipt(
-                key=receipt_key,
-                request_hash=request_hash,
-                status_code=202,
-                response=body,
-                created_at=now,
-            )
-        )
+        keep_receipt(session, receipt_key, request_hash, body, now)
     return Answer(202, body), touched
 
 
