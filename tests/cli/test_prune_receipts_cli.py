@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from journeykit.db import make_engine, session_scope, upgrade
 from journeykit.engine.clock import SystemClock
 from journeykit.models import ApiReceipt
+from journeykit.web.store_events import keep_receipt
 
 
 def seeded(tmp_path: Path, ages_h: list[int]) -> str:
@@ -19,15 +20,7 @@ def seeded(tmp_path: Path, ages_h: list[int]) -> str:
     now = SystemClock().now()
     with session_scope(engine) as session:
         for n, age in enumerate(ages_h):
-            session.add(
-                ApiReceipt(
-                    key=f"api:{age}h:{n}",
-                    request_hash="h",
-                    status_code=202,
-                    response={},
-                    created_at=now - timedelta(hours=age),
-                )
-            )
+            keep_receipt(session, f"api:{age}h:{n}", "h", {}, now - timedelta(hours=age))
     engine.dispose()
     return url
 

@@ -19,6 +19,7 @@ from journeykit.models import ApiReceipt
 from journeykit.orchestration.flows import sweep
 from journeykit.orchestration.runtime_factory import use_runtime
 from journeykit.settings import Settings
+from journeykit.web.store_events import keep_receipt
 
 ROOT = Path(__file__).parents[2]
 
@@ -36,15 +37,7 @@ def test_sweep_prunes_old_receipts(tmp_path: Path) -> None:
     )
     with session_scope(runtime.engine) as session:
         for age in (48, 25, 23, 1):
-            session.add(
-                ApiReceipt(
-                    key=f"api:{age}h",
-                    request_hash="h",
-                    status_code=202,
-                    response={},
-                    created_at=clock.now() - timedelta(hours=age),
-                )
-            )
+            keep_receipt(session, f"api:{age}h", "h", {}, clock.now() - timedelta(hours=age))
     use_runtime(lambda: runtime)
     try:
         one = asyncio.run(sweep(journey="restock"))

@@ -13,6 +13,7 @@ from sqlmodel import select
 from journeykit.db import session_scope
 from journeykit.models import ApiReceipt, DomainEvent
 from journeykit.web.receipt_retention import prune_expired_receipts, prune_receipts
+from journeykit.web.store_events import keep_receipt
 from tests.web.conftest import API_KEY, Web, product
 
 AUTH = {"X-Api-Key": API_KEY}
@@ -22,15 +23,8 @@ def add_receipts(web: Web, ages_h: list[float]) -> None:
     now = web.clock.now()
     with session_scope(web.engine) as session:
         for n, age in enumerate(ages_h):
-            session.add(
-                ApiReceipt(
-                    key=f"api:k{n}",
-                    request_hash="h",
-                    status_code=202,
-                    response={"status": "accepted"},
-                    created_at=now - timedelta(hours=age),
-                )
-            )
+            status = {"status": "accepted"}
+            keep_receipt(session, f"api:k{n}", "h", status, now - timedelta(hours=age))
 
 
 def kept(web: Web) -> list[str]:
@@ -94,14 +88,8 @@ def test_prune_on_postgresql(postgres_url: str) -> None:
     now = pendulum.datetime(2026, 3, 2, tz="UTC")
     with session_scope(engine) as session:
         for n, age in enumerate([200, 100, 73, 1]):
-            session.add(
-                ApiReceipt(
-                    key=f"shopify:orders/create:w{n}",
-                    request_hash="h",
-                    status_code=202,
-                    response={},
-                    created_at=now - timedelta(hours=age),
-                )
+            keep_receipt(
+                session, f"shopify:orders/create:w{n}", "h", {}, now - timedelta(hours=age)
             )
     try:
         assert prune_receipts(engine, now=now, retention_hours=72, batch_size=2) == 3
