@@ -37,39 +37,20 @@ def shorten(
     now: datetime | None = None,
 ) -> str:
     """``{base_url}/l/{code}`` for ``url``. The same URL for the same message gets the same
-    code (so a re-render reuses it). Adds a ``ShortLink`` row; the caller commits."""
-    if not url.startswith(("http://", "https://")):
-        raise ShortLinkError(f"only http(s) URLs can be shortened, got {url[:60]!r}")
-    base = base_url.rstrip("/")
-    if message_key is not None:
-        existing = session.exec(
-            select(ShortLink).where(ShortLink.message_key == message_key, ShortLink.url == url)
-        ).first()
-        if existing is not None:
-            return f"{base}/l/{existing.code}"
-    for _ in range(_MAX_TRIES):
-        code = new_code()
-        if session.exec(select(ShortLink.id).where(ShortLink.code == code)).first() is None:
-            break
-    else:  # pragma: no cover - 8 collisions in a 3.5e12 space
-        raise ShortLinkError("could not find a free short code")
-    session.add(
-        ShortLink(
-            code=code, url=url, message_key=message_key, created_at=now or SystemClock().now()
-        )
-    )
-    session.flush()
-    return f"{base}/l/{code}"
+    code (so a re-render reuses it); without a message, a new code each time. Adds a
+    ``ShortLink`` row; the caller commits."""
+    pair = (message_key, url)
+    return shorten_many(session, [pair], base_url=base_url, now=now or SystemClock().now())[pair]
 
 
 def shorten_many(
     session: Session,
-    wanted: Iterable[tuple[str, str]],
+    wanted: Iterable[tuple[str | None, str]],
     *,
     base_url: str,
     now: datetime,
-) -> dict[tuple[str, str], str]:
-    """:func:`shorten` for many ``(message_key, url)`` pairs in a handful of statements (one
+) -> dict[tuple[str | None, str], str]:
+    """Short links for many ``(message_key, url)`` pairs in a handful of statements (one
     lookup of the links the messages already have, one collision check per round of new
     codes, one INSERT): ``{(message_key, url): short URL}``."""
     pairs = set(wanted)
@@ -77,17 +58,17 @@ def shorten_many(
         if not url.startswith(("http://", "https://")):
             raise ShortLinkError(f"only http(s) URLs can be shortened, got {url[:60]!r}")
     base = base_url.rstrip("/")
-    codes: dict[tuple[str, str], str] = {}
-    keys = sorted({key for key, _url in pairs})
+    codes: dict[tuple[str | None, str], str] = {}
+    keys = sorted({key for key, _url in pairs if key is not None})
     for start in range(0, len(keys), 500):
         found = session.exec(
             select(ShortLink.message_key, ShortLink.url, ShortLink.code).where(
                 col(ShortLink.message_key).in_(keys[start : start + 500])
             )
         ).all()
-        codes.update(((str(k), u), c) for k, u, c in found if (k, u) in pairs)
-    missing = sorted(pairs - codes.keys())
-    fresh: dict[tuple[str, str], str] = {}
+        codes.update(((k, u), c) for k, u, c in found if (k, u) in pairs)
+    missing = [pair for pair in pairs if pair not in codes]
+    fresh: dict[tuple[str | None, str], str] = {}
     for _ in range(_MAX_TRIES):
         todo = [pair for pair in missing if pair not in fresh]
         if not todo:
@@ -103,7 +84,7 @@ def shorten_many(
             if code not in taken and code not in seen:
                 fresh[pair] = code
                 seen.add(code)
-    else:  # pragma: no cover - 8 rounds of collisions in a 3.5e12 space
+    if len(fresh) < len(missing):  # pragma: no cover - 8 rounds of collisions in 3.5e12 codes
         raise ShortLinkError("could not find free short codes")
     if fresh:
         session.connection().execute(
