@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from journeykit.channels.optout import record_sms_consent
-from journeykit.channels.outbox_state import move, store_provider_id
+from journeykit.channels.outbox_state import mark_sent_many, move
 from journeykit.channels.provider import SendResult
 from journeykit.channels.retry import RetryPolicy
 from journeykit.models import OutboxMessage
@@ -76,10 +76,8 @@ def record_attempt(
 ) -> None:
     result, row_id = attempt.result, int(row.id)  # type: ignore[arg-type]
     values: dict[str, object] = {"error_code": result.error_code, "error": result.error}
-    if result.outcome == "sent":
-        moved = move(session, row_id, "sent", provider_id=result.provider_id, sent_at=now, **values)
-        if not moved and result.provider_id:
-            store_provider_id(session, row_id, result.provider_id)
+    if result.outcome == "sent":  # dispatch records these in bulk; the same write for one
+        mark_sent_many(session, now, [(row_id, result.provider_id)])
         report.sent += 1
         return
     if result.outcome == "ambiguous":

@@ -67,22 +67,14 @@ def move(session: Session, outbox_id: int, target: str, **values: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
-def store_provider_id(session: Session, outbox_id: int, provider_id: str) -> None:
-    """Keep the provider's id on a row that does not have one yet (a webhook may have moved
-    the row on before the send's own answer was recorded)."""
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == outbox_id, col(OutboxMessage.provider_id).is_(None))
-        .values(provider_id=provider_id)
-    )
-
-
 def mark_sent_many(
     session: Session, now: datetime, accepted: Sequence[tuple[int, str | None]]
 ) -> None:
-    """:func:`move` to ``sent`` plus :func:`store_provider_id` for many ``(outbox id,
-    provider id)`` pairs, as two executemany UPDATEs with the same guards (a dispatch round
-    records hundreds of accepted messages; one statement each cost more than the send)."""
+    """Record accepted sends, ``(outbox id, provider id)`` pairs, in two executemany UPDATEs:
+    :func:`move` to ``sent`` (same guard), then the provider's id kept on any row that has
+    none yet (a webhook may have moved the row on before the send's own answer was
+    recorded). A dispatch round records hundreds; one statement each cost more than the
+    send."""
     if not accepted:
         return
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
