@@ -83,11 +83,14 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, SourceMap]:
         raw = YAML(typ="rt", pure=True).load(text)
     except (MarkedYAMLError, ReaderError, YAMLError) as exc:
         raise YamlProblem([syntax_error(exc, filename, text)]) from None
-    except (ValueError, OverflowError, RecursionError) as exc:
-        line, col = _huge_number(tree)
+    except (ValueError, OverflowError, RecursionError, IndexError) as exc:
+        # IndexError: ruamel's int constructor on a sign and underscores only (``-_``).
+        line, col, digitless = _unreadable_number(tree)
         message = f"could not read this value: {exc}"
         if "digits" in str(exc):
             message = "this number is far too long to read"
+        elif digitless:
+            message = "this value reads as a number without digits: quote it if it is text"
         raise YamlProblem([SpecError(filename, line, col, message)]) from None
     converter = _Converter(filename)
     data = converter.convert(raw, (), Position(1, 1))
@@ -150,7 +153,9 @@ def _duplicate_keys(tree: Node | None, filename: str) -> list[SpecError]:
     return errors
 
 
-def _huge_number(tree: Node | None) -> tuple[int, int]:
+def _unreadable_number(tree: Node | None) -> tuple[int, int, bool]:
+    """Where the first integer the loader cannot read stands (far too long, or no digits at
+    all), and whether it has no digits; (1, 1, False) if none is found."""
     stack = [tree] if tree is not None else []
     seen: set[int] = set()
     while stack:
@@ -158,18 +163,16 @@ def _huge_number(tree: Node | None) -> tuple[int, int]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if (
-            isinstance(node, ScalarNode)
-            and len(node.value) > 1000
-            and str(node.tag).endswith("int")
-        ):
-            where = _mark(node)
-            return where.line, where.col
+        if isinstance(node, ScalarNode) and str(node.tag).endswith("int"):
+            digitless = not any(ch.isdigit() for ch in node.value)
+            if digitless or len(node.value) > 1000:
+                where = _mark(node)
+                return where.line, where.col, digitless
         if isinstance(node, MappingNode):
             stack.extend(v for pair in node.value for v in pair)
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
-    return 1, 1
+    return 1, 1, False
 
 
 class _Converter:

@@ -95,6 +95,7 @@ def test_all_errors_of_a_file_are_reported(tmp_path: Path):
         ("name: x\nname: y\n", "appears twice"),
         ("a: b: c\n", "quotes"),
         ("name: 1" + "0" * 5000 + "\n", "far too long"),
+        ("name: x\nwait: -_\n", "odd.yaml:2:7: error: this value reads as a number without digits"),
         ("\x00", "not allowed"),
         ("x: !!python/object:os.system y\n", "tags"),
     ],
