@@ -2,7 +2,7 @@
 
 import sys
 
-from journeykit.cli.bench import bench_app
+from journeykit_rigs.commands.bench import bench_app
 
 if __name__ == "__main__":
     bench_app(["fanout", *sys.argv[1:]])

@@ -13,9 +13,9 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
-import journeykit.models  # noqa: F401
+import journeykit.foundation.models  # noqa: F401
 from journeykit.cli.app import app
-from journeykit.db import alembic_config, make_engine, upgrade
+from journeykit.foundation.db import alembic_config, make_engine, upgrade
 
 
 def test_one_head(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from journeykit.spec.journey import Journey
+from journeykit.language.journey import Journey
 
 JOURNEY_FIELDS = (
     "name",
@@ -103,8 +103,8 @@ def live_counts(database_url: str, journey: str, *, version: str | None = None) 
     """Live (active or waiting) enrollments of ``journey`` per node (one version, or all)."""
     from sqlmodel import Session, col, func, select
 
-    from journeykit.db import make_engine
-    from journeykit.models import Enrollment
+    from journeykit.foundation.db import make_engine
+    from journeykit.foundation.models import Enrollment
 
     engine = make_engine(database_url)
     try:

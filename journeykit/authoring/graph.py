@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from journeykit.spec.durations import format_duration
-from journeykit.spec.journey import Journey
-from journeykit.spec.nodes import (
+from journeykit.language.durations import format_duration
+from journeykit.language.journey import Journey
+from journeykit.language.nodes import (
     BranchNode,
     CallNode,
     ExitNode,

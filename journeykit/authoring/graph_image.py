@@ -10,7 +10,7 @@ import subprocess
 from collections import defaultdict
 
 from journeykit.authoring.graph import START, edges, node_label
-from journeykit.spec.journey import Journey
+from journeykit.language.journey import Journey
 
 FILLS = {"send": "#e3f2fd", "wait": "#fff8e1", "wait_for": "#fff8e1", "exit": "#f3e5f5"}
 SHAPES = {"branch": "diamond", "split": "diamond", "exit": "doublecircle", "call": "box3d"}

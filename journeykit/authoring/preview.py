@@ -16,15 +16,15 @@ from sqlmodel import Session, SQLModel
 
 from journeykit.authoring.graph import calls_before
 from journeykit.authoring.sample import PreviewInput, sample_enrollment
-from journeykit.channels.compose import action_extras, compose
-from journeykit.channels.render import TemplateRenderer
-from journeykit.channels.render_errors import TemplateRenderError
-from journeykit.channels.template_limits import TemplateLimits
-from journeykit.db import make_engine
-from journeykit.engine.context import build_context
-from journeykit.settings import Settings
-from journeykit.spec.journey import Journey
-from journeykit.spec.nodes import SendNode
+from journeykit.engine.template_context import build_context
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.settings import Settings
+from journeykit.language.journey import Journey
+from journeykit.language.nodes import SendNode
+from journeykit.messaging.compose import action_extras, compose
+from journeykit.templating.errors import TemplateRenderError
+from journeykit.templating.limits import TemplateLimits
+from journeykit.templating.render import TemplateRenderer
 
 PREVIEW_NOW = pendulum.datetime(2026, 3, 2, 14, tz="UTC")
 
@@ -136,7 +136,7 @@ def run_calls_before(
     what they return goes into the enrollment's data. Returns a problem, or None."""
     from journeykit.engine.nodes.call import ActionContext
     from journeykit.engine.registry import get_action
-    from journeykit.models import Customer
+    from journeykit.foundation.models import Customer
 
     customer = session.get(Customer, enrollment.customer_id)
     data = dict(enrollment.data)

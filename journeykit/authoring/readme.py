@@ -7,7 +7,7 @@ import re
 import sys
 from pathlib import Path
 
-from journeykit.settings import PROJECT_ROOT
+from journeykit.foundation.settings import PROJECT_ROOT
 
 START, END = "<!-- journey-diagrams:start -->", "<!-- journey-diagrams:end -->"
 _SECTION = re.compile(r"^## (\w+)\n.*?(```mermaid\n.*?```)", re.S | re.M)

@@ -17,12 +17,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from sqlmodel import Session, select
 
-from journeykit.engine.events import parse_event
-from journeykit.engine.store_sync import apply_event
-from journeykit.models import Enrollment, Order
-from journeykit.simulate.catalog import demo_products
-from journeykit.simulate.scenario import ScenarioCustomer
-from journeykit.spec.journey import Journey
+from journeykit.authoring.simulate.catalog import demo_products
+from journeykit.authoring.simulate.scenario import ScenarioCustomer
+from journeykit.foundation.models import Enrollment, Order
+from journeykit.language.events import parse_event
+from journeykit.language.journey import Journey
+from journeykit.store.sync import apply_event
 
 SAMPLE_CUSTOMER = ScenarioCustomer(
     id="C-PREVIEW",
@@ -139,7 +139,7 @@ def sample_enrollment(
     session: Session, journey: Journey, given: PreviewInput, now: datetime
 ) -> Enrollment:
     """An enrollment (not stored) standing in the journey for the sample customer."""
-    from journeykit.models import Customer
+    from journeykit.foundation.models import Customer
 
     subject_key = seed_subject(session, journey, given, now)
     session.flush()

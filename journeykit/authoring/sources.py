@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from journeykit.spec.journey import Journey
+from journeykit.language.journey import Journey
 
 
 class SourceError(ValueError):
@@ -32,11 +32,11 @@ def looks_like_path(arg: str) -> bool:
 
 def from_file(path: Path) -> JourneySource:
     """A journey file, validated (raises ``SpecErrors`` with file:line:col problems)."""
-    from journeykit.spec.load import load_journey
+    from journeykit.language.loading import load_journey
 
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    from journeykit.spec.errors import display_path
+    from journeykit.language.errors import display_path
 
     journey = load_journey(path)
     return JourneySource(journey, path.read_text(encoding="utf-8"), display_path(path))
@@ -66,9 +66,9 @@ def from_database(arg: str, database_url: str) -> JourneySource:
     """A snapshotted version: ``name@abcd12`` or ``abcd12`` (a unique prefix of the hash)."""
     from sqlmodel import Session, col, select
 
-    from journeykit.db import make_engine
     from journeykit.engine.book import parse_source
-    from journeykit.models import JourneyVersion
+    from journeykit.foundation.db import make_engine
+    from journeykit.foundation.models import JourneyVersion
 
     name, _, prefix = arg.rpartition("@")
     engine = make_engine(database_url)
@@ -92,8 +92,8 @@ def versions(journey: str, database_url: str) -> list[tuple[str, str]]:
     """(hash, created_at) of every snapshotted version of ``journey``, oldest first."""
     from sqlmodel import Session, col, select
 
-    from journeykit.db import make_engine
-    from journeykit.models import JourneyVersion
+    from journeykit.foundation.db import make_engine
+    from journeykit.foundation.models import JourneyVersion
 
     engine = make_engine(database_url)
     try:

@@ -40,8 +40,8 @@ def parse_json_arg(value: str, *, what: str) -> Any:
 def load_book(journeys_dir: Path | None = None) -> Any:
     """The journeys, or a clean exit listing their errors."""
     from journeykit.engine.book import JourneyBook
-    from journeykit.settings import get_settings
-    from journeykit.spec.errors import SpecErrors
+    from journeykit.foundation.settings import get_settings
+    from journeykit.language.errors import SpecErrors
 
     directory = journeys_dir or get_settings().journeys_dir
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from journeykit.settings import get_settings
+from journeykit.foundation.settings import get_settings
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         revision: str = typer.Argument("head"),
     ) -> None:
         """Apply migrations up to REVISION (default: head)."""
-        from journeykit.db import upgrade as run_upgrade
+        from journeykit.foundation.db import upgrade as run_upgrade
 
         target = url or get_settings().database_url
         run_upgrade(target, revision)
@@ -37,9 +37,9 @@ def register(app: typer.Typer) -> None:
         """Delete idempotency receipts (Idempotency-Key, Shopify webhook ids) older than the
         retention; the sweep does the same. A retry after that is taken as new."""
         from journeykit.cli.common import fail
-        from journeykit.db import SchemaOutOfDate, ensure_schema, make_engine
-        from journeykit.engine.clock import SystemClock
-        from journeykit.web.receipt_retention import prune_receipts as prune
+        from journeykit.foundation.db import SchemaOutOfDate, ensure_schema, make_engine
+        from journeykit.service.receipts import prune_receipts as prune
+        from journeykit.timing.clock import SystemClock
 
         settings = get_settings()
         target = url or settings.database_url

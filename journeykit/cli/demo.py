@@ -18,7 +18,7 @@ from journeykit.cli.common import load_book
 
 if TYPE_CHECKING:
     from journeykit.engine.book import JourneyBook
-    from journeykit.settings import Settings
+    from journeykit.foundation.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +39,7 @@ def register(app: typer.Typer) -> None:
         # (the start-up timeout and analytics defaults are set for every command in app.py)
         for key, value in (("DO_NOT_TRACK", "1"), ("PREFECT_LOGGING_LEVEL", "WARNING")):
             os.environ.setdefault(key, value)
-        from journeykit.settings import get_settings
+        from journeykit.foundation.settings import get_settings
 
         console = Console(width=None if sys.stdout.isatty() else 150)
         settings = get_settings()

@@ -77,8 +77,8 @@ def deploy(
             "is `prefect server start` running?",
         )
     console.print(f"work pool {POOL!r} " + ("created (process)" if created else "exists"))
-    from journeykit.channels.ratelimit import ensure_rate_limits
-    from journeykit.settings import get_settings
+    from journeykit.delivery.ratelimit import ensure_rate_limits
+    from journeykit.foundation.settings import get_settings
 
     for limit in ensure_rate_limits(get_settings()):
         console.print(

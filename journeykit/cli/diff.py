@@ -29,8 +29,8 @@ def diff(
     """Show what changes between two versions of a journey, node by node."""
     from journeykit.authoring.diff import add_live_counts, diff_journeys, live_counts
     from journeykit.authoring.sources import SourceError, resolve
-    from journeykit.settings import get_settings
-    from journeykit.spec.errors import SpecErrors
+    from journeykit.foundation.settings import get_settings
+    from journeykit.language.errors import SpecErrors
 
     settings = get_settings()
     directory = journeys_dir or settings.journeys_dir

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         run: bool = typer.Option(True, "--run/--no-run", help="advance touched enrollments now"),
     ) -> None:
         """Send a domain event to Journeykit."""
-        from journeykit.engine.events import EVENT_TYPES
+        from journeykit.language.events import EVENT_TYPES
 
         if event not in EVENT_TYPES:
             fail(f"unknown event type {event!r}", f"one of: {', '.join(EVENT_TYPES)}")
@@ -46,15 +46,15 @@ def emit_event(payload: dict, *, key: str | None, run: bool) -> dict[str, Any]:
     """Validate first (so a bad payload writes nothing), then ingest in a flow run or locally."""
     import asyncio
 
-    from journeykit.engine.events import parse_event
+    from journeykit.language.events import parse_event
 
     parse_event(payload)
     if run:
         from journeykit.orchestration.flows import handle_event
 
         return asyncio.run(handle_event(event=payload, key=key))
-    from journeykit.db import session_scope
-    from journeykit.orchestration.runtime_factory import current_runtime
+    from journeykit.foundation.db import session_scope
+    from journeykit.service.runtime_factory import current_runtime
 
     runtime = current_runtime()
     with session_scope(runtime.engine) as session:

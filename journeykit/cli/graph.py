@@ -37,8 +37,8 @@ def graph(
     from journeykit.authoring.graph import mermaid
     from journeykit.authoring.graph_image import CannotRender, render
     from journeykit.authoring.sources import SourceError, resolve
-    from journeykit.settings import get_settings
-    from journeykit.spec.errors import SpecErrors
+    from journeykit.foundation.settings import get_settings
+    from journeykit.language.errors import SpecErrors
 
     directory = journeys_dir or get_settings().journeys_dir
     if docs is not None:

@@ -28,7 +28,8 @@ def migrate(
     journeys_dir: Annotated[Path | None, typer.Option("--journeys", help="journeys dir")] = None,
 ) -> None:
     """Move waiting enrollments of JOURNEY to another version, node by node."""
-    from journeykit.authoring.migrate import (
+    from journeykit.cli.common import load_book
+    from journeykit.engine.version_moves import (
         MigrationError,
         Target,
         apply,
@@ -36,10 +37,9 @@ def migrate(
         plan,
         target_version,
     )
-    from journeykit.cli.common import load_book
-    from journeykit.db import make_engine
-    from journeykit.engine.clock import SystemClock
-    from journeykit.settings import get_settings
+    from journeykit.foundation.db import make_engine
+    from journeykit.foundation.settings import get_settings
+    from journeykit.timing.clock import SystemClock
 
     settings = get_settings()
     engine = make_engine(database or settings.database_url)

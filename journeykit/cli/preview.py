@@ -37,8 +37,8 @@ def preview(
     from journeykit.authoring.preview import render_messages, send_nodes, write_emails
     from journeykit.authoring.sample import PreviewInput, SampleError, read_customer_file
     from journeykit.authoring.sources import SourceError, resolve
-    from journeykit.settings import get_settings
-    from journeykit.spec.errors import SpecErrors
+    from journeykit.foundation.settings import get_settings
+    from journeykit.language.errors import SpecErrors
 
     settings = get_settings()
     try:

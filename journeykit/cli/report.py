@@ -21,8 +21,8 @@ def _session(url: str | None) -> Iterator[Any]:
     from sqlalchemy.exc import SQLAlchemyError
     from sqlmodel import Session
 
-    from journeykit.db import make_engine
-    from journeykit.settings import get_settings
+    from journeykit.foundation.db import make_engine
+    from journeykit.foundation.settings import get_settings
 
     target = url or get_settings().database_url
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).exists():
@@ -67,9 +67,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Most-requested out-of-stock variants (R4): shoppers waiting, oldest sign-up,
         channel split. Restock the top of this list first."""
-        from journeykit.engine.clock import SystemClock
         from journeykit.reports.demand import demand_report
         from journeykit.reports.tables import demand_table
+        from journeykit.timing.clock import SystemClock
 
         with _session(database) as session:
             result = demand_report(session, top=top)

@@ -18,8 +18,8 @@ Database = Annotated[str | None, typer.Option("--database", help="database URL")
 
 def _engine(database: str | None) -> Any:
     """The engine for ``--database`` (or JOURNEYKIT_DATABASE_URL), schema checked."""
-    from journeykit.db import SchemaOutOfDate, ensure_schema, make_engine
-    from journeykit.settings import get_settings
+    from journeykit.foundation.db import SchemaOutOfDate, ensure_schema, make_engine
+    from journeykit.foundation.settings import get_settings
 
     settings = get_settings()
     url = database or settings.database_url

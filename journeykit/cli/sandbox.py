@@ -33,10 +33,10 @@ def sandbox(
     ),
 ) -> None:
     """Serve the provider sandbox: Twilio Messages, SendGrid Mail Send, and an inbox page."""
+    from journeykit.foundation.settings import get_settings
     from journeykit.sandbox.faults import FaultConfig
     from journeykit.sandbox.server import SandboxServer
     from journeykit.sandbox.store import MessageStore
-    from journeykit.settings import get_settings
 
     faults = FaultConfig(
         latency_ms=latency_ms,

@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
         """Serve store events, provider webhooks and customer pages over HTTP."""
         import uvicorn
 
-        from journeykit.db import upgrade
-        from journeykit.settings import get_settings
+        from journeykit.foundation.db import upgrade
+        from journeykit.foundation.settings import get_settings
         from journeykit.web.app import create_app
 
         settings = get_settings()

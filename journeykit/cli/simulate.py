@@ -29,9 +29,9 @@ def register(app: typer.Typer) -> None:
         html: Path = typer.Option(None, "--html", help="also write the timeline as an HTML page"),
     ) -> None:
         """Play a scenario through a journey and print what the customer receives, when."""
-        from journeykit.settings import get_settings
-        from journeykit.simulate.runner import simulate as run
-        from journeykit.simulate.scenario import ScenarioError, load_scenario
+        from journeykit.authoring.simulate.runner import simulate as run
+        from journeykit.authoring.simulate.scenario import ScenarioError, load_scenario
+        from journeykit.foundation.settings import get_settings
 
         if scenario.is_dir():
             _simulate_many(scenario, journey, journeys_dir, html)
@@ -65,9 +65,9 @@ def _simulate_many(
     """Every scenario in ``directory``: a progress bar, then one summary row each."""
     from rich.progress import Progress
 
-    from journeykit.settings import get_settings
-    from journeykit.simulate.html import simulate_with_messages, timeline_html
-    from journeykit.simulate.scenario import ScenarioError, load_scenario
+    from journeykit.authoring.simulate.html import simulate_with_messages, timeline_html
+    from journeykit.authoring.simulate.scenario import ScenarioError, load_scenario
+    from journeykit.foundation.settings import get_settings
 
     book, settings = load_book(journeys_dir), get_settings()
     files = sorted(directory.glob("*.yaml"))
@@ -126,8 +126,8 @@ def _mismatch(expected: list[dict[str, Any]] | None, timeline: list[Any]) -> str
 
 
 def _write_html(path: Path, title: str, scenario: object, book: object) -> Any:
-    from journeykit.settings import get_settings
-    from journeykit.simulate.html import simulate_with_messages, timeline_html
+    from journeykit.authoring.simulate.html import simulate_with_messages, timeline_html
+    from journeykit.foundation.settings import get_settings
 
     with Console(stderr=True).status(f"simulating {title}…"):
         result, contents = simulate_with_messages(

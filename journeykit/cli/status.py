@@ -27,10 +27,10 @@ def status(
     database: Annotated[str | None, typer.Option("--database", help="database URL")] = None,
 ) -> None:
     """Where enrollments stand, what is due next, what waits to be sent, what failed."""
-    from journeykit.db import ensure_schema, make_engine
-    from journeykit.engine.clock import SystemClock
-    from journeykit.ops.status import read_status
-    from journeykit.settings import get_settings
+    from journeykit.foundation.db import ensure_schema, make_engine
+    from journeykit.foundation.settings import get_settings
+    from journeykit.reports.status import read_status
+    from journeykit.timing.clock import SystemClock
 
     url = database or get_settings().database_url
     engine = make_engine(url)
@@ -54,8 +54,8 @@ def status(
 
 def when(at: datetime | None, now: datetime) -> str:
     """``in 3h 20m`` / ``overdue 5m`` (red) / ``—``."""
-    from journeykit.ops.status import aware
-    from journeykit.spec.durations import format_duration
+    from journeykit.language.durations import format_duration
+    from journeykit.timing.clock import aware
 
     if at is None:
         return "—"

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from journeykit.spec.errors import SpecError
+from journeykit.language.errors import SpecError
 
 
 class OutputFormat(StrEnum):
@@ -58,7 +58,7 @@ def schema(
     ] = False,
 ) -> None:
     """Write schemas/journey.schema.json from the journey models (or check it)."""
-    from journeykit.spec.schema import SCHEMA_PATH, schema_is_current, write_schema
+    from journeykit.language.schema import SCHEMA_PATH, schema_is_current, write_schema
 
     if check:
         if schema_is_current():
@@ -72,8 +72,8 @@ def schema(
 
 def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], int]:
     from journeykit.engine.registry import known_action_names, known_audience_names
-    from journeykit.settings import get_settings
-    from journeykit.spec.check import expand_paths, validate_paths
+    from journeykit.foundation.settings import get_settings
+    from journeykit.language.checks import expand_paths, validate_paths
 
     settings = get_settings()
     targets = paths or [settings.journeys_dir]

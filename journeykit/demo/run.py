@@ -15,18 +15,18 @@ import pendulum
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from journeykit.chaos.webhooks import WebhookServer
-from journeykit.db import make_engine, upgrade
+from journeykit.authoring.simulate.play import Scheduled, play, schedule, seed_catalog, span
+from journeykit.authoring.simulate.runner import DEFAULT_START
+from journeykit.authoring.simulate.scenario import Scenario, load_scenario
+from journeykit.demo.webhooks import WebhookServer
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
-from journeykit.models import Customer, OutboxMessage
-from journeykit.orchestration.runtime_factory import use_runtime
+from journeykit.foundation.db import make_engine, upgrade
+from journeykit.foundation.models import Customer, OutboxMessage
+from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import SandboxServer
-from journeykit.settings import Settings
-from journeykit.simulate.play import Scheduled, play, schedule, seed_catalog, span
-from journeykit.simulate.runner import DEFAULT_START
-from journeykit.simulate.scenario import Scenario, load_scenario
+from journeykit.service.runtime_factory import use_runtime
+from journeykit.timing.clock import VirtualClock
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

@@ -14,10 +14,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from journeykit.channels.compliance import GROUP_CACHE, prefetch_consents
-from journeykit.db import session_scope
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.engine.nodes.registry import handler_for
+from journeykit.engine.nodes.handlers import handler_for
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.transitions import (
     defer_history,
@@ -25,8 +23,10 @@ from journeykit.engine.transitions import (
     record,
     write_deferred_history,
 )
-from journeykit.models import Customer, Enrollment, pk
-from journeykit.spec.nodes import SendNode
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Customer, Enrollment, pk
+from journeykit.language.nodes import SendNode
+from journeykit.messaging.compliance import GROUP_CACHE, prefetch_consents
 
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200

@@ -12,8 +12,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from sqlmodel import Session
 
-from journeykit.models import JourneyVersion
-from journeykit.spec.journey import Journey
+from journeykit.foundation.models import JourneyVersion
+from journeykit.language.journey import Journey
 
 
 def version_of(source: str) -> str:
@@ -35,7 +35,7 @@ class JourneyBook:
     @classmethod
     def from_dir(cls, directory: Path) -> JourneyBook:
         """Load and validate every journey file (raises ``SpecErrors`` on a broken one)."""
-        from journeykit.spec.load import load_journey
+        from journeykit.language.loading import load_journey
 
         book = cls()
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):

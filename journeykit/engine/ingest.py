@@ -12,10 +12,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.events import parse_event
 from journeykit.engine.route import RouteResult, route_action, route_event
-from journeykit.engine.store_sync import apply_event
-from journeykit.models import CustomerAction, DomainEvent, Enrollment
+from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
+from journeykit.language.events import parse_event
+from journeykit.store.sync import apply_event
 
 
 @dataclass

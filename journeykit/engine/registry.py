@@ -61,4 +61,4 @@ def known_audience_names() -> set[str]:
 
 
 def _load_builtins() -> None:
-    import journeykit.engine.builtin_actions  # noqa: F401  (registers on import)
+    import journeykit.actions.builtin  # noqa: F401  (registers on import)

@@ -11,11 +11,11 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.expressions import holds
 from journeykit.engine.registry import get_audience
 from journeykit.engine.transitions import exit_enrollment, record
-from journeykit.models import CustomerAction, DomainEvent, Enrollment
-from journeykit.spec.journey import Journey
+from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
+from journeykit.language.journey import Journey
+from journeykit.templating.expressions import holds
 
 LIVE = ("active", "waiting")
 IN_CHUNK = 500  # values per IN (...) list

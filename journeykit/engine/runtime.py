@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import Clock
-from journeykit.settings import Settings
+from journeykit.foundation.settings import Settings
+from journeykit.timing.clock import Clock
 
 
 @dataclass
@@ -19,14 +19,14 @@ class Runtime:
     clock: Clock
     book: JourneyBook
     settings: Settings
-    renderer: Any = None  # journeykit.channels.render.TemplateRenderer (built lazily)
+    renderer: Any = None  # journeykit.templating.render.TemplateRenderer (built lazily)
     owner: str = "local"
     cache: dict[str, Any] = field(default_factory=dict)
 
     def get_renderer(self) -> Any:
         if self.renderer is None:
-            from journeykit.channels.render import TemplateRenderer
-            from journeykit.channels.template_limits import TemplateLimits
+            from journeykit.templating.limits import TemplateLimits
+            from journeykit.templating.render import TemplateRenderer
 
             self.renderer = TemplateRenderer(
                 self.settings.templates_dir, limits=TemplateLimits.from_settings(self.settings)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from journeykit.models import Enrollment, EnrollmentHistory
+from journeykit.foundation.models import Enrollment, EnrollmentHistory
 
 _DEFERRED = "journeykit.deferred_history"
 

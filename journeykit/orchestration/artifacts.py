@@ -11,11 +11,11 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from journeykit.channels.outbox import DispatchReport
+from journeykit.delivery.dispatch import DispatchReport
 from journeykit.engine.advance import BatchReport
 from journeykit.engine.runtime import Runtime
-from journeykit.models import OutboxMessage
-from journeykit.ops.funnel import read_funnel
+from journeykit.foundation.models import OutboxMessage
+from journeykit.reports.live_funnel import read_funnel
 
 
 def artifact_key(prefix: str, journey: str) -> str:

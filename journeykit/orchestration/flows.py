@@ -12,9 +12,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
-from journeykit.channels.outbox import DispatchReport, claim_outbox, dispatch
-from journeykit.channels.reconcile import reconcile, reconcile_windows
-from journeykit.db import session_scope
+from journeykit.delivery.dispatch import DispatchReport, claim_outbox, dispatch
+from journeykit.delivery.providers.from_settings import senders_for
+from journeykit.delivery.reconcile import reconcile, reconcile_windows
 from journeykit.engine.advance import (
     GroupKey,
     GroupResult,
@@ -24,7 +24,8 @@ from journeykit.engine.advance import (
     run_node_group,
 )
 from journeykit.engine.ingest import ingest_event
-from journeykit.models import Enrollment, OutboxMessage
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Enrollment, OutboxMessage
 from journeykit.orchestration.artifacts import (
     messages_queued,
     publish_funnel,
@@ -32,9 +33,8 @@ from journeykit.orchestration.artifacts import (
     run_summary,
 )
 from journeykit.orchestration.rename import label_current_run, run_tags
-from journeykit.orchestration.runtime_factory import current_runtime
-from journeykit.orchestration.senders import senders_for
-from journeykit.web.receipt_retention import prune_expired_receipts
+from journeykit.service.receipts import prune_expired_receipts
+from journeykit.service.runtime_factory import current_runtime
 
 
 @task(cache_policy=NO_CACHE, task_run_name="{key.label} · {count} enrollments", retries=0)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from journeykit.models import Customer, Order
+from journeykit.foundation.models import Customer, Order
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.models import Product, RestockSignup, Variant
+from journeykit.foundation.models import Product, RestockSignup, Variant
 
 WAITING = ("waiting", "queued")
 

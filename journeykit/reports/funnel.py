@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.models import Enrollment, EnrollmentHistory, MessageEvent, OutboxMessage
-from journeykit.spec.journey import Journey
+from journeykit.foundation.models import Enrollment, EnrollmentHistory, MessageEvent, OutboxMessage
+from journeykit.language.journey import Journey
 
 PURCHASE_EXITS = ("exit_when:checkout.completed",)
 

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from rich.table import Table
 
-from journeykit.channels.render_filters import babel_locale
 from journeykit.reports.backorder import BackorderReport, Cohort
 from journeykit.reports.demand import DemandReport
 from journeykit.reports.funnel import FunnelReport
+from journeykit.templating.filters import babel_locale
 
 
 def _money(cents: int, currency: str) -> str:

@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from journeykit.sandbox import inbox, sendgrid_api, twilio_api
 from journeykit.sandbox.callbacks import CallbackWorker
-from journeykit.sandbox.context import SandboxContext, get_context
 from journeykit.sandbox.faults import FaultConfig, FaultInjector
+from journeykit.sandbox.shared import SandboxContext, get_context
 from journeykit.sandbox.store import MessageStore
 from journeykit.sandbox.validation import warm_specs
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
 
-from journeykit.sandbox.context import SandboxContext, get_context
+from journeykit.sandbox.shared import SandboxContext, get_context
 
 router = APIRouter(tags=["inbox"])
 

@@ -13,8 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from journeykit.sandbox.context import SandboxContext, get_context, new_message_id
 from journeykit.sandbox.sendgrid_rules import check_mail, error, to_rows
+from journeykit.sandbox.shared import SandboxContext, get_context, new_message_id
 from journeykit.sandbox.store import StoredMessage
 from journeykit.sandbox.validation import FieldError, validate_sendgrid
 

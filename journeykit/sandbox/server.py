@@ -20,7 +20,7 @@ from journeykit.sandbox.faults import FaultConfig, FaultInjector
 from journeykit.sandbox.store import MessageStore
 
 if TYPE_CHECKING:
-    from journeykit.settings import Settings
+    from journeykit.foundation.settings import Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from journeykit.sandbox.context import SandboxContext, get_context, new_sid
+from journeykit.sandbox.shared import SandboxContext, get_context, new_sid
 from journeykit.sandbox.store import StoredMessage
 from journeykit.sandbox.twilio_rules import (
     UNDELIVERED_TO,

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from journeykit.links import ActionClaim, LinkError, read_action
-from journeykit.models import Customer, Enrollment, Order, OrderLine, Product, Variant
+from journeykit.foundation.models import Customer, Enrollment, Order, OrderLine, Product, Variant
+from journeykit.messaging.signed_links import ActionClaim, LinkError, read_action
 
 
 @dataclass

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from journeykit.engine.runtime import Runtime
-from journeykit.settings import Settings
+from journeykit.foundation.settings import Settings
 from journeykit.web.i18n import pick_locale
 from journeykit.web.limits import BodyLimit
 from journeykit.web.pages import message
@@ -49,11 +49,11 @@ ROUTERS = (
 
 def default_runtime(settings: Settings) -> Runtime:
     """A runtime from settings: the database, the system clock, the journeys directory."""
-    from journeykit.db import engine_for
     from journeykit.engine.book import JourneyBook
-    from journeykit.engine.clock import SystemClock
-    from journeykit.orchestration.runtime_factory import load_flow_modules
-    from journeykit.settings import PROJECT_ROOT
+    from journeykit.foundation.db import engine_for
+    from journeykit.foundation.settings import PROJECT_ROOT
+    from journeykit.service.runtime_factory import load_flow_modules
+    from journeykit.timing.clock import SystemClock
 
     load_flow_modules(PROJECT_ROOT / "flows")
     return Runtime(

@@ -8,7 +8,7 @@ import hmac
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from journeykit.settings import PLACEHOLDER
+from journeykit.foundation.settings import PLACEHOLDER
 from journeykit.web.state import WebState, get_state
 
 api_key_header = APIKeyHeader(name="X-Api-Key", auto_error=False, description="the API key")

@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from journeykit.db import session_scope
-from journeykit.models import Product, Review
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Product, Review
 
 PHOTO_PENDING, PHOTO_APPROVED, PHOTO_REJECTED = "pending", "approved", "rejected"
 DECISIONS = {"approve": PHOTO_APPROVED, "reject": PHOTO_REJECTED}

@@ -12,10 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from journeykit.db import session_scope
 from journeykit.engine.ingest import default_key, ingest_event
-from journeykit.models import Product, Variant
-from journeykit.settings import Settings
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Product, Variant
+from journeykit.foundation.settings import Settings
 from journeykit.web.state import WebState, move_on
 from journeykit.web.store_events import Answer, body_hash, find_receipt, keep_receipt, replay
 

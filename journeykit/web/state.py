@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 
 from journeykit.engine.advance import BatchReport, advance, claim_due
 from journeykit.engine.runtime import Runtime
-from journeykit.settings import Settings
+from journeykit.foundation.settings import Settings
 
 log = logging.getLogger(__name__)
 

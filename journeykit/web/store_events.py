@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from journeykit.db import session_scope
 from journeykit.engine.ingest import default_key, ingest_event
-from journeykit.engine.store_sync import UnknownSubject
-from journeykit.models import ApiReceipt
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import ApiReceipt
+from journeykit.store.sync import UnknownSubject
 from journeykit.web.state import WebState, move_on
 
 

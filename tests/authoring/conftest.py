@@ -56,8 +56,8 @@ def waiting(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]
     h.emit(order_placed("1001"))
     h.sweep()
     h.v1 = h.runtime.book.version("care")  # type: ignore[attr-defined]
-    from journeykit.db import session_scope
     from journeykit.engine.book import JourneyBook
+    from journeykit.foundation.db import session_scope
 
     v2_book = JourneyBook.from_sources(V2)
     with session_scope(h.engine) as session:

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from journeykit.authoring.migrate import (
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.version_moves import (
     MigrationError,
     apply,
     parse_mapping,
     plan,
     target_version,
 )
-from journeykit.engine.book import JourneyBook
-from journeykit.models import Enrollment, EnrollmentHistory, OutboxMessage
+from journeykit.foundation.models import Enrollment, EnrollmentHistory, OutboxMessage
 from tests.authoring.conftest import V2
 
 
@@ -93,7 +93,7 @@ def test_an_enrollment_being_advanced_right_now_is_left_alone(waiting) -> None:
     h = waiting
     from datetime import timedelta
 
-    from journeykit.db import session_scope
+    from journeykit.foundation.db import session_scope
 
     with session_scope(h.engine) as session:
         row = session.exec(select(Enrollment)).one()

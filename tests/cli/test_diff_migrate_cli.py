@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from journeykit.models import Enrollment
+from journeykit.foundation.models import Enrollment
 from tests.authoring.conftest import V1, V2
 
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from journeykit.spec.load import load_journey
+from journeykit.language.loading import load_journey
 from tests.cli.conftest import JOURNEYS, ROOT
 
 NAMES = sorted(p.stem for p in JOURNEYS.glob("*.yaml"))
@@ -79,7 +79,7 @@ def test_mermaid_shows_waits_outcomes_conditions_splits_and_exits(cli, tmp_path)
 def test_every_edge_of_every_journey_is_drawn(cli) -> None:
     import re
 
-    from journeykit.spec.nodes import successors
+    from journeykit.language.nodes import successors
 
     arrow = re.compile(r"^  (\w+) -->(?:\|.*\|)? (\w+)$", re.MULTILINE)
     for name in NAMES:

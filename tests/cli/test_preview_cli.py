@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from journeykit.spec.load import load_journey
+from journeykit.language.loading import load_journey
 from tests.cli.conftest import ROOT
 
 
@@ -37,7 +37,7 @@ def test_one_node_in_korean_is_ucs2(cli) -> None:
 
 
 def test_sms_above_the_configured_segments_warns(cli, monkeypatch) -> None:
-    from journeykit.settings import get_settings
+    from journeykit.foundation.settings import get_settings
 
     monkeypatch.setenv("JOURNEYKIT_SMS_WARN_SEGMENTS", "1")
     get_settings.cache_clear()
@@ -90,7 +90,7 @@ def test_a_template_error_is_reported_on_its_message(cli, tmp_path: Path, monkey
         "name: hi\ntrigger: {event: order.placed}\nsubject: order\ncategory: transactional\n"
         "nodes:\n  - {id: hello, type: send, channel: sms, template: t/hi}\n"
     )
-    from journeykit.settings import get_settings
+    from journeykit.foundation.settings import get_settings
 
     monkeypatch.setenv("JOURNEYKIT_TEMPLATES_DIR", str(templates))
     get_settings.cache_clear()

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from journeykit.db import make_engine, session_scope, upgrade
-from journeykit.engine.clock import SystemClock
-from journeykit.models import ApiReceipt
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import ApiReceipt
+from journeykit.timing.clock import SystemClock
 from journeykit.web.store_events import keep_receipt
 
 

@@ -10,8 +10,8 @@ import pendulum
 import pytest
 from sqlmodel import Session
 
-from journeykit.db import make_engine, session_scope, upgrade
-from journeykit.models import Customer, Product, Review
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import Customer, Product, Review
 
 AT = pendulum.datetime(2026, 3, 2, 15, tz="UTC")
 

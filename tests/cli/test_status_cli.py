@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from journeykit.db import session_scope
-from journeykit.models import Customer, OutboxMessage
-from journeykit.ops.status import aware, read_status
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Customer, OutboxMessage
+from journeykit.reports.status import read_status
+from journeykit.timing.clock import aware
 
 
 def add_outbox(h, **fields) -> None:

@@ -12,8 +12,8 @@ from prefect.client.orchestration import get_client
 
 from journeykit.demo.run import run_demo
 from journeykit.engine.book import JourneyBook
+from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import SandboxServer
-from journeykit.settings import Settings
 
 ROOT = Path(__file__).parents[2]
 

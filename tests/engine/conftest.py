@@ -12,14 +12,14 @@ import pendulum
 import pytest
 from sqlmodel import Session, select
 
-from journeykit.db import make_engine, session_scope, upgrade
 from journeykit.engine.advance import BatchReport, advance, claim_due
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.ingest import Ingested, ingest_event, record_action
 from journeykit.engine.runtime import Runtime
-from journeykit.models import Customer
-from journeykit.settings import Settings
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import Customer
+from journeykit.foundation.settings import Settings
+from journeykit.timing.clock import VirtualClock
 
 LAYOUT = """<html lang="{{ locale }}"><body><h1>{{ store.name }}</h1>{% block body %}{% endblock %}
 <span class="pre">{% block preheader %}{% endblock %}</span></body></html>"""

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from journeykit.engine.nodes.base import ENROLLMENT_NAMES, StepContext
 from journeykit.engine.nodes.flow_control import names_in
-from journeykit.models import Enrollment
+from journeykit.foundation.models import Enrollment
 from tests.engine.conftest import PRODUCT, email, order_placed
 
 FLOW = """

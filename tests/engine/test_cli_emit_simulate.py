@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from journeykit.cli.app import app
-from journeykit.db import make_engine
-from journeykit.models import DomainEvent, Enrollment
-from journeykit.orchestration.runtime_factory import use_runtime
-from journeykit.settings import get_settings
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import DomainEvent, Enrollment
+from journeykit.foundation.settings import get_settings
+from journeykit.service.runtime_factory import use_runtime
 
 ROOT = Path(__file__).parents[2]
 ORDER = {

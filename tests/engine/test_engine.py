@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from journeykit.models import Enrollment, EnrollmentHistory, OutboxMessage
+from journeykit.foundation.models import Enrollment, EnrollmentHistory, OutboxMessage
 from tests.engine.conftest import PRODUCT, email, order_placed
 
 FLOW = """

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from journeykit.db import session_scope
 from journeykit.engine.route import IN_CHUNK, AudienceMember, enroll, enroll_many
-from journeykit.models import Enrollment, EnrollmentHistory
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Enrollment, EnrollmentHistory
 from tests.engine.conftest import email
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from journeykit.channels.render_errors import TemplateRenderError
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
-from journeykit.settings import Settings
+from journeykit.foundation.settings import Settings
+from journeykit.templating.errors import TemplateRenderError
+from journeykit.timing.clock import VirtualClock
 
 
 def runtime_with(tmp_path: Path, **settings: object) -> Runtime:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journeykit.settings import PROJECT_ROOT
+from journeykit.foundation.settings import PROJECT_ROOT
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from journeykit.engine.registry import known_action_names, known_audience_names
-from journeykit.spec.check import validate_paths
+from journeykit.language.checks import validate_paths
 
 SMS = "restock/back_in_stock.en.sms.txt"
 EMAIL = "restock/back_in_stock.en.email.html"

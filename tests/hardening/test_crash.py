@@ -9,8 +9,7 @@ import subprocess
 import sys
 
 import pytest
-
-from journeykit.chaos.harness import ChaosConfig, run_chaos
+from journeykit_rigs.chaos.harness import ChaosConfig, run_chaos
 
 CLI = [sys.executable, "-c", "from journeykit.cli.app import main; main()"]
 

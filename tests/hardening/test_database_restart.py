@@ -7,8 +7,8 @@ from __future__ import annotations
 from itertools import count
 
 import pytest
+from journeykit_rigs.chaos.harness import ChaosConfig, run_chaos
 
-from journeykit.chaos.harness import ChaosConfig, run_chaos
 from tests.support.postgres import PostgresServer
 
 _names = count(1)

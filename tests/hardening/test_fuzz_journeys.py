@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from journeykit.engine.registry import known_action_names, known_audience_names
-from journeykit.settings import PROJECT_ROOT
-from journeykit.spec.check import validate_paths
-from journeykit.spec.errors import SpecError, SpecErrors
-from journeykit.spec.load import load_journey
+from journeykit.foundation.settings import PROJECT_ROOT
+from journeykit.language.checks import validate_paths
+from journeykit.language.errors import SpecError, SpecErrors
+from journeykit.language.loading import load_journey
 
 SHIPPED = sorted((PROJECT_ROOT / "journeys").glob("*.yaml"))
 TEMPLATES = PROJECT_ROOT / "templates"

@@ -26,7 +26,7 @@ from sqlmodel import SQLModel
 from sqlmodel import select as sql_select
 from twilio.request_validator import RequestValidator
 
-from journeykit.models import OutboxMessage
+from journeykit.foundation.models import OutboxMessage
 from tests.web.conftest import (
     API_KEY,
     PUBLIC,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from journeykit.channels.render import TemplateRenderer
-from journeykit.channels.render_errors import TemplateRenderError
-from journeykit.settings import PROJECT_ROOT
+from journeykit.foundation.settings import PROJECT_ROOT
+from journeykit.templating.errors import TemplateRenderError
+from journeykit.templating.render import TemplateRenderer
 from tests.hardening.shipped_templates import CONTEXT, EMAIL, SMS, inject, validate
 
 ESCAPES = [

@@ -10,7 +10,7 @@ import sys
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from journeykit.settings import (
+from journeykit.foundation.settings import (
     PLACEHOLDER,
     SECRET_FIELDS,
     PlaceholderSecretsError,
@@ -67,7 +67,13 @@ def test_check_production_lists_all_placeholders() -> None:
 def test_worker_refuses_to_start_in_production_with_placeholders(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEYKIT_")}
     env |= {"JOURNEYKIT_ENVIRONMENT": "production", "JOURNEYKIT_API_KEY": REAL["api_key"]}
-    command = [sys.executable, "-m", "journeykit.chaos.worker", "--db", f"sqlite:///{tmp_path}/x"]
+    command = [
+        sys.executable,
+        "-m",
+        "journeykit_rigs.chaos.worker",
+        "--db",
+        f"sqlite:///{tmp_path}/x",
+    ]
     command += ["--providers", "http://127.0.0.1:9", "--clock", str(tmp_path / "c")]
     command += ["--status", str(tmp_path / "s")]
     done = subprocess.run(

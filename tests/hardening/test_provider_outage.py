@@ -10,20 +10,20 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
+from journeykit_rigs.chaos.harness import next_due
+from journeykit_rigs.chaos.workload import recipient, seed_restock_wave
 from sqlmodel import Session, select
 
-from journeykit.channels.outbox import send_due
-from journeykit.chaos.harness import next_due
-from journeykit.chaos.workload import recipient, seed_restock_wave
-from journeykit.db import make_engine, upgrade
+from journeykit.delivery.dispatch import send_due
+from journeykit.delivery.providers.from_settings import build_senders
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock, to_utc
 from journeykit.engine.runtime import Runtime
-from journeykit.models import OutboxMessage
-from journeykit.orchestration.senders import build_senders
+from journeykit.foundation.db import make_engine, upgrade
+from journeykit.foundation.models import OutboxMessage
+from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import SandboxServer
-from journeykit.settings import Settings
+from journeykit.timing.clock import VirtualClock, to_utc
 
 CUSTOMERS = 6
 EVENING = pendulum.datetime(2026, 3, 2, 20, 40, tz="UTC")  # customers live in UTC

@@ -11,17 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from journeykit_rigs.chaos.workload import seed_restock_wave
 from prefect.client.orchestration import get_client
 
-from journeykit.chaos.workload import seed_restock_wave
-from journeykit.db import make_engine, upgrade
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import make_engine, upgrade
+from journeykit.foundation.settings import PROJECT_ROOT, Settings
 from journeykit.orchestration.flows import sweep
-from journeykit.orchestration.runtime_factory import use_runtime
 from journeykit.sandbox.server import SandboxServer
-from journeykit.settings import PROJECT_ROOT, Settings
+from journeykit.service.runtime_factory import use_runtime
+from journeykit.timing.clock import VirtualClock
 
 SECRETS = {
     "sendgrid_api_key": "SG.secretSENDGRID7f3a9e",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from journeykit.db import make_engine, session_scope
+from journeykit.foundation.db import make_engine, session_scope
 
 
 def test_read_then_write_survives_a_concurrent_commit(tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from sqlmodel import select
 
 from journeykit.authoring.preview import render_messages
 from journeykit.authoring.sample import PreviewInput
-from journeykit.channels.render import TemplateRenderer
-from journeykit.channels.render_errors import TemplateRenderError
-from journeykit.models import Enrollment, OutboxMessage
-from journeykit.settings import PROJECT_ROOT, Settings
-from journeykit.spec.load import load_journey
+from journeykit.foundation.models import Enrollment, OutboxMessage
+from journeykit.foundation.settings import PROJECT_ROOT, Settings
+from journeykit.language.loading import load_journey
+from journeykit.templating.errors import TemplateRenderError
+from journeykit.templating.render import TemplateRenderer
 from tests.engine.conftest import PRODUCT, Harness, email, order_placed
 from tests.hardening.shipped_templates import CONTEXT, EMAIL, SMS, inject, validate
 

@@ -19,16 +19,16 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlmodel import select
 
-from journeykit.db import make_engine, session_scope, upgrade
+from journeykit.authoring.simulate.catalog import demo_products
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.ingest import ingest_event
 from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import handle_event, journey_flow, sweep
-from journeykit.orchestration.runtime_factory import use_runtime
 from journeykit.sandbox.server import SandboxServer
-from journeykit.settings import Settings
-from journeykit.simulate.catalog import demo_products
+from journeykit.service.runtime_factory import use_runtime
+from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
 BAD_PHONE = "+15005550001"  # the sandbox answers Twilio 21211 (not a valid phone number)
@@ -162,9 +162,9 @@ def test_sweep_reconciles_ambiguous_sends_before_resending(tmp_path: Path) -> No
     """Two SMS were left in ``sending`` by a worker that died mid-send: the provider got one
     of them. The next sweep marks that one sent (its SID found) and sends the other: each
     reaches the customer exactly once."""
-    from journeykit.channels.provider import SmsMessage
-    from journeykit.channels.twilio import TwilioSmsSender
-    from journeykit.models import Customer, OutboxMessage
+    from journeykit.delivery.providers.base import SmsMessage
+    from journeykit.delivery.providers.twilio import TwilioSmsSender
+    from journeykit.foundation.models import Customer, OutboxMessage
 
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)

@@ -11,14 +11,14 @@ import pendulum
 import pytest
 from sqlmodel import Session, select
 
-from journeykit.db import make_engine, session_scope, upgrade
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
-from journeykit.models import ApiReceipt
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import ApiReceipt
+from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import sweep
-from journeykit.orchestration.runtime_factory import use_runtime
-from journeykit.settings import Settings
+from journeykit.service.runtime_factory import use_runtime
+from journeykit.timing.clock import VirtualClock
 from journeykit.web.store_events import keep_receipt
 
 ROOT = Path(__file__).parents[2]

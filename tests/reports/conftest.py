@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from journeykit.db import make_engine, upgrade
+from journeykit.authoring.simulate.play import play, schedule, seed_catalog
+from journeykit.authoring.simulate.runner import DEFAULT_START, advance_due
+from journeykit.authoring.simulate.scenario import load_scenario
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.runtime import Runtime
-from journeykit.settings import Settings
-from journeykit.simulate.play import play, schedule, seed_catalog
-from journeykit.simulate.runner import DEFAULT_START, advance_due
-from journeykit.simulate.scenario import load_scenario
+from journeykit.foundation.db import make_engine, upgrade
+from journeykit.foundation.settings import Settings
+from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
 SCENARIOS = ROOT / "tests" / "scenarios"

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from journeykit.cli.app import app
-from journeykit.db import make_engine
-from journeykit.models import Customer, Order
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import Customer, Order
 from journeykit.reports.backorder import backorder_report
 
 runner = CliRunner()

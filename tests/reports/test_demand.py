@@ -10,7 +10,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from journeykit.cli.app import app
-from journeykit.db import make_engine
+from journeykit.foundation.db import make_engine
 from journeykit.reports.demand import demand_report
 from tests.reports.conftest import SCENARIOS, fill_database
 

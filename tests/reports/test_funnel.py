@@ -10,8 +10,8 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from journeykit.cli.app import app
-from journeykit.db import make_engine
 from journeykit.engine.book import JourneyBook
+from journeykit.foundation.db import make_engine
 from journeykit.reports.artifact import artifact_key
 from journeykit.reports.funnel import funnel_report
 from tests.reports.conftest import ROOT

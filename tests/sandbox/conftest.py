@@ -1,5 +1,5 @@
 """Fixtures for the sandbox tests: a running sandbox per module, a callback receiver."""
 
-from journeykit.sandbox.testing import callback_receiver, sandbox, sandbox_server
+from journeykit_rigs.fixtures import callback_receiver, sandbox, sandbox_server
 
 __all__ = ["callback_receiver", "sandbox", "sandbox_server"]

@@ -25,14 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from journeykit.db import make_engine, session_scope, upgrade
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.clock import VirtualClock
 from journeykit.engine.ingest import ingest_event
 from journeykit.engine.runtime import Runtime
-from journeykit.models import Enrollment, OutboxMessage
-from journeykit.settings import Settings
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import Enrollment, OutboxMessage
+from journeykit.foundation.settings import Settings
+from journeykit.timing.clock import VirtualClock
 from journeykit.web.app import create_app
 
 API_KEY = "test-api-key"
@@ -121,7 +121,7 @@ class Web:
         for path in re.findall(
             r'href="' + re.escape(self.settings.public_base_url) + r'(/a/[^"]+)"', html
         ):
-            from journeykit.links import read_action
+            from journeykit.messaging.signed_links import read_action
 
             claim = read_action(
                 self.settings.signing_secret.get_secret_value(), path[3:], now=self.clock.now()

@@ -9,7 +9,7 @@ import pendulum
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from journeykit.models import CustomerAction, StoreCredit
+from journeykit.foundation.models import CustomerAction, StoreCredit
 from tests.web.conftest import Web
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from journeykit.models import Consent, RestockSignup, Review, SupportTicket
+from journeykit.foundation.models import Consent, RestockSignup, Review, SupportTicket
 from tests.web.conftest import LiveServer, delayed, order_placed, product
 
 pytestmark = pytest.mark.browser
@@ -169,7 +169,7 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     with web.session() as session:
         assert session.exec(select(SupportTicket)).one().message == "The leg is loose"
 
-    from journeykit.links import sign_unsubscribe
+    from journeykit.messaging.signed_links import sign_unsubscribe
 
     token = sign_unsubscribe(
         web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"

@@ -9,7 +9,7 @@ import httpx
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
-from journeykit.models import CustomerAction, DomainEvent, MessageEvent
+from journeykit.foundation.models import CustomerAction, DomainEvent, MessageEvent
 from tests.web.conftest import API_KEY, TWILIO_TOKEN, LiveServer, delayed, order_placed, product
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from journeykit.models import ApiReceipt, DomainEvent, Enrollment
+from journeykit.foundation.models import ApiReceipt, DomainEvent, Enrollment
 from journeykit.web.app import create_app
 from journeykit.web.state import EmitFailed, prefect_event
 from tests.web.conftest import API_KEY, Web, delayed, order_placed, product

@@ -7,9 +7,9 @@ import re
 
 from sqlmodel import select
 
-from journeykit.channels.shortlinks import shorten
-from journeykit.links import sign_unsubscribe
-from journeykit.models import Consent, MessageEvent, RestockSignup, ShortLink
+from journeykit.foundation.models import Consent, MessageEvent, RestockSignup, ShortLink
+from journeykit.messaging.shortlinks import shorten
+from journeykit.messaging.signed_links import sign_unsubscribe
 from tests.web.conftest import API_KEY, Web, product
 from tests.web.test_action_links import token_of
 

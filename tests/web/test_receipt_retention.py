@@ -10,9 +10,9 @@ import pendulum
 import pytest
 from sqlmodel import select
 
-from journeykit.db import session_scope
-from journeykit.models import ApiReceipt, DomainEvent
-from journeykit.web.receipt_retention import prune_expired_receipts, prune_receipts
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import ApiReceipt, DomainEvent
+from journeykit.service.receipts import prune_expired_receipts, prune_receipts
 from journeykit.web.store_events import keep_receipt
 from tests.web.conftest import API_KEY, Web, product
 
@@ -81,7 +81,7 @@ def test_a_retry_after_pruning_is_accepted_as_new_and_recorded_once(web: Web) ->
 
 @pytest.mark.postgres
 def test_prune_on_postgresql(postgres_url: str) -> None:
-    from journeykit.db import make_engine, upgrade
+    from journeykit.foundation.db import make_engine, upgrade
 
     upgrade(postgres_url)
     engine = make_engine(postgres_url)

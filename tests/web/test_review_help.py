@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from journeykit.models import CustomerAction, Review, SupportTicket
+from journeykit.foundation.models import CustomerAction, Review, SupportTicket
 from tests.web.conftest import Web
 from tests.web.test_action_links import token_of
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from journeykit.models import Review
+from journeykit.foundation.models import Review
 from journeykit.web.review_moderation import ModerationError, list_reviews, moderate
 from tests.web.conftest import Web
 from tests.web.test_action_links import token_of

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 
 import pendulum
+from journeykit_rigs import fixtures as testing
 from pydantic import SecretStr
 from sqlmodel import select
 
-from journeykit.channels.provider import EmailMessage, SmsMessage
-from journeykit.channels.sendgrid import SendGridEmailSender
-from journeykit.channels.twilio import TwilioSmsSender
-from journeykit.models import MessageEvent, OutboxMessage
-from journeykit.sandbox import testing
+from journeykit.delivery.providers.base import EmailMessage, SmsMessage
+from journeykit.delivery.providers.sendgrid import SendGridEmailSender
+from journeykit.delivery.providers.twilio import TwilioSmsSender
+from journeykit.foundation.models import MessageEvent, OutboxMessage
 from journeykit.sandbox.server import SandboxServer
 from tests.web.conftest import LiveServer, delayed, order_placed, product
 

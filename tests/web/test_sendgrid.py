@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlmodel import select
 
-from journeykit.models import Consent, CustomerAction, MessageEvent, OutboxMessage
+from journeykit.foundation.models import Consent, CustomerAction, MessageEvent, OutboxMessage
 from tests.web.conftest import Web
 
 PATH = "/webhooks/sendgrid/events"

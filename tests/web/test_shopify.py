@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from journeykit.models import DomainEvent, Order
+from journeykit.foundation.models import DomainEvent, Order
 from journeykit.web.shopify_map import Unmappable, to_event
 from tests.web.conftest import SHOPIFY_SECRET, Web, product
 

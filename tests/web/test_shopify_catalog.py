@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from journeykit.models import ApiReceipt, Product, Variant
+from journeykit.foundation.models import ApiReceipt, Product, Variant
 from journeykit.web.app import create_app
 from journeykit.web.shopify_map import Unmappable, inventory_level, product_variants
 from tests.web.conftest import Web, product

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
-from journeykit.models import Consent, CustomerAction, MessageEvent, OutboxMessage
+from journeykit.foundation.models import Consent, CustomerAction, MessageEvent, OutboxMessage
 from tests.web.conftest import PUBLIC, TWILIO_TOKEN, Web
 
 

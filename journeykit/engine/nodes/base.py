@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from journeykit.engine.context import build_context
 from journeykit.engine.runtime import Runtime
-from journeykit.models import Customer, Enrollment
-from journeykit.spec.journey import Journey
-from journeykit.spec.nodes import Node
+from journeykit.engine.template_context import build_context
+from journeykit.foundation.models import Customer, Enrollment
+from journeykit.language.journey import Journey
+from journeykit.language.nodes import Node
 
 ENROLLMENT_NAMES = frozenset({"enrollment", "settings", "journey", "event"})
 

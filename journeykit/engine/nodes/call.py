@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.registry import get_action
-from journeykit.models import Customer, Enrollment
-from journeykit.spec.journey import Journey
-from journeykit.spec.nodes import CallNode
+from journeykit.foundation.models import Customer, Enrollment
+from journeykit.language.journey import Journey
+from journeykit.language.nodes import CallNode
 
 
 @dataclass

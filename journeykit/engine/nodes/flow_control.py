@@ -7,9 +7,9 @@ from functools import lru_cache
 
 from jinja2 import Environment, meta
 
-from journeykit.engine.expressions import holds
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.spec.nodes import BranchNode, ExitNode, SplitNode
+from journeykit.language.nodes import BranchNode, ExitNode, SplitNode
+from journeykit.templating.expressions import holds
 
 _PARSER = Environment()  # parses conditions to list their names; never renders
 

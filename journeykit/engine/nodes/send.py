@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from journeykit.channels.compliance import decide
-from journeykit.channels.compose import action_extras, compose
-from journeykit.channels.phone import time_zones_for
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.models import OutboxMessage, pk
-from journeykit.spec.nodes import SendNode
+from journeykit.foundation.models import OutboxMessage, pk
+from journeykit.language.nodes import SendNode
+from journeykit.messaging.compliance import decide
+from journeykit.messaging.compose import action_extras, compose
+from journeykit.messaging.phone import time_zones_for
 
 
 def outbox_key(enrollment_id: int, node_id: str, channel: str, visit: int) -> str:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from journeykit.engine import waits
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.spec.nodes import WaitForNode, WaitNode, parse_local_time
+from journeykit.language.nodes import WaitForNode, WaitNode, parse_local_time
+from journeykit.timing import waits
 
 
 def handle_wait(ctx: StepContext) -> Step:

@@ -10,10 +10,10 @@ from fastapi.responses import Response
 from sqlmodel import select
 from starlette.datastructures import FormData
 
-from journeykit.db import session_scope
 from journeykit.engine.ingest import record_action
-from journeykit.links import LinkError
-from journeykit.models import CustomerAction, SupportTicket
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import CustomerAction, SupportTicket
+from journeykit.messaging.signed_links import LinkError
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator

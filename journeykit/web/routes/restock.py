@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from journeykit.channels.phone import normalize_e164
+from journeykit.messaging.phone import normalize_e164
 from journeykit.web.auth import key_matches
 from journeykit.web.i18n import pick_locale, supported, translator
 from journeykit.web.pages import render

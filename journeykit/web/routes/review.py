@@ -14,10 +14,10 @@ from fastapi.responses import Response
 from sqlmodel import Session, select
 from starlette.datastructures import FormData, UploadFile
 
-from journeykit.db import session_scope
 from journeykit.engine.ingest import record_action
-from journeykit.links import LinkError
-from journeykit.models import Product, Review
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Product, Review
+from journeykit.messaging.signed_links import LinkError
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator

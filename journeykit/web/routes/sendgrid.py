@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from journeykit.channels.provider_events import apply_sendgrid_event
-from journeykit.db import session_scope
+from journeykit.delivery.provider_events import apply_sendgrid_event
+from journeykit.foundation.db import session_scope
 from journeykit.web.signatures import load_sendgrid_key, sendgrid_valid, timestamp_fresh
 from journeykit.web.state import WebState, get_state, move_on
 

@@ -16,11 +16,11 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
-from journeykit.channels.optout import classify_keyword, record_sms_consent
-from journeykit.channels.provider_events import apply_twilio_status
-from journeykit.db import session_scope
+from journeykit.delivery.provider_events import apply_twilio_status
 from journeykit.engine.ingest import record_action
-from journeykit.models import Customer, Enrollment, MessageEvent, OutboxMessage
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Customer, Enrollment, MessageEvent, OutboxMessage
+from journeykit.messaging.optout import classify_keyword, record_sms_consent
 from journeykit.web.signatures import public_url, twilio_valid
 from journeykit.web.state import WebState, get_state, move_on
 

@@ -1,8 +1,8 @@
 """Unsubscribe and preferences: ``/u/{token}`` and ``/preferences/{token}`` (tokens from
-``journeykit.links.sign_unsubscribe``). A GET shows the preferences; a form POST (CSRF
-checked) saves them; ``List-Unsubscribe=One-Click`` (RFC 8058, sent by mail clients without
-cookies) unsubscribes the token's channel at once. Every change is a consent-ledger row;
-saving what is already in force writes nothing."""
+``journeykit.messaging.signed_links.sign_unsubscribe``). A GET shows the preferences; a
+form POST (CSRF checked) saves them; ``List-Unsubscribe=One-Click`` (RFC 8058,
+sent by mail clients without cookies) unsubscribes the token's channel at once. Every
+change is a consent-ledger row; saving what is already in force writes nothing."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from journeykit.db import session_scope
-from journeykit.engine.store_sync import current_consent
-from journeykit.links import LinkError, read_unsubscribe
-from journeykit.models import Consent, Customer
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Consent, Customer
+from journeykit.messaging.signed_links import LinkError, read_unsubscribe
+from journeykit.store.sync import current_consent
 from journeykit.web import csrf
 from journeykit.web.i18n import pick_locale, translator
 from journeykit.web.pages import csrf_rejected, invalid_link, render

@@ -1,1 +1,0 @@
-"""Channels: rendering, compliance rules, the outbox dispatcher and the provider senders."""

@@ -1,0 +1,111 @@
+"""Claim due outbox rows for sending: expire what ran out of validity, push rows that fell
+into quiet hours (a retry's backoff or a worker outage can land a row at night) to the next
+allowed minute, turn SMS links into tracked short links, and move the rest queued -> sending
+(all committed before any provider call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, col, select
+
+from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import OutboxMessage
+from journeykit.messaging.compliance import allowed_in_zones, quiet_window_note
+from journeykit.messaging.compose import shorten_sms_contents
+
+# The claim's session holds the rows it read; its UPDATEs need not (and, matching each
+# statement against every loaded row, must not: O(rows²)) bring those objects up to date.
+NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass
+class Claimed:
+    ids: list[int] = field(default_factory=list)
+    expired: int = 0
+    deferred: int = 0
+
+
+def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claimed:
+    """Claim up to ``limit`` due rows (one channel or both) for this worker."""
+    now = runtime.clock.now()
+    claimed = Claimed()
+    with session_scope(runtime.engine) as session:
+        expired = session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.expires_at) <= now)
+            .values(status="expired", error="validity ran out before it could be sent"),
+            execution_options=NO_SYNC,
+        )
+        claimed.expired = int(getattr(expired, "rowcount", 0) or 0)
+        query = (
+            select(OutboxMessage)
+            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+            .limit(limit)
+        )
+        if channel:
+            query = query.where(OutboxMessage.channel == channel)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        to_shorten: dict[str, OutboxMessage] = {}
+        for row in session.exec(query).all():
+            row_id, decisions = int(row.id), list(row.decisions or [])  # type: ignore[arg-type]
+            later = _quiet_until(decisions, now)
+            if later is None:
+                claimed.ids.append(row_id)
+                if row.channel == "sms" and runtime.settings.sms_short_links:
+                    to_shorten[row.key] = row
+                continue
+            note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
+            session.execute(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id)
+                .values(due_at=later, decisions=[*decisions, note]),
+                execution_options=NO_SYNC,
+            )
+            claimed.deferred += 1
+        if to_shorten:
+            _shorten_links(session, to_shorten, runtime.settings.public_base_url, now)
+        if claimed.ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id).in_(claimed.ids), col(OutboxMessage.status) == "queued"
+                )
+                .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1),
+                execution_options=NO_SYNC,
+            )
+    return claimed
+
+
+def _shorten_links(
+    session: Session, rows: dict[str, OutboxMessage], base_url: str, now: datetime
+) -> None:
+    """Freeze the SMS bodies with tracked short links before their first send."""
+    contents = {key: row.content for key, row in rows.items()}
+    changed = shorten_sms_contents(session, contents, base_url=base_url, now=now)
+    if changed:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        session.connection().execute(
+            update(table).where(table.c.id == bindparam("row_id")).values(content=bindparam("new")),
+            [{"row_id": rows[key].id, "new": content} for key, content in changed.items()],
+        )
+
+
+def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) -> list[int]:
+    """The ids claimed (see :func:`claim`)."""
+    return claim(runtime, limit=limit, channel=channel).ids
+
+
+def _quiet_until(decisions: list[dict[str, Any]], now: datetime) -> datetime | None:
+    """The first allowed instant when ``now`` is inside the row's quiet window, else None."""
+    window = quiet_window_note(decisions)
+    if window is None:
+        return None
+    allowed = allowed_in_zones(now, window)
+    return allowed if allowed > now else None

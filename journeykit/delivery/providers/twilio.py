@@ -1,0 +1,153 @@
+"""SMS through Twilio's Messages API, with the official ``twilio`` SDK.
+
+``send`` never raises for provider errors; ``find_sent`` is the witness used to reconcile a
+send that timed out (Twilio has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
+
+from journeykit.delivery.providers.base import ProviderLookupError, SendResult, SmsMessage
+
+if TYPE_CHECKING:
+    from journeykit.foundation.settings import Settings
+
+__all__ = ["ProviderLookupError", "TwilioSmsSender"]
+
+
+class _RecordingHttpClient(TwilioHttpClient):
+    """A ``TwilioHttpClient`` that remembers each thread's last response (for its headers:
+    ``TwilioRestException`` does not carry ``Retry-After``)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self._local = threading.local()
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:
+        self._local.last = None
+        response = super().request(*args, **kwargs)
+        self._local.last = response
+        return response
+
+    @property
+    def last(self) -> Response | None:
+        """This thread's last response, if the last request got one."""
+        return getattr(self._local, "last", None)
+
+
+def _never_reached(exc: BaseException) -> bool:
+    """Whether a connection error happened before anything was sent (refused, DNS...)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, NewConnectionError | ConnectionRefusedError):
+            return True
+        stack.extend(a for a in e.args if isinstance(a, BaseException))
+        reason = getattr(e, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        if e.__cause__ is not None:
+            stack.append(e.__cause__)
+    return False
+
+
+class TwilioSmsSender:
+    """An ``SmsSender`` posting to ``{base_url}/2010-04-01/Accounts/{sid}/Messages.json``.
+    ``from_number`` is an E.164 number, or a Messaging Service SID (``MG...``)."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        base_url: str,
+        *,
+        from_number: str,
+        timeout_s: float = 10.0,
+    ) -> None:
+        self.from_number = from_number
+        self.timeout_s = timeout_s
+        self._http = _RecordingHttpClient(timeout=timeout_s)
+        self._client = Client(account_sid, auth_token, http_client=self._http)
+        self._client.api.base_url = base_url.rstrip("/")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TwilioSmsSender:
+        """A sender configured from ``JOURNEYKIT_TWILIO_*`` / ``JOURNEYKIT_SMS_FROM``."""
+        return cls(
+            settings.twilio_account_sid,
+            settings.twilio_auth_token.get_secret_value(),
+            settings.twilio_base_url,
+            from_number=settings.sms_from,
+            timeout_s=settings.provider_timeout_s,
+        )
+
+    def send(self, message: SmsMessage) -> SendResult:
+        """Send one SMS and classify the outcome."""
+        options: dict[str, Any] = {}
+        if message.validity_period_s is not None:
+            options["validity_period"] = message.validity_period_s
+        if message.status_callback:
+            options["status_callback"] = message.status_callback
+        try:
+            if self.from_number.startswith("MG"):  # a Messaging Service picks the number
+                options["messaging_service_sid"] = self.from_number
+            else:
+                options["from_"] = self.from_number
+            created = self._client.messages.create(to=message.to, body=message.body, **options)
+        except TwilioRestException as exc:
+            return self._from_rest_error(exc)
+        except requests.exceptions.ConnectTimeout as exc:
+            return SendResult("retry", error=f"connect timeout: {exc}")
+        except requests.exceptions.ReadTimeout as exc:
+            return SendResult("ambiguous", error=f"no answer in {self.timeout_s} s: {exc}")
+        except requests.exceptions.ConnectionError as exc:
+            if _never_reached(exc):
+                return SendResult("retry", error=f"connection failed: {exc}")
+            return SendResult("ambiguous", error=f"connection lost: {exc}")
+        except (requests.exceptions.RequestException, TwilioException) as exc:
+            return SendResult("ambiguous", error=f"unexpected answer: {exc!r}")
+        return SendResult("sent", provider_id=created.sid)
+
+    def _from_rest_error(self, exc: TwilioRestException) -> SendResult:
+        status = int(exc.status)
+        code = str(exc.code) if exc.code is not None else str(status)
+        text = exc.msg or f"HTTP {status}"
+        if status == 429 or code == "20429":
+            last = self._http.last
+            header = (last.headers or {}).get("Retry-After") if last is not None else None
+            retry_after = float(header) if header else None
+            return SendResult("retry", error_code=code, error=text, retry_after_s=retry_after)
+        if status >= 500:
+            return SendResult("retry", error_code=code, error=text)
+        return SendResult("permanent", error_code=code, error=text)
+
+    def find_sent(self, to: str, since: datetime, body: str) -> str | None:
+        """The SID of a message with exactly this body sent to ``to`` at or after ``since``.
+
+        Raises ``ProviderLookupError`` when Twilio cannot be asked (do not treat that as
+        "not sent")."""
+        since_utc = since.astimezone(UTC) if since.tzinfo else since.replace(tzinfo=UTC)
+        try:
+            for m in self._client.messages.stream(
+                to=to, date_sent_after=since_utc, page_size=100, limit=2000
+            ):
+                created = m.date_created or m.date_sent
+                if m.body == body and (created is None or created >= since_utc):
+                    return str(m.sid)
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise ProviderLookupError(f"could not list messages to {to}: {exc}") from exc
+        return None

@@ -1,0 +1,102 @@
+"""The outbox row's life: which status may follow which. A row only moves forward:
+
+    queued -> sending -> sent -> delivered | bounced | failed
+    queued -> suppressed | expired              (never sent)
+    sending -> queued                           (only when the provider surely did not take it)
+    sending -> failed                           (permanent error)
+    sending -> delivered | bounced              (a provider event overtook our own record)
+
+Every status write goes through :func:`move`, a guarded ``UPDATE ... WHERE status IN (...)``,
+so two writers (the dispatcher and a provider webhook) can race without moving a row back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import bindparam, or_, update
+from sqlmodel import Session, col
+
+from journeykit.foundation.models import OutboxMessage
+
+Status = Literal[
+    "queued", "sending", "sent", "delivered", "bounced", "failed", "suppressed", "expired"
+]
+
+# target status -> the statuses it may be reached from
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    "queued": frozenset({"sending"}),
+    "sending": frozenset({"queued"}),
+    "sent": frozenset({"sending"}),
+    "delivered": frozenset({"sending", "sent"}),
+    "bounced": frozenset({"sending", "sent", "delivered"}),
+    "failed": frozenset({"sending", "sent"}),
+    "suppressed": frozenset({"queued"}),
+    "expired": frozenset({"queued"}),
+}
+FINAL = frozenset({"delivered", "bounced", "failed", "suppressed", "expired"})
+ACCEPTED = frozenset({"sent", "delivered", "bounced"})  # the provider took the message
+
+
+class StatusError(ValueError):
+    """An unknown status name."""
+
+
+def may_move(current: str, target: str) -> bool:
+    """Whether a row in ``current`` may move to ``target``."""
+    if target not in ALLOWED_FROM:
+        raise StatusError(f"unknown outbox status {target!r}: use one of {sorted(ALLOWED_FROM)}")
+    return current in ALLOWED_FROM[target]
+
+
+def move(session: Session, outbox_id: int, target: str, **values: Any) -> bool:
+    """Set ``status=target`` (and ``values``) when the row's current status allows it.
+    Returns whether the row moved; a refused move changes nothing."""
+    if target not in ALLOWED_FROM:
+        raise StatusError(f"unknown outbox status {target!r}: use one of {sorted(ALLOWED_FROM)}")
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == outbox_id,
+            col(OutboxMessage.status).in_(sorted(ALLOWED_FROM[target])),
+        )
+        .values(status=target, **values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def mark_sent_many(
+    session: Session, now: datetime, accepted: Sequence[tuple[int, str | None]]
+) -> None:
+    """Record accepted sends, ``(outbox id, provider id)`` pairs, in two executemany UPDATEs:
+    :func:`move` to ``sent`` (same guard), then the provider's id kept on any row that has
+    none yet (a webhook may have moved the row on before the send's own answer was
+    recorded). A dispatch round records hundreds; one statement each cost more than the
+    send."""
+    if not accepted:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    params = [{"row_id": row_id, "pid": provider_id} for row_id, provider_id in accepted]
+    connection = session.connection()
+    connection.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            # (IN would expand its list, which executemany cannot)
+            or_(*(table.c.status == status for status in sorted(ALLOWED_FROM["sent"]))),
+        )
+        .values(
+            status="sent", provider_id=bindparam("pid"), sent_at=now, error_code=None, error=None
+        ),
+        params,
+    )
+    with_ids = [p for p in params if p["pid"]]
+    if with_ids:
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.provider_id.is_(None))
+            .values(provider_id=bindparam("pid")),
+            with_ids,
+        )

@@ -1,0 +1,122 @@
+"""Turn a send node into outbox content: render the template with action links, numbered
+replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes. SMS
+links become tracked short links when the row is first claimed (``shorten_sms_contents``),
+still committed before the provider call."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from journeykit.foundation.settings import Settings
+from journeykit.language.nodes import SendNode
+from journeykit.messaging.shortlinks import shorten_many
+from journeykit.messaging.signed_links import sign_action, sign_unsubscribe
+from journeykit.templating.sms_segments import segments
+
+
+def action_extras(
+    settings: Settings,
+    node: SendNode,
+    *,
+    enrollment_id: int,
+    customer_id: int,
+    now: datetime,
+    category: str,
+) -> dict[str, Any]:
+    """links, replies, offer and unsubscribe names for the template context."""
+    base = settings.public_base_url.rstrip("/")
+    secret = settings.signing_secret.get_secret_value()
+    offer_expires = now + node.offer_valid_for if node.offer_valid_for else None
+    link_expires = offer_expires or now + timedelta(days=settings.action_link_days)
+    links = {
+        action: f"{base}/a/"
+        + sign_action(
+            secret,
+            enrollment_id=enrollment_id,
+            action=action,
+            node_id=node.id,
+            expires_at=link_expires,
+        )
+        for action in node.actions
+    }
+    unsubscribe = f"{base}/u/" + sign_unsubscribe(
+        secret, customer_id=customer_id, channel=node.channel
+    )
+    links["unsubscribe"] = unsubscribe
+    return {
+        "links": links,
+        "replies": [{"number": i + 1, "action": a} for i, a in enumerate(node.actions)],
+        "offer": {"expires_at": offer_expires} if offer_expires else None,
+        "unsubscribe_url": unsubscribe if category == "marketing" else "",
+        "preferences_url": f"{base}/preferences/{unsubscribe.rsplit('/', 1)[1]}",
+    }
+
+
+def compose(
+    renderer: Any,
+    node: SendNode,
+    locale: str,
+    context: dict[str, Any],
+    category: str,
+    unsubscribe_url: str,
+) -> dict[str, Any]:
+    """The content stored on the outbox row (what the sender will send)."""
+    if node.channel == "email":
+        email = renderer.render_email(node.template, locale, context)
+        headers = {}
+        if category == "marketing" and unsubscribe_url:
+            headers = {
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            }
+        return {
+            "subject": email.subject,
+            "preheader": email.preheader,
+            "html": email.html,
+            "text": email.text,
+            "headers": headers,
+            "locale": email.locale,
+        }
+    sms = renderer.render_sms(node.template, locale, context)
+    replies = {str(r["number"]): r["action"] for r in context.get("replies", [])}
+    return {
+        "body": sms.body,
+        "locale": sms.locale,
+        "segments": sms.segments.segments,
+        "encoding": sms.segments.encoding,
+        "replies": replies,
+    }
+
+
+# A URL in an SMS body; trailing punctuation stays outside the link.
+SMS_URL = re.compile(r"https?://[^\s<>\"']*[^\s<>\"'.,;:!?)\]]")
+
+
+def shorten_sms_contents(
+    session: Session, contents: dict[str, dict[str, Any]], *, base_url: str, now: datetime
+) -> dict[str, dict[str, Any]]:
+    """For SMS contents by outbox key: each body with every http(s) URL replaced by a tracked
+    short link (``{base_url}/l/{code}``, one per URL and message: a retry reuses it), the
+    segment count recomputed, the long body kept. Returns only the contents that changed;
+    idempotent (``short_links`` marks done content). All links in a few statements."""
+    todo = {k: c for k, c in contents.items() if not c.get("short_links") and "body" in c}
+    wanted = {(k, m.group(0)) for k, c in todo.items() for m in SMS_URL.finditer(str(c["body"]))}
+    links = shorten_many(session, wanted, base_url=base_url, now=now) if wanted else {}
+    changed: dict[str, dict[str, Any]] = {}
+    for key, content in todo.items():
+        body = str(content["body"])
+        new_body = SMS_URL.sub(lambda m, key=key: links[(key, m.group(0))], body)  # type: ignore[misc]
+        counted = segments(new_body)
+        changed[key] = {
+            **content,
+            "body": new_body,
+            "long_body": body,
+            "segments": counted.segments,
+            "encoding": counted.encoding,
+            "short_links": True,
+        }
+    return changed

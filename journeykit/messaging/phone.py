@@ -1,0 +1,79 @@
+"""Phone numbers: E.164 normalisation and the zones a number may ring in (for quiet hours).
+
+``phonenumbers`` validates numbers against the numbering plan; it cannot tell a mobile from a
+landline for US numbers (both are FIXED_LINE_OR_MOBILE), so nothing here tries to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, time
+
+import pendulum
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+from journeykit.timing.clock import to_utc
+from journeykit.timing.quiet_hours import next_allowed
+
+UNKNOWN_ZONE = "Etc/Unknown"
+_SETTLE_STEPS = 16
+
+
+def _parse(raw: str, default_region: str | None) -> phonenumbers.PhoneNumber:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError("phone number is empty")
+    region = default_region.upper() if default_region else None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        hint = "" if region else " (no default region: write it with +country code)"
+        raise ValueError(f"{raw!r} is not a phone number: {exc._msg}{hint}") from exc
+    if not phonenumbers.is_valid_number(number):
+        where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
+        raise ValueError(f"{raw!r} is not a valid phone number for {where}")
+    return number
+
+
+def normalize_e164(raw: str, default_region: str | None = None) -> str:
+    """``raw`` as E.164 (``+14155552671``). Numbers without ``+`` are read as national
+    numbers of ``default_region`` (ISO 3166 alpha-2, e.g. ``US``). ``ValueError`` if invalid."""
+    return phonenumbers.format_number(
+        _parse(raw, default_region), phonenumbers.PhoneNumberFormat.E164
+    )
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO country code of a number (``US``, ``KR``), or None."""
+    return phonenumbers.region_code_for_number(_parse(e164, None))
+
+
+def time_zones_for(e164: str) -> list[str]:
+    """The IANA zones the number's prefix maps to (several for some area codes; the whole
+    country's zones when the prefix is not geographic); [] when unknown or unparsable (the
+    caller then uses the customer's own zone; the provider rejects a bad number)."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return []
+    zones = phone_timezone.time_zones_for_number(number)
+    return sorted({name for name in zones if name != UNKNOWN_ZONE})
+
+
+def most_restrictive_next_allowed(
+    at: datetime, zones: Iterable[str], start: time, end: time
+) -> pendulum.DateTime:
+    """The first instant at or after ``at`` allowed in every zone: the max of
+    :func:`next_allowed` over the zones, repeated until it settles (one zone's next allowed
+    time can fall in another's next quiet stretch). ``ValueError`` without zones, or when the
+    zones share no allowed time."""
+    names = list(dict.fromkeys(zones))
+    if not names:
+        raise ValueError("no time zones: cannot place quiet hours (use the customer's zone)")
+    due = to_utc(at)
+    for _ in range(_SETTLE_STEPS):
+        moved = max(next_allowed(due, name, start, end) for name in names)
+        if moved == due:
+            return due
+        due = moved
+    raise ValueError(f"zones {names} share no allowed time outside {start}–{end}")

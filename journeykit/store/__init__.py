@@ -1,0 +1,2 @@
+"""The store's mirror: domain events applied to customers, catalog, orders and carts; catalog
+questions such as substitutes."""

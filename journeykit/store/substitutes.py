@@ -1,0 +1,77 @@
+"""D4: a substitute must be relevant to the delayed product. Another variant of the same
+product first, then the same category; in stock; priced within ``PRICE_BAND`` of it; the
+closest price wins. Never a product of another category (no swimwear for sunglasses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from journeykit.foundation.models import Order, OrderLine, Product, Variant
+
+PRICE_BAND = 0.35
+
+
+def find_substitute(session: Session, variant: Variant) -> Variant | None:
+    product = session.get(Product, variant.product_id)
+    if product is None:
+        return None
+    rows = session.exec(
+        select(Variant, Product)
+        .join(Product, col(Product.id) == Variant.product_id)
+        .where(Product.category == product.category, Variant.inventory > 0)
+        .where(Variant.id != variant.id)
+    ).all()
+    low, high = variant.price_cents * (1 - PRICE_BAND), variant.price_cents * (1 + PRICE_BAND)
+    close = [(v, p) for v, p in rows if not variant.price_cents or low <= v.price_cents <= high]
+    if not close:
+        return None
+    close.sort(
+        key=lambda vp: (
+            vp[1].id != product.id,
+            abs(vp[0].price_cents - variant.price_cents),
+            vp[0].sku,
+        )
+    )
+    return close[0][0]
+
+
+def delayed_line(session: Session, order: Order) -> tuple[OrderLine, Variant] | None:
+    """The first line of the order that cannot ship now (no stock)."""
+    lines = session.exec(
+        select(OrderLine, Variant)
+        .join(Variant, col(Variant.id) == OrderLine.variant_id)
+        .where(OrderLine.order_id == order.id)
+        .order_by(col(OrderLine.id))
+    ).all()
+    for line, variant in lines:
+        if variant.inventory < line.quantity:
+            return line, variant
+    return (lines[0][0], lines[0][1]) if len(lines) == 1 else None
+
+
+def partial_split(session: Session, order: Order) -> dict[str, list[str]] | None:
+    """Lines that could ship now and lines that wait; None unless both exist."""
+    now: list[str] = []
+    later: list[str] = []
+    for line, variant in session.exec(
+        select(OrderLine, Variant)
+        .join(Variant, col(Variant.id) == OrderLine.variant_id)
+        .where(OrderLine.order_id == order.id)
+    ).all():
+        product = session.get(Product, variant.product_id)
+        title = f"{product.title if product else variant.sku} {variant.title}".strip()
+        (now if variant.inventory >= line.quantity else later).append(title)
+    return {"now": now, "later": later} if now and later else None
+
+
+def substitute_for_order(session: Session, order: Order) -> dict[str, Any] | None:
+    """(delayed line's variant, substitute variant) for an order, as ids."""
+    found = delayed_line(session, order)
+    if found is None:
+        return None
+    substitute = find_substitute(session, found[1])
+    if substitute is None:
+        return None
+    return {"line_id": found[0].id, "from": found[1].sku, "to": substitute.sku}

@@ -1,0 +1,186 @@
+"""Render message templates: sandboxed Jinja, strict about undefined names, localized.
+
+Naming (others depend on it): template ``delay_apology/apology`` in locale ``ko`` is
+``templates/delay_apology/apology.ko.email.html`` (extends ``_layouts/email.html`` and fills
+the blocks ``subject``, ``preheader`` and ``body``), optionally
+``apology.ko.email.txt`` (the plain-text part; otherwise it is made from the HTML), and
+``apology.ko.sms.txt``. Locales fall back from ``ko-KR`` to ``ko`` to ``en``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import css_inline
+from jinja2 import FileSystemLoader, StrictUndefined, Template, select_autoescape
+
+from journeykit.templating.errors import TemplateRenderError, render_error
+from journeykit.templating.filters import FALLBACK_LOCALE, FILTERS
+from journeykit.templating.sandbox import HardenedEnvironment, TemplateLimits
+from journeykit.templating.sms_segments import SmsSegments, gsm_friendly, segments
+from journeykit.templating.text_part import html_to_text
+
+Channel = Literal["email", "text", "sms"]
+SUFFIXES: dict[str, str] = {"email": "email.html", "text": "email.txt", "sms": "sms.txt"}
+_NAME = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+_SPACE = re.compile(r"[ \t\r\n\f\v]+")
+
+__all__ = ["RenderedEmail", "RenderedSms", "TemplateRenderError", "TemplateRenderer"]
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    preheader: str
+    html: str
+    text: str
+    locale: str  # the locale of the template used (after fallback)
+
+
+@dataclass(frozen=True)
+class RenderedSms:
+    body: str
+    locale: str
+    segments: SmsSegments
+
+
+def locale_chain(locale: str | None) -> list[str]:
+    """``ko-KR`` → ``["ko-KR", "ko", "en"]`` (``_`` is read as ``-``)."""
+    tag = (locale or FALLBACK_LOCALE).strip().replace("_", "-") or FALLBACK_LOCALE
+    chain = [tag, tag.split("-", 1)[0].lower(), FALLBACK_LOCALE]
+    return list(dict.fromkeys(chain))
+
+
+def _plain(fragment: str) -> str:
+    """A rendered (escaped) block as one line of plain text, for subject and preheader."""
+    return _SPACE.sub(" ", html.unescape(fragment)).strip()
+
+
+class TemplateRenderer:
+    """Compiled templates and resolved paths are cached: build one renderer and reuse it.
+    With ``auto_reload`` an edited template file is recompiled; a newly added locale file is
+    seen after :meth:`clear_cache`."""
+
+    def __init__(
+        self,
+        templates_dir: Path,
+        *,
+        auto_reload: bool = True,
+        text_from_html: Callable[[str], str] = html_to_text,
+        limits: TemplateLimits | None = None,
+    ) -> None:
+        self.templates_dir = Path(templates_dir).resolve()
+        self.text_from_html = text_from_html
+        self.env = HardenedEnvironment(
+            limits=limits,
+            loader=FileSystemLoader(self.templates_dir),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(enabled_extensions=("html", "htm"), default=False),
+            auto_reload=auto_reload,
+            cache_size=2000,
+            keep_trailing_newline=False,
+        )
+        self.env.filters.update(FILTERS)
+        self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        self._paths: dict[tuple[str, str, str], tuple[Path, str] | None] = {}
+
+    def clear_cache(self) -> None:
+        """Forget resolved paths and compiled templates (after adding or removing files)."""
+        self._paths.clear()
+        if self.env.cache is not None:
+            self.env.cache.clear()
+
+    def _resolve(self, name: str, channel: str, locale: str | None) -> tuple[Path, str] | None:
+        key = (name, channel, locale or "")
+        if key not in self._paths:
+            if not _NAME.match(name) or name.startswith("_"):
+                raise TemplateRenderError(f"bad template name {name!r}: write e.g. 'journey/step'")
+            found = None
+            for tag in locale_chain(locale):
+                path = self.templates_dir / f"{name}.{tag}.{SUFFIXES[channel]}"
+                if path.is_file():
+                    found = (path, tag)
+                    break
+            self._paths[key] = found
+        return self._paths[key]
+
+    def template_path(self, name: str, channel: Channel, locale: str | None) -> Path | None:
+        """The file used for ``name`` on ``channel`` (``email``, ``text`` for the plain-text
+        override of an email, ``sms``) in ``locale`` after fallback; None when there is none."""
+        found = self._resolve(name, channel, locale)
+        return found[0] if found else None
+
+    def _load(self, name: str, channel: str, locale: str | None) -> tuple[Template, str]:
+        found = self._resolve(name, channel, locale)
+        if found is None:
+            tried = ", ".join(f"{name}.{tag}.{SUFFIXES[channel]}" for tag in locale_chain(locale))
+            raise TemplateRenderError(f"no {channel} template {name!r} (looked for {tried})")
+        path, tag = found
+        relative = path.relative_to(self.templates_dir).as_posix()
+        try:
+            return self.env.get_template(relative), tag
+        except Exception as exc:
+            raise render_error(exc, self.templates_dir, relative) from exc
+
+    def _context(self, context: dict[str, Any], locale: str | None, tag: str) -> dict[str, Any]:
+        """The reader's regional locale formats values when the template is in their language
+        (``en-GB`` with an ``en`` template); a fallback template formats in its own locale."""
+        requested = locale_chain(locale)[0]
+        same_language = requested.split("-", 1)[0].lower() == tag.split("-", 1)[0].lower()
+        return {**context, "locale": requested if same_language else tag}
+
+    def render_email(self, name: str, locale: str | None, context: dict[str, Any]) -> RenderedEmail:
+        template, tag = self._load(name, "email", locale)
+        values = self._context(context, locale, tag)
+        try:
+            with self.env.render_scope():  # one time budget and output limit for all parts
+                subject, preheader, page = self._email_parts(template, values)
+        except Exception as exc:
+            raise render_error(exc, self.templates_dir, template.name) from exc
+        if not subject:
+            raise TemplateRenderError("the email has an empty subject", template.filename, None)
+        text_override = self._resolve(name, "text", tag)
+        if text_override is not None and text_override[1] == tag:
+            text = self._render_plain(self._load(name, "text", tag)[0], values)
+        else:
+            text = self.text_from_html(page)
+        try:
+            inlined = self._inliner.inline(page)
+        except css_inline.InlineError as exc:
+            raise TemplateRenderError(f"CSS inlining failed: {exc}", template.filename) from exc
+        return RenderedEmail(subject, preheader, inlined, text, tag)
+
+    def render_sms(self, name: str, locale: str | None, context: dict[str, Any]) -> RenderedSms:
+        template, tag = self._load(name, "sms", locale)
+        with self.env.render_scope(self.env.limits.max_sms):
+            body = self._render_plain(template, self._context(context, locale, tag))
+        body = gsm_friendly(body)
+        return RenderedSms(body, tag, segments(body))
+
+    def _render_plain(self, template: Template, values: dict[str, Any]) -> str:
+        try:
+            rendered = template.render(values)
+        except Exception as exc:
+            raise render_error(exc, self.templates_dir, template.name) from exc
+        lines = [line.rstrip() for line in rendered.replace("\r\n", "\n").split("\n")]
+        return "\n".join(lines).strip()
+
+    def _email_parts(self, template: Template, values: dict[str, Any]) -> tuple[str, str, str]:
+        """(subject, preheader, page), in one template context: the two blocks first (a
+        block this template does not fill is empty), then the whole page."""
+        concat = self.env.concat
+        context = template.new_context(values)
+        try:
+            subject, preheader = (
+                _plain(concat(template.blocks[block](context))) if block in template.blocks else ""
+                for block in ("subject", "preheader")
+            )
+            return subject, preheader, concat(template.root_render_func(context))
+        except Exception:
+            self.env.handle_exception()  # rewrites the traceback to template lines, re-raises
+            raise

@@ -1,0 +1,125 @@
+"""``journeys bench fanout|sweep|engine|ingest [--json]``: the benchmarks in docs/performance.md,
+at any size. Each prints one JSON object with ``--json`` (else a short summary)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import typer
+
+from journeykit.cli.common import fail
+
+bench_app = typer.Typer(
+    name="bench",
+    help="Benchmarks: fan-out, sweep, engine overhead, ingestion (docs/performance.md).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+URL_HELP = "an empty PostgreSQL database to run on (default: a temporary SQLite file)"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
+
+
+def _emit(result: dict[str, Any], as_json: bool, keys: tuple[str, ...]) -> None:
+    if as_json:
+        typer.echo(json.dumps(result, sort_keys=False))
+        return
+    for key in keys:
+        typer.echo(f"{key:>24}: {result.get(key)}")
+
+
+def _positive(value: int, name: str) -> None:
+    if value < 1:
+        fail(f"{name} must be at least 1 (got {value})")
+
+
+@bench_app.command()
+def fanout(
+    subscribers: int = typer.Option(1000, "--subscribers", "-n", help="restock subscribers"),
+    latency_ms: float = typer.Option(40.0, "--latency-ms", help="provider answer latency"),
+    unthrottled: bool = typer.Option(False, "--unthrottled", help="lift the rate limits"),
+    sms_per_second: float = typer.Option(100.0, "--sms-per-second", help="SMS rate limit"),
+    email_rps: float = typer.Option(10.0, "--email-requests-per-second", help="SendGrid limit"),
+    concurrency: int = typer.Option(0, "--concurrency", help="requests in flight (0: auto)"),
+    batch: int = typer.Option(500, "--batch", help="enrollments per engine batch"),
+    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """One restock event to N subscribers (email + SMS) through the sandbox."""
+    _positive(subscribers, "--subscribers")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from journeykit_rigs.bench.fanout import run_fanout
+
+    try:
+        result = run_fanout(
+            subscribers,
+            latency_ms=latency_ms,
+            unthrottled=unthrottled,
+            sms_per_second=sms_per_second,
+            email_requests_per_second=email_rps,
+            concurrency=concurrency or None,
+            batch=batch,
+            url=database_url,
+        )
+    except RuntimeError as exc:
+        fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
+    _emit(result, as_json, ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb"))
+
+
+@bench_app.command()
+def sweep(
+    waiting: int = typer.Option(10_000, "--waiting", help="enrollments parked for later"),
+    due: int = typer.Option(1000, "--due", help="enrollments due now"),
+    batch: int = typer.Option(500, "--batch", help="enrollments per claim"),
+    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Sweep time with WAITING parked and DUE due enrollments."""
+    _positive(due, "--due")
+    if waiting < 0:
+        fail(f"--waiting must be 0 or more (got {waiting})")
+    from journeykit_rigs.bench.sweep import run_sweep
+
+    result = run_sweep(waiting, due, batch=batch, url=database_url)
+    _emit(result, as_json, ("seconds", "advanced", "claim_seconds", "idle_claim_ms", "claim_plan"))
+
+
+@bench_app.command()
+def engine(
+    enrollments: int = typer.Option(1000, "--enrollments", "-n", help="due enrollments"),
+    batch: int = typer.Option(500, "--batch", help="enrollments per batch"),
+    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="measure Prefect too"),
+    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """Per-node cost of advancing batches, raw insert cost, Prefect overhead per batch."""
+    _positive(enrollments, "--enrollments")
+    _positive(batch, "--batch")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from journeykit_rigs.bench.engine_cost import run_engine
+
+    result = run_engine(enrollments, batch=batch, prefect=prefect, url=database_url)
+    keys = ("moves", "seconds", "per_move_ms", "per_node_ms", "engine_to_raw_ratio")
+    _emit(result, as_json, (*keys, "prefect_overhead_per_batch_s"))
+
+
+@bench_app.command()
+def ingest(
+    requests: int = typer.Option(2000, "--requests", "-n", help="requests in all"),
+    concurrency: int = typer.Option(32, "--concurrency", "-c", help="requests in flight"),
+    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+) -> None:
+    """POST /events and Twilio status webhooks against the web app under uvicorn."""
+    _positive(requests, "--requests")
+    _positive(concurrency, "--concurrency")
+    from journeykit_rigs.bench.ingest import run_ingest
+
+    result = run_ingest(requests, concurrency=concurrency, url=database_url)
+    _emit(result, as_json, ("requests_per_s", "latency_ms", "rows", "lost"))

@@ -1,0 +1,88 @@
+"""D4: substitutes are relevant (same product first, then same category, close in price,
+in stock) and never from another category."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from sqlmodel import Session, select
+
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.ingest import ingest_event
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import Order, Variant
+from journeykit.store.substitutes import find_substitute, partial_split
+
+NOW = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
+
+
+def product(sku: str, handle: str, category: str, price: int, inventory: int) -> dict[str, Any]:
+    return {
+        "type": "product.upserted",
+        "product": {
+            "sku": sku,
+            "handle": handle,
+            "title": handle.replace("-", " ").title(),
+            "category": category,
+            "price_cents": price,
+            "inventory": inventory,
+        },
+    }
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Any:
+    url = f"sqlite:///{tmp_path}/subs.db"
+    upgrade(url)
+    engine = make_engine(url)
+    catalog = [
+        product("AV-GOLD", "aviator", "sunglasses", 14900, 0),
+        product("AV-BLACK", "aviator", "sunglasses", 14900, 3),
+        product("ROUND", "round", "sunglasses", 12900, 25),
+        product("CHEAP", "kids-shades", "sunglasses", 1900, 99),
+        product("SWIM", "swimsuit", "swimwear", 14900, 50),
+        product("TEE", "tee", "tops", 3200, 60),
+    ]
+    with session_scope(engine) as s:
+        for i, payload in enumerate(catalog):
+            ingest_event(s, book=JourneyBook(), now=NOW, payload=payload, key=f"p{i}")
+    with Session(engine) as s:
+        yield s
+    engine.dispose()
+
+
+def variant(session: Session, sku: str) -> Variant:
+    return session.exec(select(Variant).where(Variant.sku == sku)).one()
+
+
+def test_same_product_other_variant_comes_first(session: Session) -> None:
+    found = find_substitute(session, variant(session, "AV-GOLD"))
+    assert found is not None and found.sku == "AV-BLACK"
+
+
+def test_then_same_category_close_in_price_never_another_category(session: Session) -> None:
+    black = variant(session, "AV-BLACK")
+    black.inventory = 0
+    session.add(black)
+    session.flush()
+    found = find_substitute(session, variant(session, "AV-GOLD"))
+    assert found is not None and found.sku == "ROUND"  # not the swimsuit at the same price
+    round_ = variant(session, "ROUND")
+    round_.inventory = 0
+    session.add(round_)
+    session.flush()
+    assert find_substitute(session, variant(session, "AV-GOLD")) is None  # kids' shades: too cheap
+
+
+def test_partial_split_needs_both_parts(session: Session) -> None:
+    payload = {
+        "type": "order.placed",
+        "customer": {"id": "C-1", "email": "a@example.com"},
+        "order": {"number": "1", "lines": [{"sku": "TEE"}, {"sku": "AV-GOLD"}]},
+    }
+    ingest_event(session, book=JourneyBook(), now=NOW, payload=payload, key="o1")
+    order = session.exec(select(Order).where(Order.number == "1")).one()
+    assert partial_split(session, order) == {"now": ["Tee"], "later": ["Aviator"]}
