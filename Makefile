@@ -12,11 +12,12 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 
 .PHONY: demo test test-slow test-all lint schema docs clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml rigs/pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check setuptools==84.2.1
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e rigs  # bench, chaos, fixtures
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +27,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-slow: $(STAMP)  # the long variants (marker slow): the 20 x 10,000 chaos run, big waves
@@ -35,10 +37,10 @@ test-all: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile -m "slow or not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports --no-cache
 
 schema: $(STAMP)
-	$(BIN)/python -m journeykit.spec.schema
+	$(BIN)/python -m journeykit.language.schema
 
 docs: $(STAMP)  # journey diagrams: docs/graphs.md and the README section
 	$(BIN)/journeys graph --docs docs/graphs.md
