@@ -16,7 +16,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.pop("PREFECT_API_URL", None)
-os.environ.setdefault("JOURNEYKIT_SIGNING_SECRET", "test-signing-secret")
+os.environ.setdefault("JOURNEYKIT_WEB__SIGNING_SECRET", "test-signing-secret")
 
 from collections.abc import Iterator  # noqa: E402
 from itertools import count  # noqa: E402

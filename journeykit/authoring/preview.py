@@ -73,7 +73,7 @@ def render_messages(
     """Each send node's message; a template that fails to render is reported on its message.
     ``renderer``: the settings' templates with their limits unless given."""
     renderer = renderer or TemplateRenderer(
-        settings.templates_dir, limits=TemplateLimits.from_settings(settings)
+        settings.templates.dir, limits=TemplateLimits.from_settings(settings)
     )
     reader_locale = locale or given.customer.locale
     with tempfile.TemporaryDirectory(prefix="jk-preview-") as tmp:

@@ -64,6 +64,7 @@ def main() -> None:
     from pydantic import ValidationError
 
     from journeykit.cli.common import err
+    from journeykit.foundation.settings import variable
 
     try:
         app(standalone_mode=True)
@@ -71,7 +72,7 @@ def main() -> None:
         if exc.title != "Settings":
             raise
         for problem in exc.errors():
-            field = ".".join(str(p) for p in problem["loc"])
-            where = f"JOURNEYKIT_{field.upper()}: " if field else ""
+            name = variable(problem["loc"])
+            where = f"{name}: " if name else ""
             err.print(f"[red]error:[/red] {where}{problem['msg'].removeprefix('Value error, ')}")
         raise SystemExit(1) from None

@@ -14,13 +14,13 @@ def register(app: typer.Typer) -> None:
 
     @db.command("upgrade")
     def upgrade(
-        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE_URL)"),
+        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE__URL)"),
         revision: str = typer.Argument("head"),
     ) -> None:
         """Apply migrations up to REVISION (default: head)."""
         from journeykit.foundation.db import upgrade as run_upgrade
 
-        target = url or get_settings().database_url
+        target = url or get_settings().database.url
         run_upgrade(target, revision)
         Console().print(f"[green]database at {revision}[/green]: {_safe(target)}")
 
@@ -30,9 +30,9 @@ def register(app: typer.Typer) -> None:
             None,
             "--older-than-hours",
             min=1,
-            help="keep this many hours (default: JOURNEYKIT_API_RECEIPT_RETENTION_HOURS, 72)",
+            help="keep this many hours (default: JOURNEYKIT_WEB__RECEIPT_RETENTION_SECONDS, 72 h)",
         ),
-        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE_URL)"),
+        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE__URL)"),
     ) -> None:
         """Delete idempotency receipts (Idempotency-Key, Shopify webhook ids) older than the
         retention; the sweep does the same. A retry after that is taken as new."""
@@ -42,8 +42,8 @@ def register(app: typer.Typer) -> None:
         from journeykit.timing.clock import SystemClock
 
         settings = get_settings()
-        target = url or settings.database_url
-        hours = older_than_hours or settings.api_receipt_retention_hours
+        target = url or settings.database.url
+        hours = older_than_hours or settings.web.receipt_retention_seconds / 3600
         try:
             ensure_schema(target, auto_upgrade=False)
         except SchemaOutOfDate as exc:
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
             deleted = prune(engine, now=SystemClock().now(), retention_hours=hours)
         finally:
             engine.dispose()
-        Console().print(f"deleted {deleted} receipts older than {hours} h: {_safe(target)}")
+        Console().print(f"deleted {deleted} receipts older than {hours:g} h: {_safe(target)}")
 
     app.add_typer(db, name="db")
 

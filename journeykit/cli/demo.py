@@ -50,8 +50,8 @@ def register(app: typer.Typer) -> None:
         from journeykit.sandbox.server import SandboxServer
 
         with SandboxServer.from_settings(settings, port=port) as box:
-            settings = settings.model_copy(
-                update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
+            settings = settings.with_changes(
+                {"providers.sendgrid.base_url": box.url, "providers.twilio.base_url": box.url}
             )
             console.print(f"[dim]provider sandbox at {box.url} (inbox: {box.url}/)[/dim]")
             _play(console, settings, book, workdir, box)

@@ -35,8 +35,8 @@ def diff(
     settings = get_settings()
     directory = journeys_dir or settings.journeys_dir
     try:
-        before = resolve(old, directory, database or settings.database_url)
-        after = resolve(new, directory, database or settings.database_url)
+        before = resolve(old, directory, database or settings.database.url)
+        after = resolve(new, directory, database or settings.database.url)
     except SourceError as exc:
         fail(str(exc))
     except SpecErrors as exc:

@@ -42,7 +42,7 @@ def migrate(
     from journeykit.timing.clock import SystemClock
 
     settings = get_settings()
-    engine = make_engine(database or settings.database_url)
+    engine = make_engine(database or settings.database.url)
     now = SystemClock().now()
     console = Console(highlight=False)
     try:

@@ -61,7 +61,7 @@ def preview(
         directory = out or Path(tempfile.mkdtemp(prefix=f"jk-preview-{loaded.journey.name}-"))
         write_emails(messages, directory)
     console = Console(highlight=False, soft_wrap=True)
-    limit = settings.sms_warn_segments
+    limit = settings.templates.sms_warn_segments
     for message in messages:
         title = f"[bold]{message.node}[/bold] · {message.channel} · {message.template}"
         if message.error:
@@ -87,7 +87,8 @@ def preview(
             if message.segments > limit:
                 console.print(
                     f"  [yellow]warning:[/yellow] {message.segments} segments is more than "
-                    f"{limit} (JOURNEYKIT_SMS_WARN_SEGMENTS): each segment is billed; shorten it"
+                    f"{limit} (JOURNEYKIT_TEMPLATES__SMS_WARN_SEGMENTS): each segment is billed; "
+                    "shorten it"
                     + (" or avoid characters outside GSM-7" if message.encoding == "UCS-2" else "")
                 )
     failed = sum(1 for m in messages if m.error)

@@ -12,7 +12,7 @@ import typer
 
 from journeykit.cli.common import fail, load_book
 
-DATABASE_HELP = "database URL (default: JOURNEYKIT_DATABASE_URL)"
+DATABASE_HELP = "database URL (default: JOURNEYKIT_DATABASE__URL)"
 
 
 @contextmanager
@@ -24,11 +24,11 @@ def _session(url: str | None) -> Iterator[Any]:
     from journeykit.foundation.db import make_engine
     from journeykit.foundation.settings import get_settings
 
-    target = url or get_settings().database_url
+    target = url or get_settings().database.url
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).exists():
         fail(
             f"no database at {target}",
-            "pass --database URL or set JOURNEYKIT_DATABASE_URL (create one: journeys db upgrade)",
+            "pass --database URL or set JOURNEYKIT_DATABASE__URL (create one: journeys db upgrade)",
         )
     engine = make_engine(target)
     try:

@@ -17,12 +17,12 @@ Database = Annotated[str | None, typer.Option("--database", help="database URL")
 
 
 def _engine(database: str | None) -> Any:
-    """The engine for ``--database`` (or JOURNEYKIT_DATABASE_URL), schema checked."""
+    """The engine for ``--database`` (or JOURNEYKIT_DATABASE__URL), schema checked."""
     from journeykit.foundation.db import SchemaOutOfDate, ensure_schema, make_engine
     from journeykit.foundation.settings import get_settings
 
     settings = get_settings()
-    url = database or settings.database_url
+    url = database or settings.database.url
     try:
         ensure_schema(url, auto_upgrade=not database and settings.environment != "production")
     except SchemaOutOfDate as exc:

@@ -22,9 +22,11 @@ def register(app: typer.Typer) -> None:
 
         settings = get_settings()
         try:
-            upgrade(settings.database_url)
+            upgrade(settings.database.url)
             web = create_app(settings)
         except Exception as exc:  # a clear line, never a traceback
-            fail(f"cannot start the web app: {exc}", "check JOURNEYKIT_DATABASE_URL and journeys")
-        typer.echo(f"Journeykit web on http://{host}:{port} (public: {settings.public_base_url})")
+            fail(f"cannot start the web app: {exc}", "check JOURNEYKIT_DATABASE__URL and journeys")
+        typer.echo(
+            f"Journeykit web on http://{host}:{port} (public: {settings.web.public_base_url})"
+        )
         uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)

@@ -32,7 +32,7 @@ def status(
     from journeykit.reports.status import read_status
     from journeykit.timing.clock import SystemClock
 
-    url = database or get_settings().database_url
+    url = database or get_settings().database.url
     engine = make_engine(url)
     now = SystemClock().now()
     try:

@@ -80,7 +80,7 @@ def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], in
     files, _missing = expand_paths(targets)
     errors = validate_paths(
         targets,
-        templates_dir=templates or settings.templates_dir,
+        templates_dir=templates or settings.templates.dir,
         known_actions=known_action_names(),
         known_audiences=known_audience_names(),
     )

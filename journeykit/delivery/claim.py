@@ -58,7 +58,7 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
             later = _quiet_until(decisions, now)
             if later is None:
                 claimed.ids.append(row_id)
-                if row.channel == "sms" and runtime.settings.sms_short_links:
+                if row.channel == "sms" and runtime.settings.sending.sms_short_links:
                     to_shorten[row.key] = row
                 continue
             note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
@@ -70,7 +70,7 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
             )
             claimed.deferred += 1
         if to_shorten:
-            _shorten_links(session, to_shorten, runtime.settings.public_base_url, now)
+            _shorten_links(session, to_shorten, runtime.settings.web.public_base_url, now)
         if claimed.ids:
             session.execute(
                 update(OutboxMessage)

@@ -42,8 +42,8 @@ __all__ = [
 
 
 def policy_for(runtime: Runtime) -> RetryPolicy:
-    s = runtime.settings
-    return RetryPolicy(max_attempts=s.send_max_attempts, max_backoff_s=s.send_max_backoff_s)
+    s = runtime.settings.sending
+    return RetryPolicy(max_attempts=s.max_attempts, max_backoff_s=s.max_backoff_seconds)
 
 
 def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchReport:

@@ -50,18 +50,18 @@ def _slug(value: str) -> str:
 
 
 def sms_limit(settings: Settings, sender: str | None = None) -> RateLimit:
-    sender = sender or settings.sms_from
-    rate = settings.sms_per_second_by_sender.get(sender, settings.sms_per_second)
+    sender = sender or settings.sending.sms_from
+    rate = settings.sending.sms_per_second_by_sender.get(sender, settings.sending.sms_per_second)
     return RateLimit(f"{PREFIX}-sms-{_slug(sender)}", rate)
 
 
 def email_limit(settings: Settings) -> RateLimit:
-    return RateLimit(f"{PREFIX}-email-sendgrid", settings.email_requests_per_second)
+    return RateLimit(f"{PREFIX}-email-sendgrid", settings.sending.email_requests_per_second)
 
 
 def rate_limits(settings: Settings) -> list[RateLimit]:
     """Every limit the senders in ``settings`` use."""
-    senders = dict.fromkeys([settings.sms_from, *settings.sms_per_second_by_sender])
+    senders = dict.fromkeys([settings.sending.sms_from, *settings.sending.sms_per_second_by_sender])
     return [email_limit(settings), *(sms_limit(settings, s) for s in senders)]
 
 
@@ -127,7 +127,7 @@ def limiter_for(settings: Settings) -> Callable[[str], None] | None:
         return None
     from prefect.concurrency.sync import rate_limit
 
-    timeout = settings.rate_limit_timeout_s
+    timeout = settings.sending.rate_limit_timeout_seconds
     pools = {
         "sms": SlotPool(sms_limit(settings), timeout, rate_limit),
         "email": SlotPool(email_limit(settings), timeout, rate_limit),

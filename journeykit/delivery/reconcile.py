@@ -131,8 +131,11 @@ def _witness(session: Session, senders: Senders, row: OutboxMessage) -> object:
 def reconcile_windows(settings: Settings) -> dict[str, timedelta]:
     """How long an ambiguous send waits before the provider is asked, per channel."""
     return {
-        "sms": timedelta(seconds=settings.reconcile_after_s),
+        "sms": timedelta(seconds=settings.sending.reconcile_after_seconds),
         "email": timedelta(
-            seconds=max(settings.reconcile_after_s, settings.email_reconcile_after_s)
+            seconds=max(
+                settings.sending.reconcile_after_seconds,
+                settings.sending.email_reconcile_after_seconds,
+            )
         ),
     }

@@ -57,7 +57,7 @@ def run_demo(
     with contextlib.ExitStack() as stack:
         if box is not None:
             web = stack.enter_context(_webhooks(url, box))
-            settings = settings.model_copy(update={"public_base_url": web.url})
+            settings = settings.with_changes({"web.public_base_url": web.url})
         result = _run(settings, book, url, on_step)
     engine = make_engine(url)  # read again: delivery callbacks arrived after the last sweep
     result.messages = _messages(engine)
@@ -115,7 +115,7 @@ def _run(
         engine=make_engine(url),
         clock=clock,
         book=book,
-        settings=settings.model_copy(update={"database_url": url}),
+        settings=settings.with_changes({"database.url": url}),
         owner="demo",
     )
     use_runtime(lambda: runtime)

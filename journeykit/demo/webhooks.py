@@ -25,11 +25,13 @@ class WebhookServer:
 
     def __init__(self, engine: Engine, database_url: str, sendgrid_public_key: str) -> None:
         self.port = free_port()
-        self.settings = Settings(
-            database_url=database_url,
-            public_base_url=self.url,
-            sendgrid_webhook_public_key=sendgrid_public_key,
-            web_event_delivery="inline",
+        self.settings = Settings().with_changes(
+            {
+                "database.url": database_url,
+                "web.public_base_url": self.url,
+                "providers.sendgrid.webhook_public_key": sendgrid_public_key,
+                "web.event_delivery": "inline",
+            }
         )
         self.runtime = Runtime(
             engine=engine,

@@ -99,7 +99,7 @@ def claim_due(
             .where(col(Enrollment.id).in_(candidates), *claimable(now))
             .values(
                 lease_owner=runtime.owner,
-                lease_until=now + timedelta(seconds=runtime.settings.lease_s),
+                lease_until=now + timedelta(seconds=runtime.settings.scale.lease_seconds),
             )
             .returning(col(Enrollment.id))
         )

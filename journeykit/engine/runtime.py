@@ -29,6 +29,6 @@ class Runtime:
             from journeykit.templating.render import TemplateRenderer
 
             self.renderer = TemplateRenderer(
-                self.settings.templates_dir, limits=TemplateLimits.from_settings(self.settings)
+                self.settings.templates.dir, limits=TemplateLimits.from_settings(self.settings)
             )
         return self.renderer

@@ -49,7 +49,7 @@ def build_context(
         "locale": locale,
         "now": _local_now(session, now, tz),
     }
-    base = settings.public_base_url.rstrip("/")
+    base = settings.web.public_base_url.rstrip("/")
     subject = dict(part.split(":", 1) for part in enrollment.subject_key.split("|"))
     if journey.subject == "order":
         order = session.exec(select(Order).where(Order.number == subject["order"])).first()
@@ -142,10 +142,10 @@ def order_choices(session: Session, order: Order, base: str) -> dict[str, Any]:
 
 def store_info(settings: Settings) -> dict[str, str]:
     return {
-        "name": settings.email_from_name,
-        "url": settings.store_url,
-        "support_email": settings.support_email,
-        "support_phone": settings.support_phone,
+        "name": settings.store.name,
+        "url": settings.store.url,
+        "support_email": settings.store.support_email,
+        "support_phone": settings.store.support_phone,
     }
 
 

@@ -37,7 +37,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One engine per URL per process; PostgreSQL's pool is sized by the settings
-    (``db_pool_size``, ``db_max_overflow``, ``db_pool_timeout_s``)."""
+    (``database.pool_size``, ``.max_overflow``, ``.pool_timeout_seconds``)."""
     if url.startswith("sqlite"):
         return make_engine(url)
     from journeykit.foundation.settings import get_settings
@@ -45,9 +45,9 @@ def engine_for(url: str) -> Engine:
     settings = get_settings()
     return make_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout_s,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        pool_timeout=settings.database.pool_timeout_seconds,
     )
 
 
@@ -116,7 +116,7 @@ def ensure_schema(url: str, *, auto_upgrade: bool) -> None:
         return
     raise SchemaOutOfDate(
         f"the database is at migration {current or 'none'}, the code needs {head}: "
-        "run `journeys db upgrade` (JOURNEYKIT_DATABASE_URL selects the database)"
+        "run `journeys db upgrade` (JOURNEYKIT_DATABASE__URL selects the database)"
     )
 
 

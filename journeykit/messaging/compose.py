@@ -28,10 +28,12 @@ def action_extras(
     category: str,
 ) -> dict[str, Any]:
     """links, replies, offer and unsubscribe names for the template context."""
-    base = settings.public_base_url.rstrip("/")
-    secret = settings.signing_secret.get_secret_value()
+    base = settings.web.public_base_url.rstrip("/")
+    secret = settings.web.signing_secret.get_secret_value()
     offer_expires = now + node.offer_valid_for if node.offer_valid_for else None
-    link_expires = offer_expires or now + timedelta(days=settings.action_link_days)
+    link_expires = offer_expires or now + timedelta(
+        seconds=settings.sending.action_link_max_age_seconds
+    )
     links = {
         action: f"{base}/a/"
         + sign_action(

@@ -73,9 +73,9 @@ class SandboxServer:
     def from_settings(cls, settings: Settings, **kwargs: Any) -> SandboxServer:
         """A sandbox that accepts the credentials in ``settings`` (keyword args override)."""
         options: dict[str, Any] = {
-            "account_sid": settings.twilio_account_sid,
-            "auth_token": settings.twilio_auth_token.get_secret_value(),
-            "sendgrid_api_key": settings.sendgrid_api_key.get_secret_value(),
+            "account_sid": settings.providers.twilio.account_sid,
+            "auth_token": settings.providers.twilio.auth_token.get_secret_value(),
+            "sendgrid_api_key": settings.providers.sendgrid.api_key.get_secret_value(),
         }
         return cls(**(options | kwargs))
 

@@ -1,7 +1,7 @@
 """Idempotency receipts (``ApiReceipt``: the answer given to an ``Idempotency-Key`` or a
 Shopify webhook id) are only needed while a sender may still retry; older ones are deleted.
 Stores retry for hours (Shopify: 48 h), so the default retention is 72 h
-(``JOURNEYKIT_API_RECEIPT_RETENTION_HOURS``). A retry after that is accepted as new (the
+(``JOURNEYKIT_WEB__RECEIPT_RETENTION_SECONDS``). A retry after that is accepted as new (the
 event itself is still recorded once: its ``DomainEvent`` key outlives the receipt).
 
 Deletes go in small batches, each its own short transaction, oldest ids first, so pruning
@@ -51,5 +51,5 @@ def prune_expired_receipts(runtime: Runtime) -> int:
     return prune_receipts(
         runtime.engine,
         now=runtime.clock.now(),
-        retention_hours=runtime.settings.api_receipt_retention_hours,
+        retention_hours=runtime.settings.web.receipt_retention_seconds / 3600,
     )

@@ -32,9 +32,9 @@ def current_runtime() -> Runtime:
     if _cached is None:
         settings = get_settings()
         load_flow_modules(PROJECT_ROOT / "flows")
-        ensure_schema(settings.database_url, auto_upgrade=settings.environment != "production")
+        ensure_schema(settings.database.url, auto_upgrade=settings.environment != "production")
         _cached = Runtime(
-            engine=engine_for(settings.database_url),
+            engine=engine_for(settings.database.url),
             clock=SystemClock(),
             book=JourneyBook.from_dir(settings.journeys_dir),
             settings=settings,

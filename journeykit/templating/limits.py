@@ -40,10 +40,10 @@ class TemplateLimits:
     @classmethod
     def from_settings(cls, settings: Any) -> TemplateLimits:
         return cls(
-            max_string=settings.template_max_string_chars,
-            max_output=settings.template_max_output_chars,
-            max_sms=settings.template_max_sms_chars,
-            seconds=settings.template_render_seconds,
+            max_string=settings.templates.max_string_chars,
+            max_output=settings.templates.max_output_chars,
+            max_sms=settings.templates.max_sms_chars,
+            seconds=settings.templates.render_seconds,
         )
 
     def with_output(self, max_output: int | None) -> TemplateLimits:
@@ -72,7 +72,7 @@ class RenderBudget:
             raise TemplateLimitError(
                 f"rendering took longer than the template limit of {self.limits.seconds:g} s "
                 "(a loop over too many items, or loops nested too deep?); simplify the "
-                "template, or raise JOURNEYKIT_TEMPLATE_RENDER_SECONDS if it is really needed"
+                "template, or raise JOURNEYKIT_TEMPLATES__RENDER_SECONDS if it is really needed"
             )
 
     def add_built(self, size: int) -> None:

@@ -53,7 +53,7 @@ __all__ = ["HardenedEnvironment", "TemplateLimitError", "TemplateLimits", "defau
 
 
 def default_limits() -> TemplateLimits:
-    """The limits from the process settings (``JOURNEYKIT_TEMPLATE_*``)."""
+    """The limits from the process settings (``JOURNEYKIT_TEMPLATES__*``)."""
     from journeykit.foundation.settings import get_settings
 
     return TemplateLimits.from_settings(get_settings())

@@ -57,7 +57,7 @@ def default_runtime(settings: Settings) -> Runtime:
 
     load_flow_modules(PROJECT_ROOT / "flows")
     return Runtime(
-        engine=engine_for(settings.database_url),
+        engine=engine_for(settings.database.url),
         clock=SystemClock(),
         book=JourneyBook.from_dir(settings.journeys_dir),
         settings=settings,
@@ -81,13 +81,13 @@ def create_app(
     settings: Settings, runtime: Runtime | None = None, *, emit: Emitter | None = None
 ) -> FastAPI:
     """The app. ``emit`` replaces the Prefect emitter used when
-    ``settings.web_event_delivery == "prefect"`` (tests pass a fake)."""
+    ``settings.web.event_delivery == "prefect"`` (tests pass a fake)."""
     app = FastAPI(
         title="Journeykit",
         version="1.0",
         description="Store events, provider webhooks and customer action pages.",
     )
-    if emit is None and settings.web_event_delivery == "prefect":
+    if emit is None and settings.web.event_delivery == "prefect":
         emit = prefect_emitter
     app.state.web = WebState(
         settings=settings,
@@ -95,7 +95,7 @@ def create_app(
         templates=Jinja2Templates(directory=str(HERE / "templates")),
         emit=emit,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.web_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes)
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

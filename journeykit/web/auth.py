@@ -1,5 +1,5 @@
 """API-key auth for store-to-Journeykit calls: ``X-Api-Key: <key>`` or
-``Authorization: Bearer <key>`` (``JOURNEYKIT_API_KEY``)."""
+``Authorization: Bearer <key>`` (``JOURNEYKIT_WEB__API_KEY``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ UNAUTHORIZED: dict[int | str, dict[str, object]] = {
 
 
 def key_matches(state: WebState, given: str | None) -> bool:
-    expected = state.settings.api_key.get_secret_value()
+    expected = state.settings.web.api_key.get_secret_value()
     if not given or not expected:
         return False
     if expected == PLACEHOLDER and state.settings.environment == "production":

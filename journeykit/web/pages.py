@@ -41,15 +41,15 @@ def render(
             "locale": locale,
             "csrf_field": csrf.FIELD,
             "csrf_token": token,
-            "store_name": state.settings.email_from_name,
-            "store_url": state.settings.store_url,
-            "support": state.settings.support_email,
+            "store_name": state.settings.store.name,
+            "store_url": state.settings.store.url,
+            "support": state.settings.store.support_email,
             **context,
         },
         status_code=status_code,
         headers=PAGE_HEADERS,
     )
-    secure = state.settings.public_base_url.startswith("https://")
+    secure = state.settings.web.public_base_url.startswith("https://")
     csrf.set_cookie(response, cookie, secure=secure)
     return response
 
@@ -66,7 +66,7 @@ def message(
 ) -> HTMLResponse:
     """A page that only says something (done, already done, expired, not found)."""
     t = translator(locale)
-    values.setdefault("support", state.settings.support_email)
+    values.setdefault("support", state.settings.store.support_email)
     return render(
         state,
         request,
@@ -92,7 +92,7 @@ def invalid_link(state: WebState, request: Request, *, locale: str) -> HTMLRespo
 
 
 def check_csrf(state: WebState, request: Request, token: str | None) -> None:
-    csrf.check(request, state.secret, token, state.settings.csrf_max_age_s)
+    csrf.check(request, state.secret, token, state.settings.web.csrf_max_age_seconds)
 
 
 def csrf_rejected(

@@ -42,7 +42,7 @@ def kept_fields(session: Session, settings: Settings, fields: dict[str, Any]) ->
             "days_to_use": product.days_to_use,
         }
     if not kept.get("url"):
-        kept["url"] = f"{settings.store_url.rstrip('/')}/products/{fields['handle']}"
+        kept["url"] = f"{settings.store.url.rstrip('/')}/products/{fields['handle']}"
     if variant is not None:
         kept |= {
             "variant_title": variant.title,

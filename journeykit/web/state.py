@@ -32,7 +32,7 @@ class WebState:
 
     @property
     def secret(self) -> str:
-        return self.settings.signing_secret.get_secret_value()
+        return self.settings.web.signing_secret.get_secret_value()
 
     def now(self) -> Any:
         return self.runtime.clock.now()

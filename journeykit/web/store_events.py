@@ -90,7 +90,7 @@ def _record(
         receipt = find_receipt(session, receipt_key)
         if receipt is not None:
             return replay(receipt, request_hash), []
-        if state.emit is not None and state.settings.web_event_delivery == "prefect":
+        if state.emit is not None and state.settings.web.event_delivery == "prefect":
             try:
                 state.emit(payload, event_key)
             except Exception as exc:  # any emitter failure: answer 503 and keep nothing,

@@ -14,7 +14,9 @@ from journeykit.engine.book import JourneyBook
 from journeykit.foundation.settings import Settings
 
 ROOT = Path(__file__).parents[2]
-SETTINGS = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+SETTINGS = Settings().with_changes(
+    {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+)
 
 
 def run(text: str, tmp_path: Path) -> list[tuple[str, str, str]]:

@@ -39,7 +39,7 @@ def test_one_node_in_korean_is_ucs2(cli) -> None:
 def test_sms_above_the_configured_segments_warns(cli, monkeypatch) -> None:
     from journeykit.foundation.settings import get_settings
 
-    monkeypatch.setenv("JOURNEYKIT_SMS_WARN_SEGMENTS", "1")
+    monkeypatch.setenv("JOURNEYKIT_TEMPLATES__SMS_WARN_SEGMENTS", "1")
     get_settings.cache_clear()
     try:
         result = cli("preview", "delay_apology", "--node", "apology_sms")
@@ -92,7 +92,7 @@ def test_a_template_error_is_reported_on_its_message(cli, tmp_path: Path, monkey
     )
     from journeykit.foundation.settings import get_settings
 
-    monkeypatch.setenv("JOURNEYKIT_TEMPLATES_DIR", str(templates))
+    monkeypatch.setenv("JOURNEYKIT_TEMPLATES__DIR", str(templates))
     get_settings.cache_clear()
     try:
         result = cli("preview", str(journey))

@@ -30,12 +30,14 @@ START = pendulum.datetime(2027, 3, 1, 15, tz="UTC")  # a Monday; after the wall 
 class Outbox:
     """A runtime on a fresh database plus row helpers."""
 
-    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+    def __init__(self, tmp_path: Path, settings: dict[str, Any] | None = None) -> None:
         url = f"sqlite:///{tmp_path}/outbox.db"
         upgrade(url)
         self.engine = make_engine(url)
         self.clock = VirtualClock(START)
-        self.settings = Settings(signing_secret="s3cret", **settings)  # type: ignore[arg-type]
+        self.settings = Settings().with_changes(
+            {"web.signing_secret": "s3cret", **(settings or {})}
+        )
         self.runtime = Runtime(self.engine, self.clock, JourneyBook(), self.settings, owner="t")
         self._n = 0
 

@@ -87,7 +87,7 @@ def test_connection_refused_is_retried(outbox: Outbox, sandbox: SandboxServer) -
 
 
 def test_retries_are_bounded(tmp_path: object, sandbox: SandboxServer) -> None:
-    outbox = Outbox(tmp_path, send_max_attempts=2)  # type: ignore[arg-type]
+    outbox = Outbox(tmp_path, {"sending.max_attempts": 2})
     sandbox.faults.script("500", "500", "500")
     row_id = outbox.row("sms")
     senders = make_senders(sandbox)
@@ -261,7 +261,7 @@ def test_expired_row_is_not_sent(outbox: Outbox, sandbox: SandboxServer) -> None
 def test_settings_default_senders_point_status_callback_at_the_web_app() -> None:
     from journeykit.delivery.providers.from_settings import build_senders
 
-    senders = build_senders(Settings(public_base_url="https://jk.example/"))  # type: ignore[call-arg]
+    senders = build_senders(Settings().with_changes({"web.public_base_url": "https://jk.example/"}))
     assert senders.status_callback == "https://jk.example/webhooks/twilio/status"
     assert senders.before_send is None  # no Prefect API configured: no limiter
 
@@ -288,6 +288,8 @@ def test_sms_links_become_tracked_short_links_once(outbox: Outbox, sandbox: Sand
     assert all(link.message_key == row.key for link in links.values())
     code = links[long].code
     assert stored.body == row.content["body"] == first["body"]  # the retry sent the same bytes
-    assert stored.body.startswith(f"Sofa is back! Buy: {outbox.settings.public_base_url}/l/{code}.")
+    assert stored.body.startswith(
+        f"Sofa is back! Buy: {outbox.settings.web.public_base_url}/l/{code}."
+    )
     assert stored.body.endswith(" (limited)") and row.content["long_body"] == body
     assert row.content["segments"] == 1 and row.status == "sent"

@@ -18,8 +18,9 @@ from journeykit.delivery.ratelimit import (
 from journeykit.foundation.settings import Settings
 
 
-def settings(**kw: object) -> Settings:
-    return Settings(**kw)  # type: ignore[arg-type]
+def settings(**sending: object) -> Settings:
+    """Settings with these ``sending`` settings."""
+    return Settings().with_changes({f"sending.{name}": v for name, v in sending.items()})
 
 
 def test_one_limit_per_provider_and_sender() -> None:
@@ -55,10 +56,12 @@ def prefect_api() -> Iterator[None]:
 def test_limits_are_created_idempotently_and_enforced(prefect_api: None) -> None:
     from prefect.client.orchestration import get_client
 
-    s = settings(sms_per_second=1.0, email_requests_per_second=0.05, rate_limit_timeout_s=1.0)
+    s = settings(sms_per_second=1.0, email_requests_per_second=0.05, rate_limit_timeout_seconds=1.0)
     ensure_rate_limits(s)
     ensure_rate_limits(s)  # twice: no error, same limits
-    faster = settings(sms_per_second=3.0, email_requests_per_second=0.05, rate_limit_timeout_s=1)
+    faster = settings(
+        sms_per_second=3.0, email_requests_per_second=0.05, rate_limit_timeout_seconds=1
+    )
     ensure_rate_limits(faster)
     with get_client(sync_client=True) as client:
         sms = client.read_global_concurrency_limit_by_name("journeykit-sms-15005550006")

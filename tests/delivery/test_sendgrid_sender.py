@@ -149,5 +149,7 @@ def test_event_webhook_is_signed(
 
 
 def test_from_settings(sandbox: SandboxServer) -> None:
-    sender = SendGridEmailSender.from_settings(Settings(sendgrid_base_url=sandbox.url))
+    sender = SendGridEmailSender.from_settings(
+        Settings().with_changes({"providers.sendgrid.base_url": sandbox.url})
+    )
     assert sender.send(email()).outcome == "sent"

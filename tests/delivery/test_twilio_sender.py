@@ -142,7 +142,9 @@ def test_undelivered_callback_carries_error_code(
 
 
 def test_from_settings(sandbox: SandboxServer) -> None:
-    settings = Settings(twilio_base_url=sandbox.url, sms_from="+15005550006")
+    settings = Settings().with_changes(
+        {"providers.twilio.base_url": sandbox.url, "sending.sms_from": "+15005550006"}
+    )
     sender = TwilioSmsSender.from_settings(settings)
     assert sender.send(sms()).outcome == "sent"
 

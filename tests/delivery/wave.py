@@ -92,10 +92,12 @@ class Wave:
         url = f"sqlite:///{self.tmp_path}/wave.db"
         upgrade(url)
         self.engine = make_engine(url)
-        self.settings = Settings(  # type: ignore[call-arg]
-            signing_secret="wave-secret",
-            public_base_url="https://jk.example",
-            reconcile_after_s=60,
+        self.settings = Settings().with_changes(
+            {
+                "web.signing_secret": "wave-secret",
+                "web.public_base_url": "https://jk.example",
+                "sending.reconcile_after_seconds": 60,
+            }
         )
         source = (PROJECT_ROOT / "journeys" / "restock.yaml").read_text()
         self.runtime = Runtime(

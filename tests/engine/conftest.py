@@ -59,7 +59,9 @@ class Harness:
         upgrade(url)
         self.engine = make_engine(url)
         self.clock = VirtualClock(pendulum.datetime(2026, 3, 2, 9, tz="UTC"))  # a Monday
-        self.settings = Settings(templates_dir=tmp_path / "templates", signing_secret="s3cret")  # type: ignore[arg-type]
+        self.settings = Settings().with_changes(
+            {"templates.dir": tmp_path / "templates", "web.signing_secret": "s3cret"}
+        )
         self.runtime = Runtime(
             engine=self.engine,
             clock=self.clock,

@@ -40,7 +40,7 @@ SOFA = {
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/fresh/journeykit.db"  # not migrated: the CLI does it
-    monkeypatch.setenv("JOURNEYKIT_DATABASE_URL", url)
+    monkeypatch.setenv("JOURNEYKIT_DATABASE__URL", url)
     get_settings.cache_clear()
     use_runtime(None)
     yield url

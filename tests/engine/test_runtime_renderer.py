@@ -14,16 +14,17 @@ from journeykit.templating.errors import TemplateRenderError
 from journeykit.timing.clock import VirtualClock
 
 
-def runtime_with(tmp_path: Path, **settings: object) -> Runtime:
+def runtime_with(tmp_path: Path, **templates: object) -> Runtime:
     (tmp_path / "t").mkdir(exist_ok=True)
     (tmp_path / "t" / "note.en.sms.txt").write_text("{{ 'x' * 500 }}")
-    config = Settings(templates_dir=tmp_path / "t", **settings)  # type: ignore[arg-type]
+    changes = {f"templates.{name}": value for name, value in templates.items()}
+    config = Settings().with_changes({"templates.dir": tmp_path / "t", **changes})
     return Runtime(create_engine("sqlite://"), VirtualClock(), JourneyBook({}), config)
 
 
 def test_the_sms_limit_comes_from_the_runtime_settings(tmp_path: Path) -> None:
     roomy = runtime_with(tmp_path).get_renderer().render_sms("note", "en", {})
     assert roomy.body == "x" * 500
-    tight = runtime_with(tmp_path, template_max_sms_chars=100)
+    tight = runtime_with(tmp_path, max_sms_chars=100)
     with pytest.raises(TemplateRenderError, match="100"):
         tight.get_renderer().render_sms("note", "en", {})

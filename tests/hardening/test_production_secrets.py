@@ -16,48 +16,57 @@ from journeykit.foundation.settings import (
     PlaceholderSecretsError,
     Settings,
     check_production,
+    setting,
+    variable,
 )
 
 REAL = {
-    "api_key": "k-4f1d8a0e9b2c7d6e",
-    "signing_secret": "s-9a8b7c6d5e4f3a2b1c",
-    "shopify_webhook_secret": "w-0e1d2c3b4a5f6e7d",
-    "twilio_auth_token": "t-5b6c7d8e9f0a1b2c",
-    "sendgrid_api_key": "SG.real-looking-key-123",
+    "web.api_key": "k-4f1d8a0e9b2c7d6e",
+    "web.signing_secret": "s-9a8b7c6d5e4f3a2b1c",
+    "providers.shopify.webhook_secret": "w-0e1d2c3b4a5f6e7d",
+    "providers.twilio.auth_token": "t-5b6c7d8e9f0a1b2c",
+    "providers.sendgrid.api_key": "SG.real-looking-key-123",
 }
 
 
+def env_name(path: str) -> str:
+    return variable(path.split("."))
+
+
 def test_secret_settings_are_secret_str() -> None:
-    settings = Settings(**REAL)  # type: ignore[arg-type]
+    settings = Settings().with_changes(REAL)
     for name in SECRET_FIELDS:
-        assert isinstance(getattr(settings, name), SecretStr)
+        assert isinstance(setting(settings, name), SecretStr)
         assert REAL[name] not in repr(settings) and REAL[name] not in str(settings)
 
 
 def test_development_allows_placeholders() -> None:
-    check_production(Settings(environment="development"))
+    check_production(Settings().with_changes({"environment": "development"}))
 
 
 @pytest.mark.parametrize("name", SECRET_FIELDS)
 def test_production_names_each_placeholder(name: str) -> None:
-    values = REAL | {name: PLACEHOLDER if name != "sendgrid_api_key" else "SG.sandbox-key"}
+    sandbox = "SG.sandbox-key" if name == "providers.sendgrid.api_key" else PLACEHOLDER
+    values = REAL | {name: sandbox}
     with pytest.raises(ValidationError) as refused:
-        Settings(environment="production", **values)  # type: ignore[arg-type]
+        Settings().with_changes({"environment": "production", **values})
     text = str(refused.value)
-    assert f"JOURNEYKIT_{name.upper()}" in text
+    assert env_name(name) in text
     others = [n for n in SECRET_FIELDS if n != name]
-    assert not any(f"JOURNEYKIT_{n.upper()}" in text for n in others)
+    assert not any(env_name(n) in text for n in others)
     for value in REAL.values():  # the error never echoes a secret
         assert value not in text
 
 
 def test_production_with_real_secrets_starts() -> None:
-    settings = Settings(environment="production", **REAL)  # type: ignore[arg-type]
+    settings = Settings().with_changes({"environment": "production", **REAL})
     check_production(settings)
 
 
 def test_check_production_lists_all_placeholders() -> None:
-    settings = Settings(environment="development", signing_secret=PLACEHOLDER)  # type: ignore[arg-type]
+    settings = Settings().with_changes(
+        {"environment": "development", "web.signing_secret": PLACEHOLDER}
+    )
     settings.environment = "production"
     with pytest.raises(PlaceholderSecretsError) as refused:
         check_production(settings)
@@ -66,7 +75,7 @@ def test_check_production_lists_all_placeholders() -> None:
 
 def test_worker_refuses_to_start_in_production_with_placeholders(tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOURNEYKIT_")}
-    env |= {"JOURNEYKIT_ENVIRONMENT": "production", "JOURNEYKIT_API_KEY": REAL["api_key"]}
+    env |= {"JOURNEYKIT_ENVIRONMENT": "production", "JOURNEYKIT_WEB__API_KEY": REAL["web.api_key"]}
     command = [
         sys.executable,
         "-m",
@@ -85,7 +94,7 @@ def test_worker_refuses_to_start_in_production_with_placeholders(tmp_path) -> No
         timeout=120,
     )
     assert done.returncode == 2
-    assert "JOURNEYKIT_SIGNING_SECRET" in done.stderr
-    assert "JOURNEYKIT_API_KEY" not in done.stderr
+    assert "JOURNEYKIT_WEB__SIGNING_SECRET" in done.stderr
+    assert "JOURNEYKIT_WEB__API_KEY" not in done.stderr
     assert "Traceback" not in done.stderr
-    assert REAL["api_key"] not in done.stderr
+    assert REAL["web.api_key"] not in done.stderr

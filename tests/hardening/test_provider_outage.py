@@ -40,10 +40,11 @@ def test_outage_then_recovery(tmp_path: Path) -> None:
     upgrade(url)
     engine = make_engine(url)
     sandbox = SandboxServer().start()
-    settings = Settings(
-        database_url=url, sendgrid_base_url=sandbox.url, twilio_base_url=sandbox.url,
-        provider_timeout_s=2.0, public_base_url="http://127.0.0.1:9",
-    )  # fmt: skip
+    settings = Settings().with_changes({
+        "database.url": url, "providers.sendgrid.base_url": sandbox.url,
+        "providers.twilio.base_url": sandbox.url, "providers.timeout_seconds": 2.0,
+        "web.public_base_url": "http://127.0.0.1:9",
+    })  # fmt: skip
     clock = VirtualClock(EVENING)
     book = JourneyBook.from_dir(settings.journeys_dir)
     runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="t")

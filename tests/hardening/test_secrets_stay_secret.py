@@ -24,11 +24,11 @@ from journeykit.service.runtime_factory import use_runtime
 from journeykit.timing.clock import VirtualClock
 
 SECRETS = {
-    "sendgrid_api_key": "SG.secretSENDGRID7f3a9e",
-    "twilio_auth_token": "secretTWILIO91b2c4d8",
-    "signing_secret": "secretSIGNING55d0e1f2",
-    "api_key": "secretAPIKEY3c1e8a7b",
-    "shopify_webhook_secret": "secretSHOPIFY0a9b8c7d",
+    "providers.sendgrid.api_key": "SG.secretSENDGRID7f3a9e",
+    "providers.twilio.auth_token": "secretTWILIO91b2c4d8",
+    "web.signing_secret": "secretSIGNING55d0e1f2",
+    "web.api_key": "secretAPIKEY3c1e8a7b",
+    "providers.shopify.webhook_secret": "secretSHOPIFY0a9b8c7d",
 }
 
 
@@ -69,11 +69,11 @@ def _leaks(text: str) -> list[str]:
 def test_no_secret_in_logs_artifacts_rows_or_messages(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/secrets.db"
     upgrade(url)
-    base = Settings(database_url=url, **SECRETS)  # type: ignore[arg-type]
+    base = Settings().with_changes({"database.url": url, **SECRETS})
     with SandboxServer.from_settings(base) as box, all_logs() as logs:
         box.faults.script("500", "429")  # provider errors on the way: their paths log too
-        settings = base.model_copy(
-            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
+        settings = base.with_changes(
+            {"providers.sendgrid.base_url": box.url, "providers.twilio.base_url": box.url}
         )
         clock = VirtualClock()
         book = JourneyBook.from_dir(PROJECT_ROOT / "journeys")

@@ -73,7 +73,7 @@ def test_shipped_templates_hit_no_limit() -> None:
 def test_preview_reports_the_limit_on_the_message(templates: Path) -> None:
     line = inject(templates, EMAIL, "{{ 'x'.ljust(10**9) }}")
     journey = load_journey(PROJECT_ROOT / "journeys" / "restock.yaml")
-    settings = Settings(templates_dir=templates)  # type: ignore[call-arg]
+    settings = Settings().with_changes({"templates.dir": templates})
     messages = render_messages(journey, settings, PreviewInput())
     failed = [m for m in messages if m.error]
     assert failed and all(m.channel == "email" for m in failed)

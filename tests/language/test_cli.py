@@ -50,7 +50,7 @@ def test_default_paths_come_from_settings(monkeypatch: pytest.MonkeyPatch):
     from journeykit.foundation.settings import get_settings
 
     monkeypatch.setenv("JOURNEYKIT_JOURNEYS_DIR", str(FIXTURES / "journeys"))
-    monkeypatch.setenv("JOURNEYKIT_TEMPLATES_DIR", str(TEMPLATES))
+    monkeypatch.setenv("JOURNEYKIT_TEMPLATES__DIR", str(TEMPLATES))
     get_settings.cache_clear()
     try:
         result = runner.invoke(app, ["validate"])

@@ -80,10 +80,16 @@ def play(runtime: Runtime, clock: VirtualClock) -> dict[str, UUID]:
 def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)
-    base = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    base = Settings().with_changes(
+        {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+    )
     with SandboxServer.from_settings(base, port=0) as box:
-        settings = base.model_copy(
-            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url, "database_url": url}
+        settings = base.with_changes(
+            {
+                "providers.sendgrid.base_url": box.url,
+                "providers.twilio.base_url": box.url,
+                "database.url": url,
+            }
         )
         clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
         book = JourneyBook.from_dir(ROOT / "journeys")
@@ -168,10 +174,16 @@ def test_sweep_reconciles_ambiguous_sends_before_resending(tmp_path: Path) -> No
 
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)
-    base = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    base = Settings().with_changes(
+        {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+    )
     with SandboxServer.from_settings(base, port=0) as box:
-        settings = base.model_copy(
-            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url, "database_url": url}
+        settings = base.with_changes(
+            {
+                "providers.sendgrid.base_url": box.url,
+                "providers.twilio.base_url": box.url,
+                "database.url": url,
+            }
         )
         clock = VirtualClock(pendulum.now("UTC"))
         runtime = Runtime(make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"),

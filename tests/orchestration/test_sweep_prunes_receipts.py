@@ -1,5 +1,5 @@
 """The Prefect sweep of all journeys deletes idempotency receipts older than
-``api_receipt_retention_hours`` (its housekeeping); a one-journey sweep leaves them."""
+``web.receipt_retention_seconds`` (its housekeeping); a one-journey sweep leaves them."""
 
 from __future__ import annotations
 
@@ -28,8 +28,12 @@ ROOT = Path(__file__).parents[2]
 def test_sweep_prunes_old_receipts(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)
-    settings = Settings(
-        database_url=url, journeys_dir=ROOT / "journeys", api_receipt_retention_hours=24
+    settings = Settings().with_changes(
+        {
+            "database.url": url,
+            "journeys_dir": ROOT / "journeys",
+            "web.receipt_retention_seconds": 24 * 3600,
+        }
     )
     clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
     runtime = Runtime(

@@ -28,7 +28,9 @@ def fill_database(url: str, paths: list[Path]) -> None:
     start = min(s.start or DEFAULT_START for _, s in scenarios)
     end = max((s.start or DEFAULT_START) + s.until for _, s in scenarios)
     clock = VirtualClock(start)
-    settings = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    settings = Settings().with_changes(
+        {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+    )
     book = JourneyBook.from_dir(ROOT / "journeys")
     runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="test")
     try:

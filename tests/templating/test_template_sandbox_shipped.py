@@ -53,7 +53,7 @@ def plain_renderer(templates: Path) -> TemplateRenderer:
 
 def messages(journey_file: Path, renderer: TemplateRenderer, locale: str) -> list[Any]:
     """What ``journeys preview`` renders, with the renderer given."""
-    settings = Settings(templates_dir=PROJECT_ROOT / "templates")  # type: ignore[call-arg]
+    settings = Settings().with_changes({"templates.dir": PROJECT_ROOT / "templates"})
     return render_messages(
         load_journey(journey_file), settings, PreviewInput(), locale=locale, renderer=renderer
     )

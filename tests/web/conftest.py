@@ -68,17 +68,19 @@ class Web:
         der = self.sendgrid_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
-        self.settings = Settings(
-            database_url=url,
-            public_base_url=public,
-            api_key=API_KEY,  # type: ignore[arg-type]
-            signing_secret="web-test-secret",  # type: ignore[arg-type]
-            twilio_auth_token=TWILIO_TOKEN,  # type: ignore[arg-type]
-            shopify_webhook_secret=SHOPIFY_SECRET,  # type: ignore[arg-type]
-            sendgrid_webhook_public_key=base64.b64encode(der).decode(),
-            review_photos_dir=tmp_path / "photos",
-            review_photo_max_bytes=200_000,
-            web_max_body_bytes=400_000,
+        self.settings = Settings().with_changes(
+            {
+                "database.url": url,
+                "web.public_base_url": public,
+                "web.api_key": API_KEY,
+                "web.signing_secret": "web-test-secret",
+                "providers.twilio.auth_token": TWILIO_TOKEN,
+                "providers.shopify.webhook_secret": SHOPIFY_SECRET,
+                "providers.sendgrid.webhook_public_key": base64.b64encode(der).decode(),
+                "web.review_photos_dir": tmp_path / "photos",
+                "web.review_photo_max_bytes": 200_000,
+                "web.max_body_bytes": 400_000,
+            }
         )
         self.runtime = Runtime(
             engine=self.engine,
@@ -119,12 +121,12 @@ class Web:
         html = self.outbox(node_id).content["html"]
         found: dict[str, str] = {}
         for path in re.findall(
-            r'href="' + re.escape(self.settings.public_base_url) + r'(/a/[^"]+)"', html
+            r'href="' + re.escape(self.settings.web.public_base_url) + r'(/a/[^"]+)"', html
         ):
             from journeykit.messaging.signed_links import read_action
 
             claim = read_action(
-                self.settings.signing_secret.get_secret_value(), path[3:], now=self.clock.now()
+                self.settings.web.signing_secret.get_secret_value(), path[3:], now=self.clock.now()
             )
             found[claim.action] = path
         return found

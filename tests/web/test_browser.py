@@ -172,7 +172,7 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     from journeykit.messaging.signed_links import sign_unsubscribe
 
     token = sign_unsubscribe(
-        web.settings.signing_secret.get_secret_value(), customer_id=1, channel="email"
+        web.settings.web.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
     page.goto(f"{live.url}/u/{token}")
     assert_accessible(page, locale)

@@ -93,7 +93,7 @@ def test_touched_enrollments_move_on_at_once(web: Web) -> None:
 
 def test_prefect_delivery_emits_instead_of_recording(web: Web) -> None:
     emitted: list[tuple[dict[str, Any], str]] = []
-    settings = web.settings.model_copy(update={"web_event_delivery": "prefect"})
+    settings = web.settings.with_changes({"web.event_delivery": "prefect"})
     app = create_app(settings, web.runtime, emit=lambda p, k: emitted.append((p, k)))
     from fastapi.testclient import TestClient
 
@@ -118,7 +118,7 @@ def test_prefect_away_is_503_and_nothing_kept(web: Web) -> None:
         if len(calls) == 1:
             raise EmitFailed("Prefect did not take the event")
 
-    settings = web.settings.model_copy(update={"web_event_delivery": "prefect"})
+    settings = web.settings.with_changes({"web.event_delivery": "prefect"})
     client = TestClient(create_app(settings, web.runtime, emit=unreachable))
     headers = {**AUTH, "Idempotency-Key": "evt-5"}
     first = client.post("/events", json=product(), headers=headers)

@@ -21,7 +21,7 @@ def email_consents(web: Web) -> list[tuple[bool, str]]:
 
 
 def unsubscribe_path(web: Web, customer_id: int = 1, channel: str = "email") -> str:
-    secret = web.settings.signing_secret.get_secret_value()
+    secret = web.settings.web.signing_secret.get_secret_value()
     return "/u/" + sign_unsubscribe(secret, customer_id=customer_id, channel=channel)
 
 
@@ -110,11 +110,11 @@ def test_short_link_redirects_and_records_the_click(delay_web: Web) -> None:
             session,
             "https://shop.example/p/sofa",
             message_key=row.key,
-            base_url=delay_web.settings.public_base_url,
+            base_url=delay_web.settings.web.public_base_url,
         )
         session.commit()
     client = delay_web.client()
-    path = short.removeprefix(delay_web.settings.public_base_url)
+    path = short.removeprefix(delay_web.settings.web.public_base_url)
     response = client.get(path, follow_redirects=False)
     assert response.status_code == 302
     assert response.headers["location"] == "https://shop.example/p/sofa"

@@ -38,8 +38,8 @@ def test_sandbox_callbacks_are_verified_and_applied(
     web.emit(order_placed(), "o")
     web.emit(delayed(), "d")
     web.clock.set(pendulum.now("UTC"))  # the sandbox signs with the real time
-    web.settings.twilio_auth_token = SecretStr(sandbox.auth_token)
-    web.settings.sendgrid_webhook_public_key = sandbox.sendgrid_public_key
+    web.settings.providers.twilio.auth_token = SecretStr(sandbox.auth_token)
+    web.settings.providers.sendgrid.webhook_public_key = sandbox.sendgrid_public_key
     sandbox.set_sendgrid_event_url(f"{live.url}/webhooks/sendgrid/events")
 
     sms_row = web.outbox("apology_sms")

@@ -30,8 +30,8 @@ def test_serve_starts_uvicorn_and_answers(tmp_path: Path) -> None:
     port = free_port()
     env = {
         **os.environ,
-        "JOURNEYKIT_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
-        "JOURNEYKIT_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "JOURNEYKIT_DATABASE__URL": f"sqlite:///{tmp_path}/serve.db",
+        "JOURNEYKIT_WEB__PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
     journeys = Path(sys.executable).parent / "journeys"
     process = subprocess.Popen(

@@ -186,7 +186,7 @@ def test_restock_starts_from_a_shopify_inventory_level(web: Web) -> None:
 
 def test_prefect_delivery_still_learns_the_catalog_in_the_request(web: Web) -> None:
     emitted: list[tuple[dict[str, Any], str]] = []
-    settings = web.settings.model_copy(update={"web_event_delivery": "prefect"})
+    settings = web.settings.with_changes({"web.event_delivery": "prefect"})
     app = create_app(settings, web.runtime, emit=lambda p, k: emitted.append((p, k)))
     web.app = app
     assert post(web, "products/create", TEE).status_code == 202

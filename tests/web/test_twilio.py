@@ -52,7 +52,7 @@ def test_keywords_update_consent_and_help_replies(delay_web: Web) -> None:
     inbound(delay_web, "START", sid="SM3")
     help_reply = inbound(delay_web, "HELP", sid="SM4")
     assert sms_consent(delay_web)[len(before) :] == [(False, "sms:STOP"), (True, "sms:START")]
-    assert delay_web.settings.sms_help_text.split(":")[0] in help_reply.text
+    assert delay_web.settings.sending.sms_help_text.split(":")[0] in help_reply.text
     assert "<Message>" in help_reply.text
 
 

@@ -12,7 +12,7 @@ STATUS_CALLBACK_PATH = "/webhooks/twilio/status"
 
 def status_callback_url(settings: Settings) -> str:
     """Where Twilio posts delivery status (the web app's route)."""
-    return settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH
+    return settings.web.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH
 
 
 def build_senders(settings: Settings) -> Senders:
@@ -31,10 +31,10 @@ def build_senders(settings: Settings) -> Senders:
     return Senders(
         email=SendGridEmailSender.from_settings(settings),
         sms=TwilioSmsSender.from_settings(settings),
-        concurrency=settings.send_concurrency,
+        concurrency=settings.sending.concurrency,
         before_send=limiter_for(settings),
         status_callback=status_callback_url(settings),
-        email_batch_size=settings.email_batch_size,
+        email_batch_size=settings.sending.email_batch_size,
     )
 
 

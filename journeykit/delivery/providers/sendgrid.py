@@ -64,13 +64,13 @@ class SendGridEmailSender:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SendGridEmailSender:
-        """A sender configured from ``JOURNEYKIT_SENDGRID_*`` / ``JOURNEYKIT_EMAIL_*``."""
+        """A sender configured from ``settings.providers.sendgrid`` and ``.sending``."""
         return cls(
-            settings.sendgrid_api_key.get_secret_value(),
-            settings.sendgrid_base_url,
-            from_email=settings.email_from,
-            from_name=settings.email_from_name,
-            timeout_s=settings.provider_timeout_s,
+            settings.providers.sendgrid.api_key.get_secret_value(),
+            settings.providers.sendgrid.base_url,
+            from_email=settings.sending.email_from,
+            from_name=settings.store.name,
+            timeout_s=settings.providers.timeout_seconds,
         )
 
     def send(self, message: EmailMessage) -> SendResult:

@@ -86,13 +86,13 @@ class TwilioSmsSender:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioSmsSender:
-        """A sender configured from ``JOURNEYKIT_TWILIO_*`` / ``JOURNEYKIT_SMS_FROM``."""
+        """A sender configured from ``settings.providers.twilio`` and ``.sending``."""
         return cls(
-            settings.twilio_account_sid,
-            settings.twilio_auth_token.get_secret_value(),
-            settings.twilio_base_url,
-            from_number=settings.sms_from,
-            timeout_s=settings.provider_timeout_s,
+            settings.providers.twilio.account_sid,
+            settings.providers.twilio.auth_token.get_secret_value(),
+            settings.providers.twilio.base_url,
+            from_number=settings.sending.sms_from,
+            timeout_s=settings.providers.timeout_seconds,
         )
 
     def send(self, message: SmsMessage) -> SendResult:

@@ -35,7 +35,7 @@ def handle_send(ctx: StepContext) -> Step:
         category=category,
         now=ctx.now,
         zones=zones,
-        country_quiet=ctx.runtime.settings.quiet_hours_by_country,
+        country_quiet=ctx.runtime.settings.sending.quiet_hours_by_country,
     )
     key = outbox_key(ctx.enrollment.id, node.id, node.channel, ctx.visit())  # type: ignore[arg-type]
     address = (customer.email if node.channel == "email" else customer.phone) or ""
@@ -76,7 +76,7 @@ def handle_send(ctx: StepContext) -> Step:
         )
         if node.channel == "sms":
             row.expires_at = decision.due_at + timedelta(
-                seconds=ctx.runtime.settings.sms_validity_s
+                seconds=ctx.runtime.settings.sending.sms_validity_seconds
             )
     ctx.session.add(row)
     detail = {"outbox": key, "status": row.status, "due_at": row.due_at.isoformat()}

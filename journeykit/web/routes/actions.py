@@ -95,7 +95,7 @@ async def act(token: str, request: Request, state: WebState = Depends(get_state)
     action = _peek_action(state, token)
     photo = None
     if action == "review":
-        photo = await review_pages.read_photo(form, state.settings.review_photo_max_bytes)
+        photo = await review_pages.read_photo(form, state.settings.web.review_photo_max_bytes)
     # The database work (and advancing what it touched) runs off the event loop.
     return await run_in_threadpool(_act, state, request, token, action, form, photo)
 

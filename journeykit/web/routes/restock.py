@@ -62,7 +62,7 @@ def _widget_ok(state: WebState, token: str | None) -> bool:
         return False
     serializer = URLSafeTimedSerializer(state.secret, salt=WIDGET_SALT)
     try:
-        serializer.loads(token, max_age=state.settings.widget_token_max_age_s)
+        serializer.loads(token, max_age=state.settings.web.widget_token_max_age_seconds)
     except BadSignature:
         return False
     return True
@@ -166,7 +166,7 @@ def widget_script(
 ) -> Response:
     """The embeddable widget (a signed form token is built in; it is refreshed daily)."""
     config = {
-        "endpoint": state.settings.public_base_url.rstrip("/") + "/restock/signups",
+        "endpoint": state.settings.web.public_base_url.rstrip("/") + "/restock/signups",
         "token": widget_token(state),
         "locale": pick_locale(locale),
         "texts": {

@@ -87,7 +87,7 @@ def form_page(
         errors=errors,
         values={"rating": 0, "name": view.customer.first_name, "title": "", "body": "", **values},
         action_url=str(request.url.path),
-        photo_mb=state.settings.review_photo_max_bytes // 10**6,
+        photo_mb=state.settings.web.review_photo_max_bytes // 10**6,
     )
 
 
@@ -200,7 +200,7 @@ def _validate(
         errors.append(t("review.error_body"))
     photo = None
     if data:
-        limit = state.settings.review_photo_max_bytes
+        limit = state.settings.web.review_photo_max_bytes
         ext = image_type(data[:16])
         if len(data) > limit:
             errors.append(t("review.error_photo_size", mb=limit // 10**6))
@@ -213,7 +213,7 @@ def _validate(
 
 def _save_photo(state: WebState, photo: tuple[bytes, str]) -> str:
     data, ext = photo
-    directory = state.settings.review_photos_dir
+    directory = state.settings.web.review_photos_dir
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{uuid.uuid4().hex}.{ext}"
     path.write_bytes(data)

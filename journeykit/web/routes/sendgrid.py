@@ -50,10 +50,12 @@ async def sendgrid_events(
     body = await request.body()
     signature = x_twilio_email_event_webhook_signature or ""
     timestamp = x_twilio_email_event_webhook_timestamp or ""
-    key = load_sendgrid_key(state.settings.sendgrid_webhook_public_key)
+    key = load_sendgrid_key(state.settings.providers.sendgrid.webhook_public_key)
     if not sendgrid_valid(key, body, signature, timestamp):
         return _problem(403, "the event webhook signature is missing, malformed or wrong")
-    if not timestamp_fresh(timestamp, state.now(), state.settings.sendgrid_webhook_max_age_s):
+    if not timestamp_fresh(
+        timestamp, state.now(), state.settings.providers.sendgrid.webhook_max_age_seconds
+    ):
         return _problem(403, "the event webhook timestamp is too old (or in the future)")
     try:
         events = json.loads(body)

@@ -62,7 +62,7 @@ async def shopify_webhook(
 ) -> JSONResponse:
     """A Shopify webhook, mapped to a Journeykit event and recorded once."""
     body = await request.body()
-    secret = state.settings.shopify_webhook_secret.get_secret_value()
+    secret = state.settings.providers.shopify.webhook_secret.get_secret_value()
     if not shopify_valid(secret, body, x_shopify_hmac_sha256 or ""):
         return _problem(403, "X-Shopify-Hmac-Sha256 is missing or does not match the body")
     topic = f"{resource}/{action}"

@@ -44,8 +44,8 @@ async def verified_form(
 ) -> dict[str, str] | None:
     form = await request.form(max_files=0, max_fields=100)
     params = {k: v for k, v in form.items() if isinstance(v, str)}
-    url = public_url(state.settings.public_base_url, request.url.path, request.url.query)
-    token = state.settings.twilio_auth_token.get_secret_value()
+    url = public_url(state.settings.web.public_base_url, request.url.path, request.url.query)
+    token = state.settings.providers.twilio.auth_token.get_secret_value()
     return params if twilio_valid(token, url, params, signature or "") else None
 
 
@@ -93,7 +93,7 @@ def _handle_inbound(
         customer = session.exec(select(Customer).where(Customer.phone == sender)).first()
         keyword = classify_keyword(body)
         if keyword == "help":
-            reply = state.settings.sms_help_text
+            reply = state.settings.sending.sms_help_text
         elif keyword is not None and customer is not None:
             word = body.strip().strip(".!").upper()
             record_sms_consent(

@@ -61,7 +61,7 @@ def dispatch_rounds(
     from journeykit_rigs.bench.pacing import Pacer, ShiftedClock
     from journeykit_rigs.bench.runtime import START, bench_runtime, bench_settings, peak_rss_mb
 
-    settings = bench_settings(**options)
+    settings = bench_settings(options)
     runtime = bench_runtime(url, clock=ShiftedClock(START, epoch), settings=settings)
     senders = build_senders(settings)
     senders.before_send = None if unthrottled else (limiter_for(settings) or Pacer(settings))
@@ -72,7 +72,7 @@ def dispatch_rounds(
     while True:
         finished = engine_done.is_set()
         try:
-            report = send_due(runtime, senders, limit=settings.batch_size, channel=channel)
+            report = send_due(runtime, senders, limit=settings.scale.batch_size, channel=channel)
         except OperationalError as exc:  # SQLite: the engine held the write lock too long
             locked += 1
             if locked > 20:

@@ -49,16 +49,19 @@ def run_fanout(
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         url = database_url(Path(tmp), url)
         options = {
-            "sms_per_second": sms_per_second,
-            "email_requests_per_second": email_requests_per_second,
-            "send_concurrency": concurrency or (64 if unthrottled else 16),
+            "sending.sms_per_second": sms_per_second,
+            "sending.email_requests_per_second": email_requests_per_second,
+            "sending.concurrency": concurrency or (64 if unthrottled else 16),
         }
         ready, stop, out = context.Queue(), context.Event(), context.Queue()
         sandbox = context.Process(target=run_sandbox, args=(latency_ms, ready, stop), daemon=True)
         sandbox.start()
         provider_url, _port = ready.get(timeout=120)
-        options |= {"sendgrid_base_url": provider_url, "twilio_base_url": provider_url}
-        settings = bench_settings(**options)
+        options |= {
+            "providers.sendgrid.base_url": provider_url,
+            "providers.twilio.base_url": provider_url,
+        }
+        settings = bench_settings(options)
         epoch = time.time()
         runtime = bench_runtime(url, clock=ShiftedClock(START, epoch), settings=settings)
         seed_variant(runtime.engine, runtime.clock.now(), inventory=0)
@@ -127,7 +130,9 @@ def run_fanout(
         "floor_ratio": None if unthrottled or not floor else round(seconds / floor, 3),
         "latency_ms": latency_ms,
         "unthrottled": unthrottled,
-        "limits": {k: v for k, v in options.items() if not unthrottled or k == "send_concurrency"},
+        "limits": {
+            k: v for k, v in options.items() if not unthrottled or k == "sending.concurrency"
+        },
         "peak_rss_mb": max(peak_rss_mb(), *(r["peak_rss_mb"] for r in sent.values())),
         "rss_mb": {"engine": peak_rss_mb()} | {c: r["peak_rss_mb"] for c, r in sent.items()},
         # CPU by process: Journeykit's (engine, one dispatcher per channel) and the sandbox's

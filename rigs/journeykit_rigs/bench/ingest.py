@@ -28,7 +28,11 @@ STATUS_PATH = "/webhooks/twilio/status"
 
 def _settings(url: str, port: int) -> Settings:
     return bench_settings(
-        database_url=url, api_key=API_KEY, public_base_url=f"http://127.0.0.1:{port}"
+        {
+            "database.url": url,
+            "web.api_key": API_KEY,
+            "web.public_base_url": f"http://127.0.0.1:{port}",
+        }
     )
 
 
@@ -103,8 +107,8 @@ async def _load(
     settings: Settings, requests: int, concurrency: int
 ) -> tuple[dict[str, list[tuple[int, float]]], float]:
     """Half store events, half Twilio status callbacks, ``concurrency`` in flight."""
-    base = settings.public_base_url
-    signer = RequestValidator(settings.twilio_auth_token.get_secret_value())
+    base = settings.web.public_base_url
+    signer = RequestValidator(settings.providers.twilio.auth_token.get_secret_value())
     timings: dict[str, list[tuple[int, float]]] = {"events": [], "twilio_status": []}
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)

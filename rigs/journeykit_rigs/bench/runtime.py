@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,11 @@ def database_url(workdir: Path, url: str | None = None) -> str:
     return url
 
 
-def bench_settings(**overrides: Any) -> Settings:
-    return Settings(signing_secret="bench-signing-secret", **overrides)
+def bench_settings(changes: Mapping[str, Any] | None = None) -> Settings:
+    """The settings of a benchmark, with ``changes`` (dotted paths: ``{"database.url": u}``)."""
+    return Settings().with_changes(
+        {"web.signing_secret": "bench-signing-secret", **(changes or {})}
+    )
 
 
 def bench_runtime(

@@ -101,7 +101,7 @@ class WorkerProcess:
 
 def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
-    env.setdefault("JOURNEYKIT_SIGNING_SECRET", "chaos-signing-secret")
+    env.setdefault("JOURNEYKIT_WEB__SIGNING_SECRET", "chaos-signing-secret")
     return env
 
 

@@ -32,13 +32,15 @@ DB_RETRY_S = 0.2
 def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
     import journeykit.actions.builtin  # noqa: F401  (registers actions)
 
-    settings = Settings(
-        database_url=args.db,
-        sendgrid_base_url=args.providers,
-        twilio_base_url=args.providers,
-        public_base_url=args.public_url,
-        provider_timeout_s=args.provider_timeout,
-        send_concurrency=args.concurrency,
+    settings = Settings().with_changes(
+        {
+            "database.url": args.db,
+            "providers.sendgrid.base_url": args.providers,
+            "providers.twilio.base_url": args.providers,
+            "web.public_base_url": args.public_url,
+            "providers.timeout_seconds": args.provider_timeout,
+            "sending.concurrency": args.concurrency,
+        }
     )
     runtime = Runtime(
         engine=make_engine(args.db),
@@ -62,10 +64,10 @@ def chaos_senders(settings: Settings, *, status_callbacks: bool = True) -> Sende
     return Senders(
         email=SendGridEmailSender.from_settings(settings),
         sms=TwilioSmsSender.from_settings(settings),
-        concurrency=settings.send_concurrency,
+        concurrency=settings.sending.concurrency,
         before_send=None,
         status_callback=status_callback_url(settings) if status_callbacks else None,
-        email_batch_size=settings.email_batch_size,
+        email_batch_size=settings.sending.email_batch_size,
     )
 
 

@@ -1,5 +1,5 @@
-"""A brand's per-country SMS quiet hours (JOURNEYKIT_QUIET_HOURS_BY_COUNTRY) reach the engine:
-an SMS due inside them waits for the window to open; the email beside it does not."""
+"""A brand's per-country SMS quiet hours (JOURNEYKIT_SENDING__QUIET_HOURS_BY_COUNTRY) reach the
+engine: an SMS due inside them waits for the window to open; the email beside it does not."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def test_country_window_defers_only_the_sms(tmp_path: Path) -> None:
     plain = sends(Settings(), tmp_path)
     assert plain["reminder_email"].startswith("2026-01-06T09:00")
     assert plain["reminder_sms"].startswith("2026-01-06T09:00")
-    strict = sends(Settings(quiet_hours_by_country={"FR": "20:00-11:00"}), tmp_path)
+    strict = sends(
+        Settings().with_changes({"sending.quiet_hours_by_country": {"FR": "20:00-11:00"}}), tmp_path
+    )
     assert strict["reminder_email"].startswith("2026-01-06T09:00")
     assert strict["reminder_sms"].startswith("2026-01-06T11:00")

@@ -25,7 +25,9 @@ class FakeTime:
 
 
 def pacer(time: FakeTime, sms: float = 10.0) -> Pacer:
-    settings = Settings(sms_per_second=sms, email_requests_per_second=2.0)
+    settings = Settings().with_changes(
+        {"sending.sms_per_second": sms, "sending.email_requests_per_second": 2.0}
+    )
     return Pacer(settings, monotonic=time.monotonic, sleep=time.sleep)
 
 

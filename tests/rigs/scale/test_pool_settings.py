@@ -24,9 +24,9 @@ def fresh_settings() -> Iterator[None]:
 def test_pool_size_overflow_and_timeout_come_from_settings(
     monkeypatch: pytest.MonkeyPatch, fresh_settings: None
 ) -> None:
-    monkeypatch.setenv("JOURNEYKIT_DB_POOL_SIZE", "3")
-    monkeypatch.setenv("JOURNEYKIT_DB_MAX_OVERFLOW", "2")
-    monkeypatch.setenv("JOURNEYKIT_DB_POOL_TIMEOUT_S", "7.5")
+    monkeypatch.setenv("JOURNEYKIT_DATABASE__POOL_SIZE", "3")
+    monkeypatch.setenv("JOURNEYKIT_DATABASE__MAX_OVERFLOW", "2")
+    monkeypatch.setenv("JOURNEYKIT_DATABASE__POOL_TIMEOUT_SECONDS", "7.5")
     pool = engine_for(URL).pool
     assert pool.size() == 3  # type: ignore[attr-defined]
     assert pool._max_overflow == 2  # type: ignore[attr-defined]
