@@ -105,6 +105,20 @@ class Settings(BaseSettings):
     template_max_sms_chars: int = Field(20_000, ge=1, description="one SMS body as rendered")
     template_max_string_chars: int = Field(1_000_000, ge=1, description="any one built string")
 
+    # Reports (docs/reports.md): which order counts for which message, and A/B verdicts.
+    attribution_click_window_seconds: int = Field(
+        5 * 86_400, ge=0, description="an order within this long after a click is the click's"
+    )
+    attribution_receive_window_seconds: int = Field(
+        86_400, ge=0, description="else, an order within this long after a message received"
+    )
+    ab_confidence: float = Field(
+        0.95, gt=0.5, lt=1, description="confidence an A/B verdict needs (0.95: 95%)"
+    )
+    ab_power: float = Field(
+        0.8, gt=0.5, lt=1, description="chance to detect a real difference (sample size)"
+    )
+
     # Hardening (docs/reliability.md): production refuses placeholder secrets at start-up.
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> Settings:
