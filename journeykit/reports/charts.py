@@ -85,9 +85,7 @@ def daily_figure(
         axes[0].set_ylabel("conversions")
         axes[0].set_title("Attributed conversions and revenue per day", loc="left")
         for index, (currency, cents) in enumerate(sorted(revenue.items()), start=1):
-            axes[index].bar(
-                _x(days), [c / 100 for c in cents], color=COLORS[index % 6], width=0.8
-            )
+            axes[index].bar(_x(days), [c / 100 for c in cents], color=COLORS[index % 6], width=0.8)
             axes[index].set_ylabel(f"revenue ({currency})")
         figure.autofmt_xdate()
     return figure
