@@ -48,8 +48,9 @@ class DemandReport:
     per_day: dict[date, int] = field(default_factory=dict)  # new sign-ups (shopper, variant)
 
     def by_value(self) -> list[DemandRow]:
-        """The rows, most revenue waiting first."""
-        return sorted(self.rows, key=lambda r: (-r.waiting_cents, r.sku))
+        """The rows per currency, most revenue waiting first (amounts in different
+        currencies are not compared)."""
+        return sorted(self.rows, key=lambda r: (r.currency, -r.waiting_cents, r.sku))
 
     def as_json(self) -> dict[str, Any]:
         return {

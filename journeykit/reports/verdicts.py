@@ -112,7 +112,10 @@ def verdict(
         )
         for o in others
     ]
-    rejected, adjusted, _, _ = multipletests(p_values, alpha=alpha, method="holm")
+    if len(p_values) > 1:  # Holm over the comparisons (one comparison: nothing to adjust)
+        rejected, adjusted, _, _ = multipletests(p_values, alpha=alpha, method="holm")
+    else:
+        rejected, adjusted = [p_values[0] < alpha], p_values
     result.p_value = float(adjusted[0])
     needed = _needed(best, others[0], alpha=alpha / len(others), power=power)
     result.needed_per_arm = needed
