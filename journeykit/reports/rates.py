@@ -45,6 +45,7 @@ class MessageFacts:
     channel: str
     variant: str | None
     sent_on: date
+    sent_at: datetime
     flags: set[str] = field(default_factory=set)
     machine_open: bool = False  # every open of it was flagged as machine (privacy) open
 
@@ -101,20 +102,22 @@ def message_facts(session: Session, *, journey: str | None = None) -> list[Messa
             channel=m.channel,
             variant=m.variant,
             sent_on=aware(m.sent_at or m.due_at).date(),
+            sent_at=aware(m.sent_at or m.due_at),
         )
         for m in rows
     }
     if not facts:
         return []
-    events = session.exec(
-        select(MessageEvent.outbox_id, MessageEvent.kind, MessageEvent.data).where(
-            col(MessageEvent.outbox_id).in_(list(facts))
-        )
-    ).all()
+    events_query = select(MessageEvent.outbox_id, MessageEvent.kind, MessageEvent.data).join(
+        OutboxMessage, col(OutboxMessage.id) == MessageEvent.outbox_id
+    )
+    if journey is not None:
+        events_query = events_query.where(OutboxMessage.journey == journey)
+    events = [e for e in session.exec(events_query).all() if e[0] in facts]
     human_open: set[int] = set()
     for outbox_id, kind, data in events:
         flag = EVENT_FLAGS.get(kind)
-        if flag is None or outbox_id is None:
+        if flag is None:
             continue
         facts[outbox_id].flags.add(flag)
         if kind == "open" and not (data or {}).get("sg_machine_open"):
@@ -130,23 +133,16 @@ def _mark_replies(session: Session, facts: dict[int, MessageFacts]) -> None:
     sms = [f for f in facts.values() if f.channel == "sms"]
     if not sms:
         return
-    sent_at = dict(
-        session.exec(
-            select(OutboxMessage.id, OutboxMessage.sent_at).where(
-                col(OutboxMessage.id).in_([f.outbox_id for f in sms])
-            )
-        ).all()
-    )
     by_customer: dict[int, list[tuple[datetime, int]]] = {}
     for fact in sms:
-        when = sent_at.get(fact.outbox_id)
-        if when is not None:
-            by_customer.setdefault(fact.customer_id, []).append((aware(when), fact.outbox_id))
-    phones = dict(
-        session.exec(
-            select(Customer.phone, Customer.id).where(col(Customer.id).in_(list(by_customer)))
+        by_customer.setdefault(fact.customer_id, []).append((fact.sent_at, fact.outbox_id))
+    phones = {
+        phone: customer
+        for phone, customer in session.exec(
+            select(Customer.phone, Customer.id).where(col(Customer.phone).is_not(None))
         ).all()
-    )
+        if customer in by_customer
+    }
     inbound = session.exec(
         select(MessageEvent.at, MessageEvent.data).where(MessageEvent.kind == "inbound")
     ).all()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,11 @@ def test_demo_report_page(browser: Any, tmp_path: Path) -> None:
         settings = base.model_copy(
             update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
         )
-        result = run_demo(settings, JourneyBook.from_dir(ROOT / "journeys"), tmp_path, box=box)
+        book = JourneyBook.from_dir(ROOT / "journeys")
+        # Playwright's sync API runs an event loop in this thread; the demo's flows need
+        # asyncio.run, so the demo plays in a thread of its own
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(run_demo, settings, book, tmp_path, box=box).result()
     assert result.errors == [] and result.report == tmp_path / "report.html"
     page, problems = open_page(browser, result.report)
     assert problems == []

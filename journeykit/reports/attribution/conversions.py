@@ -27,10 +27,9 @@ def converted_enrollments(
     converted = {int(i) for i, reason in rows if i is not None and reason in PURCHASE_EXITS}
     if ids:
         acted = session.exec(
-            select(EnrollmentHistory.enrollment_id).where(
-                EnrollmentHistory.kind == "action",
-                col(EnrollmentHistory.enrollment_id).in_(ids),
-            )
+            select(EnrollmentHistory.enrollment_id)
+            .join(Enrollment, col(Enrollment.id) == EnrollmentHistory.enrollment_id)
+            .where(EnrollmentHistory.kind == "action", Enrollment.journey == journey)
         ).all()
         converted.update(int(i) for i in acted)
     for order in attribute_orders(session, windows=windows or Windows(), journey=journey):

@@ -7,16 +7,18 @@ click events) is already stored with its time, so the answer is a pure function 
 tables and the two windows. A window changed in the settings applies to all history at once;
 a click or delivery event that reaches us after the order (SendGrid posts events in batches,
 minutes late) still counts; nothing is added to the ingest path, and there is no second copy
-to keep in step. One pass over the orders and the touches of their customers: ~0.2 s for
-10,000 orders (docs/reports.md)."""
+to keep in step. One pass over the orders and the touches of their customers: 0.9 s for
+10,000 orders, 20,000 messages and 5,000 clicks on SQLite (docs/reports.md)."""
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col
 
 from journeykit.foundation.models import MessageEvent, Order, OutboxMessage
 from journeykit.foundation.settings import Settings
@@ -91,44 +93,53 @@ def arms_of(variant: str | None) -> dict[str, str]:
 
 
 def _touches(session: Session, customer_ids: set[int]) -> dict[tuple[int, str], list[Touch]]:
-    """Per (customer, rule): their touches sorted by time."""
+    """Per (customer, rule): their touches sorted by time. Columns only, and no list of ids
+    in the query (a store has more customers than a statement takes parameters)."""
     if not customer_ids:
         return {}
-    messages = {
-        m.id: m
-        for m in session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.customer_id).in_(customer_ids))
-        ).all()
-    }
+    columns = (
+        col(OutboxMessage.id),
+        col(OutboxMessage.customer_id),
+        col(OutboxMessage.enrollment_id),
+        col(OutboxMessage.journey),
+        col(OutboxMessage.node_id),
+        col(OutboxMessage.template),
+        col(OutboxMessage.channel),
+        col(OutboxMessage.variant),
+    )
     by_key: dict[tuple[int, str], list[Touch]] = {}
 
-    def add(message: OutboxMessage, rule: str, at: datetime) -> None:
+    def add(row: Any, rule: str, at: datetime) -> None:
+        if row[1] not in customer_ids:
+            return
         touch = Touch(
             at=aware(at),
             rule=rule,
-            outbox_id=int(message.id or 0),
-            customer_id=message.customer_id,
-            enrollment_id=message.enrollment_id,
-            journey=message.journey,
-            node=message.node_id,
-            template=message.template,
-            channel=message.channel,
-            variant=message.variant,
+            outbox_id=int(row[0]),
+            customer_id=row[1],
+            enrollment_id=row[2],
+            journey=row[3],
+            node=row[4],
+            template=row[5],
+            channel=row[6],
+            variant=row[7],
         )
-        by_key.setdefault((message.customer_id, rule), []).append(touch)
+        by_key.setdefault((row[1], rule), []).append(touch)
 
-    for message in messages.values():
-        if message.status in RECEIVED and (message.sent_at or message.due_at):
-            add(message, "receive", message.sent_at or message.due_at)
-    if messages:
-        clicks = session.exec(
-            select(MessageEvent.outbox_id, MessageEvent.at).where(
-                col(MessageEvent.kind).in_(CLICK_EVENTS),
-                col(MessageEvent.outbox_id).in_(list(messages)),
-            )
-        ).all()
-        for outbox_id, at in clicks:
-            add(messages[outbox_id], "click", at)
+    received = session.execute(
+        select_columns(*columns, col(OutboxMessage.sent_at), col(OutboxMessage.due_at)).where(
+            col(OutboxMessage.status).in_(RECEIVED)
+        )
+    ).all()
+    for row in received:
+        add(row, "receive", row[8] or row[9])
+    clicks = session.execute(
+        select_columns(*columns, col(MessageEvent.at))
+        .join(MessageEvent, col(MessageEvent.outbox_id) == OutboxMessage.id)
+        .where(col(MessageEvent.kind).in_(CLICK_EVENTS))
+    ).all()
+    for row in clicks:
+        add(row, "click", row[8])
     for touches in by_key.values():
         touches.sort(key=lambda t: (t.at, t.outbox_id))
     return by_key
@@ -136,7 +147,7 @@ def _touches(session: Session, customer_ids: set[int]) -> dict[tuple[int, str], 
 
 def _last_before(touches: list[Touch], when: datetime, window: timedelta) -> Touch | None:
     """The latest touch at or before ``when`` and no older than ``window``."""
-    index = bisect.bisect_right([t.at for t in touches], when)
+    index = bisect.bisect_right(touches, when, key=lambda t: t.at)
     if index == 0:
         return None
     touch = touches[index - 1]
@@ -150,25 +161,35 @@ def attribute_orders(
     else last message received within ``windows.receive``), oldest first. With ``journey``:
     only the orders attributed to that journey (each order is attributed across all journeys
     first, so two journeys never both claim one order)."""
-    orders = session.exec(select(Order).order_by(col(Order.placed_at), col(Order.id))).all()
-    touches = _touches(session, {o.customer_id for o in orders})
+    orders = session.execute(
+        select_columns(
+            col(Order.id),
+            col(Order.number),
+            col(Order.customer_id),
+            col(Order.placed_at),
+            col(Order.total_cents),
+            col(Order.currency),
+            col(Order.status),
+        ).order_by(col(Order.placed_at), col(Order.id))
+    ).all()
+    touches = _touches(session, {o[2] for o in orders})
     result = []
-    for order in orders:
-        placed = aware(order.placed_at)
+    for order_id, number, customer_id, placed_at, cents, currency, status in orders:
+        placed = aware(placed_at)
         touch = _last_before(
-            touches.get((order.customer_id, "click"), []), placed, windows.click
-        ) or _last_before(touches.get((order.customer_id, "receive"), []), placed, windows.receive)
+            touches.get((customer_id, "click"), []), placed, windows.click
+        ) or _last_before(touches.get((customer_id, "receive"), []), placed, windows.receive)
         if journey is not None and (touch is None or touch.journey != journey):
             continue
         result.append(
             Attribution(
-                order_id=int(order.id or 0),
-                number=order.number,
-                customer_id=order.customer_id,
+                order_id=int(order_id or 0),
+                number=number,
+                customer_id=customer_id,
                 placed_at=placed,
-                amount_cents=order.total_cents,
-                currency=order.currency,
-                status=order.status,
+                amount_cents=cents,
+                currency=currency,
+                status=status,
                 touch=touch,
             )
         )
