@@ -14,7 +14,12 @@ from journeykit.reports.backorder import backorder_report
 from journeykit.reports.demand import demand_report
 from journeykit.reports.journey_report import JourneyReport, journey_report
 from journeykit.reports.page import Page
-from journeykit.reports.sections import backorder_sections, demand_sections, journey_sections
+from journeykit.reports.sections import (
+    backorder_sections,
+    demand_sections,
+    journey_sections,
+    summary_section,
+)
 
 
 def journey_page(report: JourneyReport, *, now: datetime) -> Page:
@@ -49,11 +54,14 @@ def overview_page(
 ) -> Page:
     """Every journey with enrollments, in the book's order, then demand and backorder."""
     ran = set(session.exec(select(Enrollment.journey).distinct()).all())
-    sections = []
-    for name in book.names():
-        if name in ran:
-            report = journey_report(session, name, book.get(name), settings=settings)
-            sections += journey_sections(report)
+    reports = [
+        journey_report(session, name, book.get(name), settings=settings)
+        for name in book.names()
+        if name in ran
+    ]
+    sections = [summary_section(reports)]
+    for report in reports:
+        sections += journey_sections(report)
     sections += demand_sections(demand_report(session), now)
     sections += backorder_sections(backorder_report(session))
     return Page(

@@ -368,3 +368,30 @@ def backorder_sections(report: BackorderReport) -> list[Section]:
 def _every_day(days: list[date]) -> list[date]:
     first, last = min(days), max(days)
     return [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
+
+
+def summary_section(reports: list[JourneyReport]) -> Section:
+    """One row per journey: the overview's first table."""
+    return Section(
+        id="summary",
+        title="All journeys",
+        tables=[
+            Table(
+                "summary",
+                "Per journey: enrollments, messages, clicks and attributed orders",
+                ["journey", "enrollments", "converted", "sent", "clicked", "orders", "revenue"],
+                [
+                    [
+                        r.journey,
+                        str(r.funnel.enrollments),
+                        str(r.funnel.converted),
+                        str(r.rates.sent),
+                        percent(r.rates.rate("clicked")),
+                        str(r.earned.orders),
+                        money(r.earned.cents),
+                    ]
+                    for r in reports
+                ],
+            )
+        ],
+    )

@@ -99,6 +99,7 @@ def test_report_page_renders_its_charts(browser: Any, tmp_path: Path) -> None:
         "orders-per-week",
     ):
         assert drawn.get(chart, 0) > 3, (chart, drawn)
+    assert "abandoned_cart" in page.locator('table[data-table="summary"]').inner_text()
     for section in ("journey-abandoned_cart", "journey-delay_apology", "demand", "backorder"):
         assert page.locator(f'section[data-section="{section}"]').is_visible()
     verdict = page.locator('[data-verdict="second_message"]').inner_text()
@@ -128,5 +129,6 @@ def test_demo_report_page(browser: Any, tmp_path: Path) -> None:
     restock = page.locator('section[data-section="journey-restock"]')
     assert "$149.00" in restock.locator('[data-card="revenue"]').inner_text()  # Zoe's order
     shot = os.environ.get("JOURNEYKIT_REPORT_SCREENSHOT")
-    if shot:  # make docs-screenshot: docs/img/report-page.png
+    if shot:  # docs/img/report-page.png: the restock journey's part of the page
+        page.evaluate("document.getElementById('journey-restock').scrollIntoView()")
         page.screenshot(path=shot, full_page=False)
