@@ -98,6 +98,8 @@ def _play(console: Console, settings: Settings, book: JourneyBook, workdir: Path
         + (f", {accepted} accepted by the sandbox" if accepted is not None else "")
         + f"; database: {result.database}"
     )
+    if result.report is not None:
+        console.print(f"Report page (open it in a browser): [bold]{result.report}[/bold]")
     for error in result.errors:
         console.print(f"[red]error:[/red] {error}")
     if result.errors:

@@ -24,6 +24,8 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Customer, OutboxMessage
 from journeykit.foundation.settings import Settings
+from journeykit.reports.page import write_page
+from journeykit.reports.report_pages import overview_page
 from journeykit.sandbox.server import SandboxServer
 from journeykit.service.runtime_factory import use_runtime
 from journeykit.timing.clock import VirtualClock
@@ -37,6 +39,7 @@ class DemoResult:
     flow_runs: int
     errors: list[str]
     database: str
+    report: Path | None = None  # the report page (HTML) written at the end
 
 
 def demo_scenarios(directory: Path = SCENARIOS) -> list[tuple[str, Scenario]]:
@@ -60,9 +63,22 @@ def run_demo(
             settings = settings.with_changes({"web.public_base_url": web.url})
         result = _run(settings, book, url, on_step)
     engine = make_engine(url)  # read again: delivery callbacks arrived after the last sweep
-    result.messages = _messages(engine)
-    engine.dispose()
+    try:
+        result.messages = _messages(engine)
+        result.report = write_report(engine, book, settings, workdir / "report.html")
+    finally:
+        engine.dispose()
     return result
+
+
+def write_report(engine: Engine, book: JourneyBook, settings: Settings, path: Path) -> Path:
+    """The report page of everything the demo did (what each journey earned, rates, A/B
+    verdicts, funnels, demand, backorder buyers), dated at the demo clock's end."""
+    scenarios = [s for _, s in demo_scenarios()]
+    _, end = span(scenarios, DEFAULT_START)
+    with Session(engine) as session:
+        page = overview_page(session, book, settings=settings, now=end)
+    return write_page(page, path)
 
 
 @contextlib.contextmanager

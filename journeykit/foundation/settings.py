@@ -163,6 +163,23 @@ class ScaleSettings(BaseModel):
     lease_seconds: int = Field(300, ge=1, description="a claim's lease; then others may take it")
 
 
+class ReportSettings(BaseModel):
+    """Reports (docs/reports.md): which order counts for which message, and A/B verdicts."""
+
+    click_window_seconds: int = Field(
+        5 * 86_400, ge=0, description="an order within this long after a click is the click's"
+    )
+    receive_window_seconds: int = Field(
+        86_400, ge=0, description="else, an order within this long after a message received"
+    )
+    ab_confidence: float = Field(
+        0.95, gt=0.5, lt=1, description="confidence an A/B verdict needs (0.95: 95%)"
+    )
+    ab_power: float = Field(
+        0.8, gt=0.5, lt=1, description="chance to detect a real difference (sample size)"
+    )
+
+
 class Settings(BaseSettings):
     """Everything Journeykit reads from its environment."""
 
@@ -185,6 +202,7 @@ class Settings(BaseSettings):
     sending: SendingSettings = Field(default_factory=SendingSettings)
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("environment", mode="before")
     @classmethod

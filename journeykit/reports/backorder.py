@@ -1,14 +1,17 @@
 """B6: is backorder a good way to sell? Order frequency and lifetime value of customers who
-bought on backorder, next to everyone else."""
+bought on backorder, next to everyone else; orders per week in each cohort (the trend); and
+delivered vs cancelled among backorders beside delayed orders (attribution's outcome)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
 from journeykit.foundation.models import Customer, Order
+from journeykit.reports.attribution import BackorderOutcome, backorder_outcome
 
 
 @dataclass
@@ -38,6 +41,9 @@ class BackorderReport:
     backorder: Cohort = field(default_factory=lambda: Cohort("backorder buyers"))
     others: Cohort = field(default_factory=lambda: Cohort("other customers"))
     backorders: int = 0  # orders placed on backorder
+    # orders (not cancelled) per week (Monday, UTC) and cohort: "backorder" / "other"
+    per_week: dict[date, dict[str, int]] = field(default_factory=dict)
+    outcome: BackorderOutcome = field(default_factory=BackorderOutcome)
 
     def as_json(self) -> dict[str, Any]:
         def cohort(c: Cohort) -> dict[str, Any]:
@@ -53,6 +59,8 @@ class BackorderReport:
             "backorder_orders": self.backorders,
             "backorder_buyers": cohort(self.backorder),
             "other_customers": cohort(self.others),
+            "orders_per_week": {d.isoformat(): n for d, n in sorted(self.per_week.items())},
+            "kept_vs_cancelled": self.outcome.as_json(),
         }
 
 
@@ -79,4 +87,11 @@ def backorder_report(session: Session) -> BackorderReport:
         cohort.revenue_cents += sum(o.total_cents for o in placed)
         cohort.repeat_customers += len(placed) >= 2
         report.backorders += sum(o.is_backorder for o in placed)
+        for order in placed:
+            day = order.placed_at.date()
+            week = report.per_week.setdefault(day - timedelta(days=day.weekday()), {})
+            name = "backorder" if on_backorder else "other"
+            week[name] = week.get(name, 0) + 1
+    report.per_week = dict(sorted(report.per_week.items()))
+    report.outcome = backorder_outcome(session)
     return report

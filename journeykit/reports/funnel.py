@@ -1,7 +1,6 @@
 """C2/C3: what a journey does, node by node (entered, waited, sent, clicked, acted,
-converted), and how each A/B variant converts. Converted: the enrollment ended in a
-purchase (``exit_when: checkout.completed``) or the customer acted on a choice (a link or a
-numbered reply that woke it: credit, review, help...)."""
+converted), and how each A/B variant converts. Converted: the one definition of
+``reports.attribution.conversions`` (an attributed order, a purchase exit, or a choice)."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from journeykit.foundation.models import Enrollment, EnrollmentHistory, MessageEvent, OutboxMessage
+from journeykit.foundation.settings import get_settings
 from journeykit.language.journey import Journey
-
-PURCHASE_EXITS = ("exit_when:checkout.completed",)
+from journeykit.reports.attribution import Windows, converted_enrollments
 
 
 @dataclass
@@ -68,8 +67,8 @@ def funnel_report(session: Session, name: str, journey: Journey | None = None) -
     history = session.exec(
         select(EnrollmentHistory).where(col(EnrollmentHistory.enrollment_id).in_(ids))
     ).all()
-    acted_ids = {h.enrollment_id for h in history if h.kind == "action"}
-    converted = {e.id for e in enrollments if e.exit_reason in PURCHASE_EXITS or e.id in acted_ids}
+    windows = Windows.from_settings(get_settings())
+    converted: set[int | None] = set(converted_enrollments(session, name, windows=windows))
     order = [n.id for n in journey.nodes] if journey else []
     types = {n.id: n.type for n in journey.nodes} if journey else {}
     rows: dict[str, NodeRow] = {n: NodeRow(n, types[n]) for n in order}

@@ -1,6 +1,6 @@
 """A journey's live funnel, read from our tables: how many entered, where the live ones wait
-(per node), how many messages went out (per channel), how many converted (the customer acted:
-a click, a choice, a reply, a purchase — or the journey ended on a checkout), how many
+(per node), how many messages went out (per channel), how many converted (the one definition of
+``reports.attribution.conversions``), how many
 finished or failed. Published as a keyed Prefect artifact and shown by ``journeys status``."""
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from journeykit.foundation.models import CustomerAction, Enrollment, OutboxMessage
+from journeykit.foundation.models import Enrollment, OutboxMessage
+from journeykit.foundation.settings import get_settings
+from journeykit.reports.attribution import Windows, converted_enrollments
 
 LIVE = ("active", "waiting")
 SENT = ("sent", "delivered")
-CONVERTING_EXITS = ("exit_when:checkout.completed",)
 
 
 @dataclass
@@ -52,15 +53,8 @@ def read_funnel(engine: Engine, journey: str, node_order: list[str] | None = Non
             .where(OutboxMessage.journey == journey, col(OutboxMessage.status).in_(SENT))
             .group_by(col(OutboxMessage.channel))
         ).all()
-        acted = select(CustomerAction.enrollment_id).where(
-            col(CustomerAction.enrollment_id).is_not(None)
-        )
-        funnel.converted = session.exec(
-            select(func.count()).where(
-                Enrollment.journey == journey,
-                col(Enrollment.id).in_(acted) | col(Enrollment.exit_reason).in_(CONVERTING_EXITS),
-            )
-        ).one()
+        windows = Windows.from_settings(get_settings())
+        funnel.converted = len(converted_enrollments(session, journey, windows=windows))
     at_node: dict[str, int] = {}
     for status, node, count in by_status:
         funnel.entered += count

@@ -9,6 +9,7 @@ from rich.table import Table
 from journeykit.reports.backorder import BackorderReport, Cohort
 from journeykit.reports.demand import DemandReport
 from journeykit.reports.funnel import FunnelReport
+from journeykit.reports.journey_report import JourneyReport
 from journeykit.templating.filters import babel_locale
 
 
@@ -107,4 +108,46 @@ def variants_table(report: FunnelReport) -> Table:
             str(v.converted),
             f"{v.conversion_rate:.0%}",
         )
+    return table
+
+
+def _amounts(cents: dict[str, int]) -> str:
+    return " + ".join(_money(c, cur) for cur, c in sorted(cents.items())) or "0"
+
+
+def earned_table(report: JourneyReport) -> Table:
+    earned = report.earned
+    cancelled = sum(not o.kept for o in report.attributed)
+    table = Table(
+        title=f"What {report.journey} earned (attributed orders)",
+        caption=(
+            f"{earned.orders} orders · {_amounts(earned.cents)} · {cancelled} cancelled "
+            f"(not counted) · {report.rates.sent} messages sent, clicked "
+            f"{report.rates.rate('clicked'):.1%}, opened {report.rates.rate('opened'):.1%} "
+            "(estimate)"
+        ),
+    )
+    table.add_column("Node")
+    table.add_column("Orders", justify="right")
+    table.add_column("Revenue", justify="right")
+    for node, money in report.earned_by("node").items():
+        table.add_row(node, str(money.orders), _amounts(money.cents))
+    return table
+
+
+def verdicts_table(report: JourneyReport) -> Table:
+    table = Table(title=f"A/B verdicts: {report.journey}")
+    for name in ("Split", "Arm", "Customers", "Converted", "Rate", "Interval"):
+        table.add_column(name, justify="left" if name in ("Split", "Arm") else "right")
+    for verdict in report.verdicts:
+        for arm in verdict.arms:
+            table.add_row(
+                verdict.split,
+                arm.name,
+                str(arm.customers),
+                str(arm.converted),
+                f"{arm.rate:.1%}",
+                f"{arm.low:.1%} – {arm.high:.1%}",
+            )
+        table.add_row(verdict.split, f"[bold]{verdict.text}[/bold]", "", "", "", "")
     return table

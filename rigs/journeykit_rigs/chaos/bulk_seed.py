@@ -34,13 +34,14 @@ def insert_signups(
             int(conn.execute(select(func.coalesce(func.max(_table(Customer).c.id), 0))).one()[0])
             + 1
         )
-        variants = dict(
-            conn.execute(
+        variants: dict[str, int] = {
+            sku: variant_id
+            for sku, variant_id in conn.execute(
                 select(_table(Variant).c.sku, _table(Variant).c.id).where(
                     _table(Variant).c.sku.in_(list(skus))
                 )
             ).all()
-        )
+        }
         missing = [s for s in skus if s not in variants]
         if missing:
             raise LookupError(f"unknown sku {missing[0]!r}: send product.upserted first")
