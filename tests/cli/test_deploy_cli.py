@@ -12,8 +12,8 @@ from tests.cli.conftest import ROOT
 def test_each_journey_deployment_runs_its_journey_and_is_tagged_with_it() -> None:
     listed = {d["name"]: d for d in deployments(ROOT / "prefect.yaml")}
     journeys = {p.stem for p in (ROOT / "journeys").glob("*.yaml")}
-    assert {"sweep", "event"} <= set(listed)
-    for name in set(listed) - {"sweep", "event"}:
+    assert {"sweep", "event", "reports"} <= set(listed)  # reports: docs/reports.md
+    for name in set(listed) - {"sweep", "event", "reports"}:
         assert name in journeys, f"deployment {name} names no journey file"
         assert f"journey:{name}" in listed[name]["tags"]
         assert listed[name]["entrypoint"] == f"flows/{name}.py:{name}"
