@@ -29,7 +29,7 @@ from tests.reports.seeded_store import seed_store
 def test_report_run_publishes_keyed_markdown_artifacts(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/seeded.db"
     seed_store(url)
-    settings = Settings(journeys_dir=ROOT / "journeys", templates_dir=ROOT / "templates")
+    settings = Settings(journeys_dir=ROOT / "journeys", templates={"dir": ROOT / "templates"})
     clock = VirtualClock(pendulum.datetime(2026, 3, 10, tz="UTC"))
     runtime = Runtime(
         make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"), settings, owner="t"
