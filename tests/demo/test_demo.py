@@ -22,8 +22,8 @@ ROOT = Path(__file__).parents[2]
 def test_demo_sends_every_message_once(tmp_path: Path) -> None:
     base = Settings()
     with SandboxServer.from_settings(base, port=0) as box:
-        settings = base.model_copy(
-            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
+        settings = base.with_changes(
+            {"providers.sendgrid.base_url": box.url, "providers.twilio.base_url": box.url}
         )
         result = run_demo(settings, JourneyBook.from_dir(ROOT / "journeys"), tmp_path, box=box)
         accepted = box.store.messages()
