@@ -24,6 +24,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Customer, OutboxMessage
 from journeykit.foundation.settings import Settings
+from journeykit.orchestration.flows import sweep
 from journeykit.reports.page import write_page
 from journeykit.reports.report_pages import overview_page
 from journeykit.sandbox.server import SandboxServer
@@ -139,7 +140,6 @@ def _run(
 
     def tick(rt: Runtime) -> list[str]:
         nonlocal runs
-        from journeykit.orchestration.flows import sweep
 
         runs += 1
         result = asyncio.run(sweep(limit=1000))

@@ -17,6 +17,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import free_port
 from journeykit.timing.clock import SystemClock
+from journeykit.web.app import create_app
 
 
 class WebhookServer:
@@ -52,7 +53,6 @@ class WebhookServer:
         return f"{self.url}/webhooks/sendgrid/events"
 
     def start(self, timeout_s: float = 20.0) -> WebhookServer:
-        from journeykit.web.app import create_app
 
         app = create_app(self.settings, self.runtime)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
