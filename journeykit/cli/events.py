@@ -3,7 +3,7 @@ and wake what it touches, and advance those at once in a Prefect flow run."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -15,10 +15,16 @@ from journeykit.cli.common import fail, parse_json_arg
 def register(app: typer.Typer) -> None:
     @app.command()
     def emit(
-        event: str = typer.Argument(..., help="event type, e.g. order.placed"),
-        data: str = typer.Option("{}", "--data", "-d", help="JSON fields, or @file.json"),
-        key: str = typer.Option(None, "--key", help="idempotency key (default: payload hash)"),
-        run: bool = typer.Option(True, "--run/--no-run", help="advance touched enrollments now"),
+        event: Annotated[str, typer.Argument(help="event type, e.g. order.placed")],
+        data: Annotated[
+            str, typer.Option("--data", "-d", help="JSON fields, or @file.json")
+        ] = "{}",
+        key: Annotated[
+            str | None, typer.Option("--key", help="idempotency key (default: payload hash)")
+        ] = None,
+        run: Annotated[
+            bool, typer.Option("--run/--no-run", help="advance touched enrollments now")
+        ] = True,
     ) -> None:
         """Send a domain event to Journeykit."""
         from journeykit.language.events import EVENT_TYPES

@@ -141,7 +141,7 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
     assert "channel:email" not in by_id[runs["expired"]].tags
 
     # the journey's funnel is one keyed artifact, updated by each run
-    funnels = [a for a in artifacts if a.key == "funnel-delay-apology"]
+    funnels = [a for a in artifacts if a.key == "live-delay-apology"]
     latest = max(funnels, key=lambda a: a.created)
     rows = json.loads(latest.data) if isinstance(latest.data, str) else latest.data
     stages = {(r["stage"], r["where"]): r["count"] for r in rows}
