@@ -51,6 +51,11 @@ class Journey(Strict):
     schema_: str | None = Field(None, alias="$schema")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
+    summary: str = Field(
+        "",
+        description="one line for lists and the Prefect deployment (default: the description's"
+        " first sentence)",
+    )
     trigger: Trigger
     subject: Subject
     reentry: Literal["always", "once", "after_exit"] = Field(
