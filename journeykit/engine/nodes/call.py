@@ -53,6 +53,14 @@ def handle_call(ctx: StepContext) -> Step:
 def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
     from journeykit.engine.ingest import ingest_event
 
+    node = ctx.node
+    assert isinstance(node, CallNode)
+    declared = ctx.runtime.registry.actions[node.action].emits
+    if payload.get("type") not in declared:
+        raise ValueError(
+            f"action {node.action!r} emitted {payload.get('type')!r}, which it does not declare:"
+            f" add it to @action({node.action!r}, emits=[...]) (declared: {list(declared)})"
+        )
     ingest_event(
         ctx.session,
         book=ctx.runtime.book,
