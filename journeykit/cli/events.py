@@ -73,6 +73,7 @@ def emit_event(payload: dict, *, key: str | None, run: bool) -> dict[str, Any]:
             payload=payload,
             key=key,
             source="cli",
+            registry=runtime.registry,
         )
     return {
         "duplicate": ingested.duplicate,

@@ -28,7 +28,7 @@ from journeykit.orchestration.flows import sweep
 from journeykit.reports.page import write_page
 from journeykit.reports.report_pages import overview_page
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -128,11 +128,11 @@ def _run(
     scenarios = demo_scenarios()
     start, end = span([s for _, s in scenarios], DEFAULT_START)
     clock = VirtualClock(start)
-    runtime = Runtime(
+    runtime = build_runtime(
+        settings.with_changes({"database.url": url}),
         engine=make_engine(url),
         clock=clock,
         book=book,
-        settings=settings.with_changes({"database.url": url}),
         owner="demo",
     )
     use_runtime(lambda: runtime)

@@ -197,6 +197,7 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[st
             payload=event,
             key=key,
             source="prefect",
+            registry=runtime.registry,
         )
     touched = ingested.routed.touched
     subject = event_subject(event)

@@ -126,6 +126,7 @@ def _record(
                 payload=payload,
                 key=event_key,
                 source="shopify",
+                registry=state.runtime.registry,
             )
             if item_id is not None:
                 link_inventory_item(session, sku, item_id)

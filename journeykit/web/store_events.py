@@ -107,6 +107,7 @@ def _record(
                     payload=payload,
                     key=event_key,
                     source=source,
+                    registry=state.runtime.registry,
                 )
             except UnknownSubject as exc:
                 session.rollback()  # nothing half-way

@@ -63,6 +63,7 @@ def seed_catalog(runtime: Runtime, scenarios: list[Scenario], now: datetime) -> 
                         payload=payload,
                         key=f"catalog:{sku}",
                         source="simulator",
+                        registry=runtime.registry,
                     )
 
 
@@ -108,6 +109,7 @@ def apply_step(runtime: Runtime, item: Scheduled) -> None:
                 payload=payload,
                 key=item.key,
                 source="simulator",
+                registry=runtime.registry,
             )
         else:
             external = item.scenario.customer_by_id(item.step.customer).id

@@ -10,7 +10,6 @@ from typing import Any
 from sqlmodel import Session
 
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.engine.registry import get_action
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import CallNode
@@ -35,7 +34,7 @@ class ActionContext:
 def handle_call(ctx: StepContext) -> Step:
     node = ctx.node
     assert isinstance(node, CallNode)
-    action = get_action(node.action)
+    action = ctx.runtime.registry.get_action(node.action)
     result = action(
         ActionContext(
             ctx.session,
@@ -54,6 +53,14 @@ def handle_call(ctx: StepContext) -> Step:
 def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
     from journeykit.engine.ingest import ingest_event
 
+    node = ctx.node
+    assert isinstance(node, CallNode)
+    declared = ctx.runtime.registry.actions[node.action].emits
+    if payload.get("type") not in declared:
+        raise ValueError(
+            f"action {node.action!r} emitted {payload.get('type')!r}, which it does not declare:"
+            f" add it to @action({node.action!r}, emits=[...]) (declared: {list(declared)})"
+        )
     ingest_event(
         ctx.session,
         book=ctx.runtime.book,
@@ -62,4 +69,5 @@ def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
         key=f"emitted:{ctx.enrollment.id}:{ctx.node.id}:{payload.get('type')}",
         source=f"journey:{ctx.journey.name}",
         exclude_enrollment=ctx.enrollment.id,
+        registry=ctx.runtime.registry,
     )
