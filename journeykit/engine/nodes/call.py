@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from journeykit.engine.ingest import ingest_event
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.registry import get_action
 from journeykit.foundation.models import Customer, Enrollment
@@ -52,8 +53,8 @@ def handle_call(ctx: StepContext) -> Step:
 
 
 def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
-    from journeykit.engine.ingest import ingest_event
-
+    """An action's event is applied in the step's own transaction, before the step commits:
+    it happened in this step, so nothing can overtake it (it does not queue in the inbox)."""
     ingest_event(
         ctx.session,
         book=ctx.runtime.book,
