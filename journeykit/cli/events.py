@@ -88,12 +88,12 @@ def _moved(applied: Applied) -> dict[str, Any]:
 
 @events_app.command("list")
 def list_events(
-    status: str = typer.Option("failed", "--status", help="pending | failed | applied"),
+    status: str = typer.Option("failed", "--status", help="failed | pending | waiting | applied"),
     limit: int = typer.Option(50, "--limit", min=1),
 ) -> None:
     """Inbox events with this status, newest first."""
-    if status not in ("pending", "failed", "applied"):
-        fail(f"--status {status!r}: one of pending, failed, applied")
+    if status not in ("failed", "pending", "waiting", "applied"):
+        fail(f"--status {status!r}: one of failed, pending, waiting, applied")
     with Session(current_runtime().engine) as session:
         rows = session.exec(
             select(InboxEvent)
