@@ -101,6 +101,7 @@ class Applied:
     exited: list[int] = field(default_factory=list)
     waiting: dict[int, str] = field(default_factory=dict)  # inbox id -> why
     failed: dict[int, str] = field(default_factory=dict)
+    retried_at_once: set[int] = field(default_factory=set, repr=False)
 
     @property
     def touched(self) -> list[int]:
@@ -190,38 +191,70 @@ def apply_one(runtime: Runtime, inbox_id: int, done: Applied) -> bool:
             row.event_id = ingested.event_id
             row.attempts += 1
             session.add(row)
-            # what waited for its subject to be known may apply now
-            unblocked = [
-                int(i)
-                for i in session.exec(
-                    select(InboxEvent.id).where(
-                        InboxEvent.subject == row.subject, InboxEvent.status == "waiting"
-                    )
-                ).all()
-                if i is not None
-            ]
-            if unblocked:
-                session.execute(
-                    update(InboxEvent)
-                    .where(col(InboxEvent.id).in_(unblocked))
-                    .values(next_try_at=now)
-                    .execution_options(synchronize_session=False)
-                )
     except UnknownSubject as exc:  # cannot apply yet: the order (sku...) is not known yet
         _retry_later(runtime, inbox_id, str(exc), done, hold_back=False)
+        if inbox_id not in done.retried_at_once and _applied_since(runtime, inbox_id, now):
+            # what it needs was applied while it tried (another worker, another request):
+            # try once more now rather than after the backoff
+            done.retried_at_once.add(inbox_id)
+            _due_now(runtime, [inbox_id])
+            done.waiting.pop(inbox_id, None)
         return False
     except Exception as exc:  # a failure: retry later, holding back its subject's events
         _retry_later(runtime, inbox_id, f"{type(exc).__name__}: {exc}", done, hold_back=True)
         return False
-    done.applied.append(inbox_id)
-    for waiting_id in unblocked:
+    # what waited for an order (sku, cart...) to be known may apply now. After the commit,
+    # so an event that failed concurrently either sees this one applied (_applied_since) or
+    # is already waiting here
+    for waiting_id in _unblock_waiting(runtime):
         done.waiting.pop(waiting_id, None)
+    done.applied.append(inbox_id)
     if ingested.event_id is not None:
         done.event_ids[inbox_id] = ingested.event_id
     done.enrolled += ingested.routed.enrolled
     done.woken += ingested.routed.woken
     done.exited += ingested.routed.exited
     return True
+
+
+def _applied_since(runtime: Runtime, inbox_id: int, started: datetime) -> bool:
+    with Session(runtime.engine) as session:
+        found = session.exec(
+            select(InboxEvent.id).where(
+                InboxEvent.status == "applied",
+                col(InboxEvent.applied_at) >= started,
+                col(InboxEvent.id) != inbox_id,
+            )
+        ).first()
+    return found is not None
+
+
+def _due_now(runtime: Runtime, ids: list[int]) -> None:
+    with session_scope(runtime.engine) as session:
+        session.execute(
+            update(InboxEvent)
+            .where(col(InboxEvent.id).in_(ids), col(InboxEvent.status) == "waiting")
+            .values(next_try_at=runtime.clock.now())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _unblock_waiting(runtime: Runtime) -> list[int]:
+    """Make the waiting events due now (an event just applied may be what they need)."""
+    with Session(runtime.engine) as session:
+        ids = [
+            int(i)
+            for i in session.exec(
+                select(InboxEvent.id).where(
+                    InboxEvent.status == "waiting",
+                    col(InboxEvent.next_try_at) > runtime.clock.now(),
+                )
+            ).all()
+            if i is not None
+        ]
+    if ids:
+        _due_now(runtime, ids)
+    return ids
 
 
 def retry_delay(attempts: int) -> timedelta:
