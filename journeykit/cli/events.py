@@ -20,7 +20,8 @@ from journeykit.cli.common import fail, parse_json_arg
 from journeykit.engine.advance import advance, claim_due
 from journeykit.foundation.models import InboxEvent
 from journeykit.language.events import EVENT_TYPES, parse_event
-from journeykit.service.events import Applied, record_event, replay
+from journeykit.service.event_inbox import Applied, replay
+from journeykit.service.events import record_event
 from journeykit.service.runtime_factory import current_runtime
 
 events_app = typer.Typer(help="The event inbox: what waits, what failed, replay.")

@@ -116,7 +116,7 @@ def read_inbox(engine: Any) -> tuple[dict[str, int], list[Any]]:
     """(inbox events per status, the events that failed for good)."""
     from sqlmodel import Session
 
-    from journeykit.service.events import failed_events, inbox_counts
+    from journeykit.service.event_inbox import failed_events, inbox_counts
 
     with Session(engine) as session:
         return inbox_counts(session), failed_events(session, limit=20)

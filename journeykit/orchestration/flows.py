@@ -34,7 +34,8 @@ from journeykit.orchestration.artifacts import (
     run_summary,
 )
 from journeykit.orchestration.rename import label_current_run, run_tags
-from journeykit.service.events import Applied, accept, apply_pending, subject_of
+from journeykit.service.event_inbox import Applied, apply_pending
+from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
 

@@ -25,7 +25,8 @@ from sqlmodel import Session, select
 
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
-from journeykit.service.events import accept, apply_pending
+from journeykit.service.event_inbox import apply_pending
+from journeykit.service.events import accept
 from journeykit.web.state import WebState, move_on
 
 log = logging.getLogger(__name__)

@@ -230,7 +230,8 @@ def test_the_sweep_applies_stored_events_and_one_journey_sends_only_its_own(
     all journeys (the safety net); a one-journey run sends only that journey's messages."""
     from journeykit.engine.advance import advance, claim_due
     from journeykit.foundation.models import InboxEvent, OutboxMessage
-    from journeykit.service.events import accept, apply_pending
+    from journeykit.service.event_inbox import apply_pending
+    from journeykit.service.events import accept
 
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)

@@ -21,16 +21,16 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import DomainEvent, Enrollment, InboxEvent
 from journeykit.foundation.settings import Settings
-from journeykit.service.events import (
+from journeykit.service.event_inbox import (
     MAX_ATTEMPTS,
     Applied,
-    accept,
     apply_one,
     apply_pending,
     failed_events,
     replay,
     retry_delay,
 )
+from journeykit.service.events import accept
 from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]

@@ -1,7 +1,7 @@
 """The event inbox: every accepted store event, stored before the door answers 202, in
 acceptance order (``id``). Events of one subject apply in that order; one that cannot apply
 yet waits (``next_try_at``) and is retried; one that fails for good stays ``failed`` until
-``journeys events replay ID`` (see :mod:`journeykit.service.events`)."""
+``journeys events replay ID`` (see :mod:`journeykit.service.event_inbox`)."""
 
 from __future__ import annotations
 
