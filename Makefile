@@ -40,7 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/lint-imports --no-cache
 
 schema: $(STAMP)
-	$(BIN)/python -m journeykit.language.schema
+	$(BIN)/journeys schema
 
 docs: $(STAMP)  # journey diagrams: docs/graphs.md and the README section
 	$(BIN)/journeys graph --docs docs/graphs.md

@@ -1,5 +1,6 @@
 """Prefect entry point for journeys/backorder.yaml: one sweep of that journey.
-Register journey-specific Python actions here with `journeykit.engine.registry.action`."""
+Declare journey-specific actions here with `journeykit.engine.registry.action` (this file is
+one of `[tool.journeykit] flow_modules`, so validate, the simulator and the worker know them)."""
 
 from journeykit.orchestration.flows import journey_flow
 

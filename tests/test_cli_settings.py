@@ -82,3 +82,14 @@ def test_docs_settings_md_lists_every_setting_as_the_model_says() -> None:
         "docs/settings.md is stale: python -m journeykit.foundation.settings_reference "
         "> docs/settings.md"
     )
+
+
+def test_model_copy_refuses_a_name_that_is_not_a_setting() -> None:
+    """``model_copy(update=...)`` does not validate: a pre-nesting name would be kept as a
+    stray attribute and the demo would talk to the wrong address (CI hung on exactly that)."""
+    base = Settings()
+    with pytest.raises(KeyError, match="sendgrid_base_url"):
+        base.model_copy(update={"sendgrid_base_url": "http://127.0.0.1:1"})
+    changed = base.with_changes({"providers.sendgrid.base_url": "http://127.0.0.1:1"})
+    assert changed.providers.sendgrid.base_url == "http://127.0.0.1:1"
+    assert base.model_copy(update={"environment": "test"}).environment == "test"

@@ -51,7 +51,7 @@ def test_downgrade_to_base_and_back(tmp_path: Path) -> None:
 
 def test_cli_db_upgrade(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/nested/dir/cli.db"
-    result = CliRunner().invoke(app, ["db", "upgrade", "--url", url])
+    result = CliRunner().invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "database at head" in result.output
     engine = make_engine(url)

@@ -15,7 +15,7 @@ from journeykit.foundation.models import Customer, OrderLine, StoreCredit, Varia
 from journeykit.store.substitutes import partial_split, substitute_for_order
 
 
-@action("cancel_order")
+@action("cancel_order", emits=["order.cancelled"])
 def cancel_order(ctx: ActionContext) -> dict[str, Any]:
     order = order_of(ctx)
     order.refund_requested = True

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from journeykit.actions.common import buyers_since
 from journeykit.actions.restock import previous_quantity
 from journeykit.engine.registry import audience
+from journeykit.engine.route import AudienceMember
 from journeykit.foundation.models import Cart, DomainEvent, Order, OrderLine, RestockSignup, Variant
 
 
@@ -26,7 +27,6 @@ def _arrived(session: Session, event: DomainEvent) -> Variant | None:
 @audience("backorders_with_sku")
 def backorders_with_sku(*, session: Any, journey: Any, event: DomainEvent, now: Any) -> list[Any]:
     """Backorder orders not yet processed that hold the arrived sku; tagged stock-arrived."""
-    from journeykit.engine.route import AudienceMember
 
     variant = _arrived(session, event)
     if variant is None:
@@ -53,7 +53,6 @@ def carts_with_sku(*, session: Any, journey: Any, event: DomainEvent, now: Any) 
     """Open carts idle for ``cart_idle_hours`` and younger than ``cart_max_age_days`` that
     hold the arrived sku, of shoppers who have not bought it since and are not already
     getting a back-in-stock alert for it (restock sign-up in line)."""
-    from journeykit.engine.route import AudienceMember
 
     variant = _arrived(session, event)
     if variant is None:

@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlmodel import Session, col, func, select
+
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import Enrollment
 from journeykit.language.journey import Journey
 
 JOURNEY_FIELDS = (
@@ -101,10 +105,6 @@ def diff_journeys(old: Journey, new: Journey) -> JourneyDiff:
 
 def live_counts(database_url: str, journey: str, *, version: str | None = None) -> dict[str, int]:
     """Live (active or waiting) enrollments of ``journey`` per node (one version, or all)."""
-    from sqlmodel import Session, col, func, select
-
-    from journeykit.foundation.db import make_engine
-    from journeykit.foundation.models import Enrollment
 
     engine = make_engine(database_url)
     try:

@@ -16,12 +16,16 @@ from sqlmodel import Session, SQLModel
 
 from journeykit.authoring.graph import calls_before
 from journeykit.authoring.sample import PreviewInput, sample_enrollment
+from journeykit.engine.nodes.call import ActionContext
+from journeykit.engine.registry import Registry
 from journeykit.engine.template_context import build_context
 from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import Customer
 from journeykit.foundation.settings import Settings
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
 from journeykit.messaging.compose import action_extras, compose
+from journeykit.service.registry_loader import project_registry
 from journeykit.templating.errors import TemplateRenderError
 from journeykit.templating.limits import TemplateLimits
 from journeykit.templating.render import TemplateRenderer
@@ -69,9 +73,12 @@ def render_messages(
     locale: str | None = None,
     now: datetime = PREVIEW_NOW,
     renderer: TemplateRenderer | None = None,
+    registry: Registry | None = None,
 ) -> list[PreviewedMessage]:
     """Each send node's message; a template that fails to render is reported on its message.
-    ``renderer``: the settings' templates with their limits unless given."""
+    ``renderer``: the settings' templates with their limits unless given; ``registry``: the
+    project's (``[tool.journeykit]``) unless given."""
+    registry = registry if registry is not None else project_registry()
     renderer = renderer or TemplateRenderer(
         settings.templates.dir, limits=TemplateLimits.from_settings(settings)
     )
@@ -92,6 +99,7 @@ def render_messages(
                             _preview(
                                 session,
                                 renderer,
+                                registry,
                                 settings,
                                 journey,
                                 node,
@@ -112,6 +120,7 @@ def render_messages(
 def _preview(
     session: Session,
     renderer: TemplateRenderer,
+    registry: Registry,
     settings: Settings,
     journey: Journey,
     node: SendNode,
@@ -120,7 +129,7 @@ def _preview(
     now: datetime,
 ) -> PreviewedMessage:
     """Run the actions on the way to ``node``, build the engine's context, render."""
-    problem = run_calls_before(session, journey, node.id, enrollment, now)
+    problem = run_calls_before(session, registry, journey, node.id, enrollment, now)
     context = build_context(
         session, settings=settings, journey=journey, enrollment=enrollment, now=now
     )
@@ -130,19 +139,20 @@ def _preview(
 
 
 def run_calls_before(
-    session: Session, journey: Journey, node_id: str, enrollment: Any, now: datetime
+    session: Session,
+    registry: Registry,
+    journey: Journey,
+    node_id: str,
+    enrollment: Any,
+    now: datetime,
 ) -> str | None:
     """Run the actions on the way to ``node_id`` on the sample data, as the engine would;
     what they return goes into the enrollment's data. Returns a problem, or None."""
-    from journeykit.engine.nodes.call import ActionContext
-    from journeykit.engine.registry import get_action
-    from journeykit.foundation.models import Customer
-
     customer = session.get(Customer, enrollment.customer_id)
     data = dict(enrollment.data)
     for call in calls_before(journey, node_id):
         try:
-            action = get_action(call.action)
+            action = registry.get_action(call.action)
             context = ActionContext(session, journey, enrollment, customer, now, journey.settings)
             data.update(action(context, **call.params) or {})
             session.flush()

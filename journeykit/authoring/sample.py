@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from journeykit.authoring.simulate.catalog import demo_products
 from journeykit.authoring.simulate.scenario import ScenarioCustomer
-from journeykit.foundation.models import Enrollment, Order
+from journeykit.foundation.models import Customer, Enrollment, Order
 from journeykit.language.events import parse_event
 from journeykit.language.journey import Journey
 from journeykit.store.sync import apply_event
@@ -139,7 +139,6 @@ def sample_enrollment(
     session: Session, journey: Journey, given: PreviewInput, now: datetime
 ) -> Enrollment:
     """An enrollment (not stored) standing in the journey for the sample customer."""
-    from journeykit.foundation.models import Customer
 
     subject_key = seed_subject(session, journey, given, now)
     session.flush()

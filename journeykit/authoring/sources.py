@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlmodel import Session, col, select
+
+from journeykit.engine.book import parse_source, version_of
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import JourneyVersion
+from journeykit.language.errors import display_path
 from journeykit.language.journey import Journey
+from journeykit.language.loading import load_journey
 
 
 class SourceError(ValueError):
@@ -21,7 +28,6 @@ class JourneySource:
 
     @property
     def version(self) -> str:
-        from journeykit.engine.book import version_of
 
         return version_of(self.source)
 
@@ -32,11 +38,9 @@ def looks_like_path(arg: str) -> bool:
 
 def from_file(path: Path) -> JourneySource:
     """A journey file, validated (raises ``SpecErrors`` with file:line:col problems)."""
-    from journeykit.language.loading import load_journey
 
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
-    from journeykit.language.errors import display_path
 
     journey = load_journey(path)
     return JourneySource(journey, path.read_text(encoding="utf-8"), display_path(path))
@@ -64,11 +68,6 @@ def _is_hash(arg: str) -> bool:
 
 def from_database(arg: str, database_url: str) -> JourneySource:
     """A snapshotted version: ``name@abcd12`` or ``abcd12`` (a unique prefix of the hash)."""
-    from sqlmodel import Session, col, select
-
-    from journeykit.engine.book import parse_source
-    from journeykit.foundation.db import make_engine
-    from journeykit.foundation.models import JourneyVersion
 
     name, _, prefix = arg.rpartition("@")
     engine = make_engine(database_url)
@@ -90,10 +89,6 @@ def from_database(arg: str, database_url: str) -> JourneySource:
 
 def versions(journey: str, database_url: str) -> list[tuple[str, str]]:
     """(hash, created_at) of every snapshotted version of ``journey``, oldest first."""
-    from sqlmodel import Session, col, select
-
-    from journeykit.foundation.db import make_engine
-    from journeykit.foundation.models import JourneyVersion
 
     engine = make_engine(database_url)
     try:

@@ -34,13 +34,11 @@ COMMAND_MODULES = (
     "journeykit.cli.preview",
     "journeykit.cli.graph",
     "journeykit.cli.diff",
-    "journeykit.cli.migrate",
+    "journeykit.cli.move",
     "journeykit.cli.status",
     "journeykit.cli.deploy",
     "journeykit.cli.serve",
     "journeykit.cli.report",
-    "journeykit_rigs.commands.bench",
-    "journeykit_rigs.commands.chaos",
     "journeykit.cli.reviews",
 )
 

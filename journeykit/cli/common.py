@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 err = Console(stderr=True, soft_wrap=True)  # long paths stay on one line
+
+
+# One option style for every command: shared options are Annotated types, named alike.
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="database URL (default: JOURNEYKIT_DATABASE__URL)"),
+]
+JourneysDir = Annotated[
+    Path | None, typer.Option("--journeys", help="journeys directory (default: journeys/)")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
+from journeykit.cli.common import DatabaseUrl, fail
 from journeykit.foundation.settings import get_settings
 
 
@@ -14,8 +17,8 @@ def register(app: typer.Typer) -> None:
 
     @db.command("upgrade")
     def upgrade(
-        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE__URL)"),
-        revision: str = typer.Argument("head"),
+        url: DatabaseUrl = None,
+        revision: Annotated[str, typer.Argument()] = "head",
     ) -> None:
         """Apply migrations up to REVISION (default: head)."""
         from journeykit.foundation.db import upgrade as run_upgrade
@@ -26,17 +29,18 @@ def register(app: typer.Typer) -> None:
 
     @db.command("prune-receipts")
     def prune_receipts(
-        older_than_hours: int = typer.Option(
-            None,
-            "--older-than-hours",
-            min=1,
-            help="keep this many hours (default: JOURNEYKIT_WEB__RECEIPT_RETENTION_SECONDS, 72 h)",
-        ),
-        url: str = typer.Option(None, help="database URL (default: JOURNEYKIT_DATABASE__URL)"),
+        older_than_hours: Annotated[
+            int | None,
+            typer.Option(
+                "--older-than-hours",
+                min=1,
+                help="keep this many hours (default: JOURNEYKIT_WEB__RECEIPT_RETENTION_SECONDS)",
+            ),
+        ] = None,
+        url: DatabaseUrl = None,
     ) -> None:
         """Delete idempotency receipts (Idempotency-Key, Shopify webhook ids) older than the
         retention; the sweep does the same. A retry after that is taken as new."""
-        from journeykit.cli.common import fail
         from journeykit.foundation.db import SchemaOutOfDate, ensure_schema, make_engine
         from journeykit.service.receipts import prune_receipts as prune
         from journeykit.timing.clock import SystemClock

@@ -7,7 +7,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,16 +24,20 @@ if TYPE_CHECKING:
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        sandbox: bool = typer.Option(
-            True,
-            "--sandbox/--no-sandbox",
-            help="send to the local sandbox, or to the configured URLs",
+        sandbox: Annotated[
+            bool,
+            typer.Option(
+                "--sandbox/--no-sandbox",
+                help="send to the local sandbox, or to the configured URLs",
+            ),
+        ] = True,
+        keep_open: Annotated[
+            bool, typer.Option("--keep-open", help="keep the sandbox inbox open after the demo")
+        ] = False,
+        workdir: Annotated[Path, typer.Option(help="where the demo database goes")] = Path(
+            ".journeykit/demo"
         ),
-        keep_open: bool = typer.Option(
-            False, "--keep-open", help="keep the sandbox inbox open after the demo"
-        ),
-        workdir: Path = typer.Option(Path(".journeykit/demo"), help="where the demo database goes"),
-        port: int = typer.Option(0, help="sandbox port (0: any free port)"),
+        port: Annotated[int, typer.Option(help="sandbox port (0: any free port)")] = 0,
     ) -> None:
         """Seed a small store, play every journey on a fast clock, print who got what, when."""
         # (the start-up timeout and analytics defaults are set for every command in app.py)

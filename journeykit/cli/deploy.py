@@ -1,7 +1,8 @@
 """``journeys deploy``: register the deployments in ``prefect.yaml`` (one per journey, the
 sweep, the event handler) with the configured Prefect server, creating the ``journeykit``
 process work pool first if it is missing. Then ``prefect worker start --pool journeykit``
-runs them (see docs/ops.md)."""
+runs them (see docs/ops.md). ``--check`` compares ``prefect.yaml`` with ``journeys/`` (exit 1
+with a diff when they disagree); ``--write`` regenerates it from the journeys."""
 
 from __future__ import annotations
 
@@ -15,7 +16,12 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from journeykit.cli.common import fail
+from journeykit.cli.common import err, fail
+from journeykit.foundation.settings import get_settings
+from journeykit.language.errors import SpecErrors
+from journeykit.language.journey import Journey
+from journeykit.language.loading import load_journeys
+from journeykit.orchestration.deployments import check_deployments, write_deployments
 
 POOL = "journeykit"
 
@@ -48,8 +54,23 @@ def deploy(
         "prefect.yaml"
     ),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only list the deployments")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="only check prefect.yaml against the journeys (exit 1 if not)"
+        ),
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="regenerate prefect.yaml from the journeys")
+    ] = False,
+    journeys_dir: Annotated[
+        Path | None, typer.Option("--journeys", help="journeys directory (default: settings)")
+    ] = None,
 ) -> None:
     """Register every deployment in prefect.yaml with the configured Prefect server."""
+    if check or write:
+        _check_or_write(prefect_file, journeys_dir, write=write)
+        return
     from prefect.settings import PREFECT_API_URL
 
     if not prefect_file.is_file():
@@ -78,7 +99,6 @@ def deploy(
         )
     console.print(f"work pool {POOL!r} " + ("created (process)" if created else "exists"))
     from journeykit.delivery.ratelimit import ensure_rate_limits
-    from journeykit.foundation.settings import get_settings
 
     for limit in ensure_rate_limits(get_settings()):
         console.print(
@@ -101,6 +121,38 @@ def deploy(
         fail("prefect deploy failed (its output is above)", f"command: {' '.join(command)}")
     console.print(f"[green]registered {len(listed)} deployments[/green] with {api_url}")
     console.print(f"run them with: prefect worker start --pool {POOL}")
+
+
+def _check_or_write(prefect_file: Path, journeys_dir: Path | None, *, write: bool) -> None:
+    journeys = _journeys(journeys_dir or get_settings().journeys_dir)
+    if write:
+        written = write_deployments(journeys, prefect_file)
+        for path in written:
+            typer.echo(f"wrote {path}")
+        if not written:
+            typer.echo(f"unchanged: {prefect_file} agrees with the journeys")
+        return
+    result = check_deployments(journeys, prefect_file)
+    if result.ok:
+        typer.echo(f"{prefect_file} agrees with the {len(journeys)} journeys")
+        return
+    if result.diff:
+        typer.echo(result.diff, nl=False)
+    for path in result.missing_flows:
+        typer.echo(f"missing flow module: {path}")
+    fail(
+        f"{prefect_file} does not match the journeys",
+        "run `journeys deploy --write` to regenerate it (and add missing flow modules)",
+    )
+
+
+def _journeys(directory: Path) -> list[Journey]:
+    try:
+        return list(load_journeys(directory).values())
+    except SpecErrors as exc:
+        for error in exc.errors:
+            err.print(error.format())
+        fail(f"the journeys under {directory} have errors", "run `journeys validate`")
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ def diff(
     new: Annotated[str, typer.Argument(help="file, journey name, or name@version")],
     database: Annotated[
         str | None,
-        typer.Option("--database", help="count live enrollments at each changed node"),
+        typer.Option("--database-url", help="count live enrollments at each changed node"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON")] = False,
     journeys_dir: Annotated[Path | None, typer.Option("--journeys", help="journeys dir")] = None,
@@ -110,7 +110,7 @@ def _print(result: Any, old: str, new: str) -> None:
     if result.counted and any(c.live for c in result.nodes):
         console.print(
             "Enrollments finish on the version they started; to move them to the new one run "
-            "`journeys migrate JOURNEY --to VERSION --dry-run` first."
+            "`journeys move JOURNEY --to VERSION --dry-run` first."
         )
 
 

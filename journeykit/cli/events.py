@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,6 +25,7 @@ from journeykit.service.events import record_event
 from journeykit.service.runtime_factory import current_runtime
 
 events_app = typer.Typer(help="The event inbox: what waits, what failed, replay.")
+STATUSES = ("failed", "pending", "waiting", "applied")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,10 +34,14 @@ def register(app: typer.Typer) -> None:
 
 
 def emit(
-    event: str = typer.Argument(..., help="event type, e.g. order.placed"),
-    data: str = typer.Option("{}", "--data", "-d", help="JSON fields, or @file.json"),
-    key: str = typer.Option(None, "--key", help="idempotency key (default: a new event)"),
-    run: bool = typer.Option(True, "--run/--no-run", help="advance in a Prefect flow run"),
+    event: Annotated[str, typer.Argument(help="event type, e.g. order.placed")],
+    data: Annotated[str, typer.Option("--data", "-d", help="JSON fields, or @file.json")] = "{}",
+    key: Annotated[
+        str | None, typer.Option("--key", help="idempotency key (default: a new event)")
+    ] = None,
+    run: Annotated[
+        bool, typer.Option("--run/--no-run", help="advance in a Prefect flow run")
+    ] = True,
 ) -> None:
     """Send a domain event to Journeykit."""
     if event not in EVENT_TYPES:
@@ -89,12 +94,12 @@ def _moved(applied: Applied) -> dict[str, Any]:
 
 @events_app.command("list")
 def list_events(
-    status: str = typer.Option("failed", "--status", help="failed | pending | waiting | applied"),
-    limit: int = typer.Option(50, "--limit", min=1),
+    status: Annotated[str, typer.Option("--status", help=" | ".join(STATUSES))] = "failed",
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
 ) -> None:
     """Inbox events with this status, newest first."""
-    if status not in ("failed", "pending", "waiting", "applied"):
-        fail(f"--status {status!r}: one of failed, pending, waiting, applied")
+    if status not in STATUSES:
+        fail(f"--status {status!r}: one of {', '.join(STATUSES)}")
     with Session(current_runtime().engine) as session:
         rows = session.exec(
             select(InboxEvent)
@@ -109,7 +114,9 @@ def list_events(
 
 
 @events_app.command("replay")
-def replay_event(inbox_id: int = typer.Argument(..., help="the inbox id (events list)")) -> None:
+def replay_event(
+    inbox_id: Annotated[int, typer.Argument(help="the inbox id (journeys events list)")],
+) -> None:
     """Put a failed event back in line and apply its subject's events now."""
     try:
         applied = replay(current_runtime(), inbox_id)

@@ -7,12 +7,12 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from journeykit.cli.common import fail, load_book
+from journeykit.cli.common import DatabaseUrl, fail, load_book
 
 DATABASE_HELP = "database URL (default: JOURNEYKIT_DATABASE__URL)"
 HTML_HELP = "also write a self-contained HTML page with charts to FILE (works offline)"
@@ -52,7 +52,8 @@ def _session(url: str | None) -> Iterator[Any]:
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).exists():
         fail(
             f"no database at {target}",
-            "pass --database URL or set JOURNEYKIT_DATABASE__URL (create one: journeys db upgrade)",
+            "pass --database-url URL or set JOURNEYKIT_DATABASE__URL"
+            " (create one: journeys db upgrade)",
         )
     engine = make_engine(target)
     try:
@@ -90,12 +91,16 @@ def register(app: typer.Typer) -> None:
 
     @command("demand")
     def demand(
-        top: int = typer.Option(None, "--top", min=1, help="only the N most-requested variants"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
-        database: str = typer.Option(None, "--database", help=DATABASE_HELP),
-        html: Path = typer.Option(None, "--html", help=HTML_HELP, dir_okay=False),
+        top: Annotated[
+            int | None, typer.Option("--top", min=1, help="only the N most-requested variants")
+        ] = None,
+        as_json: Annotated[
+            bool, typer.Option("--json", help="print JSON instead of a table")
+        ] = False,
+        database: DatabaseUrl = None,
+        html: Annotated[Path | None, typer.Option("--html", help=HTML_HELP, dir_okay=False)] = None,
     ) -> None:
-        """Most-requested out-of-stock variants (R4): shoppers waiting, revenue waiting
+        """Most-requested out-of-stock variants: shoppers waiting, revenue waiting
         (shoppers x price), oldest sign-up, channel split. Restock the top of this list
         first."""
         from journeykit.reports.demand import demand_report
@@ -108,17 +113,19 @@ def register(app: typer.Typer) -> None:
             result = demand_report(session, top=top)
             page = demand_page(session, now=now) if html else None
         _show(demand_table(result, now), result.as_json(), as_json)
-        if page is not None:
+        if page is not None and html is not None:
             _write_html(page, html)
 
     @command("backorder")
     def backorder(
-        as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
-        database: str = typer.Option(None, "--database", help=DATABASE_HELP),
-        html: Path = typer.Option(None, "--html", help=HTML_HELP, dir_okay=False),
+        as_json: Annotated[
+            bool, typer.Option("--json", help="print JSON instead of a table")
+        ] = False,
+        database: DatabaseUrl = None,
+        html: Annotated[Path | None, typer.Option("--html", help=HTML_HELP, dir_okay=False)] = None,
     ) -> None:
         """Order frequency and lifetime value of backorder buyers vs other customers, and
-        delivered vs cancelled among backorders beside delayed orders (B6)."""
+        delivered vs cancelled among backorders beside delayed orders."""
         from journeykit.reports.backorder import backorder_report
         from journeykit.reports.report_pages import backorder_page
         from journeykit.reports.tables import backorder_table
@@ -128,21 +135,25 @@ def register(app: typer.Typer) -> None:
             result = backorder_report(session)
             page = backorder_page(session, now=SystemClock().now()) if html else None
         _show(backorder_table(result), result.as_json(), as_json)
-        if page is not None:
+        if page is not None and html is not None:
             _write_html(page, html)
 
     @command("funnel")
     def funnel(
-        journey: str = typer.Argument(..., help="journey name, e.g. abandoned_cart"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
-        database: str = typer.Option(None, "--database", help=DATABASE_HELP),
-        journeys: Path = typer.Option(None, "--journeys", help="journeys directory"),
-        artifact: bool = typer.Option(
-            False, "--artifact", help="also publish the table as a Prefect artifact"
-        ),
+        journey: Annotated[str, typer.Argument(help="journey name, e.g. abandoned_cart")],
+        as_json: Annotated[
+            bool, typer.Option("--json", help="print JSON instead of tables")
+        ] = False,
+        database: DatabaseUrl = None,
+        journeys: Annotated[
+            Path | None, typer.Option("--journeys", help="journeys directory")
+        ] = None,
+        artifact: Annotated[
+            bool, typer.Option("--artifact", help="also publish the table as a Prefect artifact")
+        ] = False,
     ) -> None:
         """Per node: entered, waited, sent, clicked, acted, converted; per A/B variant:
-        enrollments, sends and conversions (C2, C3)."""
+        enrollments, sends and conversions."""
         from journeykit.reports.funnel import funnel_report
         from journeykit.reports.tables import funnel_table, variants_table
 
@@ -167,14 +178,19 @@ def register(app: typer.Typer) -> None:
 
     @command("journey")
     def journey_command(
-        journey: str = typer.Argument(..., help="journey name, e.g. abandoned_cart"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
-        html: Path = typer.Option(None, "--html", help=HTML_HELP, dir_okay=False),
-        database: str = typer.Option(None, "--database", help=DATABASE_HELP),
-        journeys: Path = typer.Option(None, "--journeys", help="journeys directory"),
-        artifact: bool = typer.Option(
-            False, "--artifact", help="also publish the page as a Prefect markdown artifact"
-        ),
+        journey: Annotated[str, typer.Argument(help="journey name, e.g. abandoned_cart")],
+        as_json: Annotated[
+            bool, typer.Option("--json", help="print JSON instead of tables")
+        ] = False,
+        html: Annotated[Path | None, typer.Option("--html", help=HTML_HELP, dir_okay=False)] = None,
+        database: DatabaseUrl = None,
+        journeys: Annotated[
+            Path | None, typer.Option("--journeys", help="journeys directory")
+        ] = None,
+        artifact: Annotated[
+            bool,
+            typer.Option("--artifact", help="also publish the page as a Prefect markdown artifact"),
+        ] = False,
     ) -> None:
         """What one journey earns: orders and revenue attributed to its messages (per node,
         A/B arm and day), message rates, A/B verdicts, its funnel (`journeys report

@@ -10,10 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from journeykit.cli.common import fail
+from journeykit.cli.common import DatabaseUrl, fail
 
 STATUS_STYLE = {"pending": "yellow", "approved": "green", "rejected": "red"}
-Database = Annotated[str | None, typer.Option("--database", help="database URL")]
+Database = DatabaseUrl
 
 
 def _engine(database: str | None) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,8 +12,8 @@ from rich.console import Console
 def register(app: typer.Typer) -> None:
     @app.command()
     def sweep(
-        journey: str = typer.Option(None, help="only this journey"),
-        limit: int = typer.Option(500, min=1, help="enrollments per batch"),
+        journey: Annotated[str | None, typer.Option(help="only this journey")] = None,
+        limit: Annotated[int, typer.Option(min=1, help="enrollments per batch")] = 500,
     ) -> None:
         """Advance due enrollments and dispatch due messages once."""
         from journeykit.orchestration.flows import sweep as sweep_flow

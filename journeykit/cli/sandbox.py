@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -15,22 +16,32 @@ def register(app: typer.Typer) -> None:
 
 
 def sandbox(
-    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
-    port: int = typer.Option(8025, help="Port to listen on."),
-    db: Path | None = typer.Option(
-        None, help="SQLite file for accepted messages (default: memory)."
-    ),
-    latency_ms: float = typer.Option(0.0, "--latency-ms", help="Delay before every answer."),
-    fault_429: float = typer.Option(0.0, "--fault-429", help="Share of sends answered 429."),
-    fault_500: float = typer.Option(0.0, "--fault-500", help="Share of sends answered 500."),
-    fault_timeout: float = typer.Option(
-        0.0, "--fault-timeout", help="Share of sends accepted but answered too late."
-    ),
-    timeout_delay_s: float = typer.Option(30.0, help="How late a 'timeout' answer comes."),
-    seed: int | None = typer.Option(None, help="Seed for the fault draws."),
-    sendgrid_event_url: str | None = typer.Option(
-        None, help="Where to POST signed SendGrid Event Webhook batches."
-    ),
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+    inbox_file: Annotated[
+        Path | None,
+        typer.Option("--inbox-file", help="SQLite file for accepted messages (default: memory)."),
+    ] = None,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="Delay before every answer.")
+    ] = 0.0,
+    fault_429: Annotated[
+        float, typer.Option("--fault-429", help="Share of sends answered 429.")
+    ] = 0.0,
+    fault_500: Annotated[
+        float, typer.Option("--fault-500", help="Share of sends answered 500.")
+    ] = 0.0,
+    fault_timeout: Annotated[
+        float,
+        typer.Option("--fault-timeout", help="Share of sends accepted but answered too late."),
+    ] = 0.0,
+    timeout_delay_s: Annotated[
+        float, typer.Option(help="How late a 'timeout' answer comes.")
+    ] = 30.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for the fault draws.")] = None,
+    sendgrid_event_url: Annotated[
+        str | None, typer.Option(help="Where to POST signed SendGrid Event Webhook batches.")
+    ] = None,
 ) -> None:
     """Serve the provider sandbox: Twilio Messages, SendGrid Mail Send, and an inbox page."""
     from journeykit.foundation.settings import get_settings
@@ -46,7 +57,7 @@ def sandbox(
         timeout_delay_s=timeout_delay_s,
         seed=seed,
     )
-    store = MessageStore(db) if db is not None else MessageStore()
+    store = MessageStore(inbox_file) if inbox_file is not None else MessageStore()
     server = SandboxServer.from_settings(
         get_settings(),
         store=store,

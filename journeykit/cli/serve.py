@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from journeykit.cli.common import fail
@@ -10,8 +12,10 @@ from journeykit.cli.common import fail
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
-        host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on"),
-        port: int = typer.Option(8000, "--port", min=1, max=65535, help="port to listen on"),
+        host: Annotated[str, typer.Option("--host", help="interface to listen on")] = "127.0.0.1",
+        port: Annotated[
+            int, typer.Option("--port", min=1, max=65535, help="port to listen on")
+        ] = 8000,
     ) -> None:
         """Serve store events, provider webhooks and customer pages over HTTP."""
         import uvicorn

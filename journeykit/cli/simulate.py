@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,13 +20,20 @@ from journeykit.cli.common import fail, load_book
 def register(app: typer.Typer) -> None:
     @app.command()
     def simulate(
-        journey: str = typer.Argument(None, help="journey name (default: the scenario's)"),
-        scenario: Path = typer.Option(
-            ..., "--scenario", "-s", help="scenario YAML file, or a directory of them"
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print the timeline as JSON"),
-        journeys_dir: Path = typer.Option(None, "--journeys", help="journeys directory"),
-        html: Path = typer.Option(None, "--html", help="also write the timeline as an HTML page"),
+        scenario: Annotated[
+            Path,
+            typer.Option("--scenario", "-s", help="scenario YAML file, or a directory of them"),
+        ],
+        journey: Annotated[
+            str | None, typer.Argument(help="journey name (default: the scenario's)")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print the timeline as JSON")] = False,
+        journeys_dir: Annotated[
+            Path | None, typer.Option("--journeys", help="journeys directory")
+        ] = None,
+        html: Annotated[
+            Path | None, typer.Option("--html", help="also write the timeline as an HTML page")
+        ] = None,
     ) -> None:
         """Play a scenario through a journey and print what the customer receives, when."""
         from journeykit.authoring.simulate.runner import simulate as run

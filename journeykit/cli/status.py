@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from journeykit.cli.common import fail
+from journeykit.cli.common import DatabaseUrl, fail
 
 STATUS_COLOURS = {
     "active": "cyan",
@@ -24,7 +24,7 @@ STATUSES = tuple(STATUS_COLOURS)
 
 def status(
     journey: Annotated[str | None, typer.Argument(help="only this journey")] = None,
-    database: Annotated[str | None, typer.Option("--database", help="database URL")] = None,
+    database: DatabaseUrl = None,
 ) -> None:
     """Where enrollments stand, what is due next, what waits to be sent, what failed."""
     from journeykit.foundation.db import ensure_schema, make_engine

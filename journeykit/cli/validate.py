@@ -9,7 +9,12 @@ from typing import Annotated
 
 import typer
 
+from journeykit.foundation.settings import get_settings
+from journeykit.language.checks import expand_paths, validate_paths
 from journeykit.language.errors import SpecError
+from journeykit.language.events import event_catalog
+from journeykit.language.schema import SCHEMA_PATH, schema_is_current, write_schema
+from journeykit.service.registry_loader import project_registry
 
 
 class OutputFormat(StrEnum):
@@ -30,7 +35,8 @@ def validate(
         OutputFormat, typer.Option("--format", help="text, or github (Actions annotations)")
     ] = OutputFormat.text,
 ) -> None:
-    """Check journey files: schema, node links, expressions, templates. Exit 1 on errors."""
+    """Check journey files: schema, node links, actions, events, expressions, templates
+    (the registry is [tool.journeykit] in pyproject.toml). Exit 1 on errors."""
     targets = list(paths or [])
     try:
         errors, checked = _run(targets, templates)
@@ -57,32 +63,30 @@ def schema(
         bool, typer.Option("--check", help="only check the file is current (exit 1 if not)")
     ] = False,
 ) -> None:
-    """Write schemas/journey.schema.json from the journey models (or check it)."""
-    from journeykit.language.schema import SCHEMA_PATH, schema_is_current, write_schema
-
+    """Write schemas/journey.schema.json from the journey models and the event catalog (or
+    check it)."""
+    events = event_catalog(project_registry().declared_events())
     if check:
-        if schema_is_current():
+        if schema_is_current(events=events):
             typer.echo(f"{SCHEMA_PATH} is up to date")
             return
         typer.echo(f"error: {SCHEMA_PATH} is out of date: run `journeys schema`", err=True)
         raise typer.Exit(1)
-    changed = write_schema()
+    changed = write_schema(events=events)
     typer.echo(f"{'wrote' if changed else 'unchanged:'} {SCHEMA_PATH}")
 
 
 def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], int]:
-    from journeykit.engine.registry import known_action_names, known_audience_names
-    from journeykit.foundation.settings import get_settings
-    from journeykit.language.checks import expand_paths, validate_paths
-
     settings = get_settings()
+    registry = project_registry()
     targets = paths or [settings.journeys_dir]
     files, _missing = expand_paths(targets)
     errors = validate_paths(
         targets,
         templates_dir=templates or settings.templates.dir,
-        known_actions=known_action_names(),
-        known_audiences=known_audience_names(),
+        known_actions=registry.action_names(),
+        known_audiences=registry.audience_names(),
+        known_events=event_catalog(registry.declared_events()),
     )
     return errors, len(files)
 

@@ -24,10 +24,11 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Customer, OutboxMessage
 from journeykit.foundation.settings import Settings
+from journeykit.orchestration.flows import sweep
 from journeykit.reports.page import write_page
 from journeykit.reports.report_pages import overview_page
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 
 SCENARIOS = Path(__file__).parent / "scenarios"
@@ -127,11 +128,11 @@ def _run(
     scenarios = demo_scenarios()
     start, end = span([s for _, s in scenarios], DEFAULT_START)
     clock = VirtualClock(start)
-    runtime = Runtime(
+    runtime = build_runtime(
+        settings.with_changes({"database.url": url}),
         engine=make_engine(url),
         clock=clock,
         book=book,
-        settings=settings.with_changes({"database.url": url}),
         owner="demo",
     )
     use_runtime(lambda: runtime)
@@ -139,7 +140,6 @@ def _run(
 
     def tick(rt: Runtime) -> list[str]:
         nonlocal runs
-        from journeykit.orchestration.flows import sweep
 
         runs += 1
         result = asyncio.run(sweep(limit=1000))

@@ -12,11 +12,10 @@ from types import TracebackType
 import uvicorn
 from sqlalchemy import Engine
 
-from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import free_port
-from journeykit.timing.clock import SystemClock
+from journeykit.service.runtime_factory import build_runtime
+from journeykit.web.app import create_app
 
 
 class WebhookServer:
@@ -33,13 +32,7 @@ class WebhookServer:
                 "web.event_delivery": "inline",
             }
         )
-        self.runtime = Runtime(
-            engine=engine,
-            clock=SystemClock(),
-            book=JourneyBook.from_dir(self.settings.journeys_dir),
-            settings=self.settings,
-            owner="chaos-web",
-        )
+        self.runtime = build_runtime(self.settings, engine=engine, owner="chaos-web")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -52,7 +45,6 @@ class WebhookServer:
         return f"{self.url}/webhooks/sendgrid/events"
 
     def start(self, timeout_s: float = 20.0) -> WebhookServer:
-        from journeykit.web.app import create_app
 
         app = create_app(self.settings, self.runtime)
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")

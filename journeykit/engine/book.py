@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from journeykit.foundation.models import JourneyVersion
 from journeykit.language.journey import Journey
+from journeykit.language.loading import load_journey
 
 
 def version_of(source: str) -> str:
@@ -35,7 +36,6 @@ class JourneyBook:
     @classmethod
     def from_dir(cls, directory: Path) -> JourneyBook:
         """Load and validate every journey file (raises ``SpecErrors`` on a broken one)."""
-        from journeykit.language.loading import load_journey
 
         book = cls()
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):

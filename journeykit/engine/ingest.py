@@ -13,6 +13,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from journeykit.engine.book import JourneyBook
+from journeykit.engine.registry import Registry
 from journeykit.engine.route import RouteResult, route_action, route_event
 from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
 from journeykit.language.events import parse_event
@@ -42,9 +43,11 @@ def ingest_event(
     key: str | None = None,
     source: str = "api",
     exclude_enrollment: int | None = None,
+    registry: Registry | None = None,
 ) -> Ingested:
     """Validate ``payload`` (raises ``pydantic.ValidationError``/``UnknownSubject``), record it
-    once, update the store and route it. The caller commits."""
+    once, update the store and route it. The caller commits. ``registry`` (the runtime's)
+    resolves trigger audiences."""
     key = key or new_key()
     existing = session.exec(select(DomainEvent).where(DomainEvent.key == key)).first()
     if existing is not None:
@@ -65,7 +68,9 @@ def ingest_event(
     )
     session.add(row)
     session.flush()
-    routed = route_event(session, book=book, now=now, event=row, exclude=exclude_enrollment)
+    routed = route_event(
+        session, book=book, now=now, event=row, exclude=exclude_enrollment, registry=registry
+    )
     return Ingested(duplicate=False, event_id=row.id, routed=routed)
 
 

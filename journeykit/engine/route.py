@@ -11,7 +11,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.registry import get_audience
+from journeykit.engine.registry import Registry
 from journeykit.engine.transitions import exit_enrollment, record
 from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
 from journeykit.language.journey import Journey
@@ -52,8 +52,12 @@ def route_event(
     now: datetime,
     event: DomainEvent,
     exclude: int | None = None,
+    registry: Registry | None = None,
 ) -> RouteResult:
+    """Exit, wake and enroll what ``event`` touches. ``registry`` resolves trigger audiences
+    (none given: no audience is known)."""
     result = RouteResult()
+    registry = registry or Registry()
     keys = set(event.data.get("_keys", []))
     signal = f"event:{event.type}"
     for enrollment in _live_enrollments(session, keys, event.customer_id):
@@ -68,7 +72,7 @@ def route_event(
             result.woken.append(enrollment.id)  # type: ignore[arg-type]
     for journey in book.journeys():
         if journey.trigger.event == event.type:
-            result.enrolled += _trigger(session, book, journey, now, event)
+            result.enrolled += _trigger(session, book, registry, journey, now, event)
     return result
 
 
@@ -193,14 +197,19 @@ def _existing(session: Session, column: Any, values: list[str], journey: str = "
 
 
 def _trigger(
-    session: Session, book: JourneyBook, journey: Journey, now: datetime, event: DomainEvent
+    session: Session,
+    book: JourneyBook,
+    registry: Registry,
+    journey: Journey,
+    now: datetime,
+    event: DomainEvent,
 ) -> list[int]:
     context = {"event": event.data, "settings": journey.settings}
     if journey.trigger.filter and not holds(journey.trigger.filter, context):
         return []
     base = {"event": event.data}
     if journey.trigger.audience:
-        members = get_audience(journey.trigger.audience)(
+        members = registry.get_audience(journey.trigger.audience)(
             session=session, journey=journey, event=event, now=now
         )
     else:

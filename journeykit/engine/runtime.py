@@ -1,5 +1,8 @@
 """Everything the engine needs at run time, built once and passed down: the database, the
-clock, the journeys, the settings, the renderer."""
+clock, the journeys, the settings, the registry of actions and audiences, the renderer.
+
+Build one with ``journeykit.service.runtime_factory.build_runtime`` (it loads the project's
+registry); constructing it directly is for tests that need no actions."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from journeykit.engine.book import JourneyBook
+from journeykit.engine.registry import Registry
 from journeykit.foundation.settings import Settings
 from journeykit.timing.clock import Clock
 
@@ -19,6 +23,7 @@ class Runtime:
     clock: Clock
     book: JourneyBook
     settings: Settings
+    registry: Registry = field(default_factory=Registry)
     renderer: Any = None  # journeykit.templating.render.TemplateRenderer (built lazily)
     owner: str = "local"
     cache: dict[str, Any] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from journeykit.foundation.models import (
 from journeykit.foundation.settings import Settings
 from journeykit.language.journey import Journey
 from journeykit.messaging.compliance import GROUP_CACHE
+from journeykit.store.substitutes import partial_split, substitute_for_order
 
 
 def build_context(
@@ -112,7 +113,6 @@ def order_choices(session: Session, order: Order, base: str) -> dict[str, Any]:
     """D2/D4: the relevant in-stock substitute for the delayed line and the partial-shipment
     split (None when there is none), plus what the order already has: its store credit and
     how many times its date has slipped."""
-    from journeykit.store.substitutes import partial_split, substitute_for_order
 
     plan = substitute_for_order(session, order)
     substitute = None

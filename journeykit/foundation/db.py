@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
 
 import journeykit.foundation.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from journeykit.foundation.settings import get_settings
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -40,7 +41,6 @@ def engine_for(url: str) -> Engine:
     (``database.pool_size``, ``.max_overflow``, ``.pool_timeout_seconds``)."""
     if url.startswith("sqlite"):
         return make_engine(url)
-    from journeykit.foundation.settings import get_settings
 
     settings = get_settings()
     return make_engine(

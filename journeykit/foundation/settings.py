@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -225,6 +225,15 @@ class Settings(BaseSettings):
     def _refuse_placeholders_in_production(self) -> Settings:
         check_production(self)
         return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, refusing names that are not settings: ``update`` does not
+        validate, so a pre-nesting name (``sendgrid_base_url``) would be kept as a stray
+        attribute while the real setting stays unchanged. Prefer ``with_changes``."""
+        unknown = sorted(set(update or {}) - set(type(self).model_fields))
+        if unknown:
+            raise KeyError(f"no settings {unknown}: use with_changes({{'group.field': ...}})")
+        return super().model_copy(update=update, deep=deep)
 
     def with_changes(self, changes: Mapping[str, Any]) -> Settings:
         """A validated copy with ``{"database.url": url, "web.event_delivery": "prefect"}``

@@ -4,6 +4,7 @@ subjects an event is about, so triggers, ``wait_for`` outcomes and ``exit_when``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -164,3 +165,10 @@ class EventEnvelope(BaseModel):
 def parse_event(payload: dict[str, Any]) -> EventIn:
     """Validate one event payload; raises ``pydantic.ValidationError`` naming the field."""
     return EventEnvelope.model_validate({"event": payload}).event
+
+
+def event_catalog(declared: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every event type a journey may name in ``trigger``, ``exit_when`` and ``wait_for``:
+    the built-in types above, then those the registered actions and flows declare they emit
+    (``@action(..., emits=[...])``), sorted."""
+    return tuple(dict.fromkeys([*EVENT_TYPES, *sorted(declared)]))

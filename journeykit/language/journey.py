@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from journeykit.language.durations import Duration
 from journeykit.language.nodes import Category, Channel, Node, NodeId, Strict, parse_local_time
+from journeykit.language.setting_references import resolve_references
 
 Subject = Literal["order", "sku", "cart", "customer"]
 
@@ -50,6 +51,11 @@ class Journey(Strict):
     schema_: str | None = Field(None, alias="$schema")
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
+    summary: str = Field(
+        "",
+        description="one line for lists and the Prefect deployment (default: the description's"
+        " first sentence)",
+    )
     trigger: Trigger
     subject: Subject
     reentry: Literal["always", "once", "after_exit"] = Field(
@@ -59,9 +65,19 @@ class Journey(Strict):
     category: Category = Field("marketing", description="default for sends (safe: needs consent)")
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     frequency_cap: FrequencyCap | None = None
-    settings: dict[str, Any] = Field(default_factory=dict, description="values nodes can read")
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="values nodes can read: ${settings.NAME} in any node value, settings.NAME in"
+        " expressions and templates",
+    )
     start: NodeId | None = Field(None, description="first node (default: the first listed)")
     nodes: list[Node] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_settings(cls, data: Any) -> Any:
+        """``${settings.NAME}`` in node values becomes the setting's value."""
+        return resolve_references(data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Journey:

@@ -1,5 +1,5 @@
 """Prefect artifacts ops read in the UI: what a run moved and queued (one markdown artifact
-per run), and a live funnel per journey (a keyed table artifact, ``funnel-<journey>``, that
+per run), and a live view per journey (a keyed table artifact, ``live-<journey>``, that
 every run touching the journey updates)."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def publish_funnel(runtime: Runtime, journey: str) -> None:
     funnel = read_funnel(runtime.engine, journey, order)
     create_table_artifact(
         funnel.rows(),
-        key=artifact_key("funnel", journey),
+        key=artifact_key("live", journey),
         description=f"Live funnel of {journey}: entered, waiting per node, sent, converted",
         _sync=True,  # type: ignore[call-arg]
     )

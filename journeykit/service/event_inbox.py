@@ -131,6 +131,7 @@ def apply_one(runtime: Runtime, inbox_id: int, done: Applied) -> bool:
                     payload=dict(row.body),
                     key=row.key,
                     source=row.source,
+                    registry=runtime.registry,
                 )
             row.event_id = ingested.event_id
             row.attempts += 1

@@ -112,7 +112,13 @@ def accept_and_apply(
     if earlier is not None:
         return accepted, done
     ingested = ingest_event(
-        session, book=runtime.book, now=now, payload=payload, key=key, source=source
+        session,
+        book=runtime.book,
+        now=now,
+        payload=payload,
+        key=key,
+        source=source,
+        registry=runtime.registry,
     )
     row.status, row.applied_at, row.attempts = "applied", now, 1
     row.event_id = ingested.event_id

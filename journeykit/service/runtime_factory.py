@@ -1,22 +1,54 @@
-"""How a flow run gets its ``Runtime``: from settings in a worker, or an injected one
-(demo, tests: a virtual clock, a temporary database)."""
+"""The one way to build a ``Runtime`` (``build_runtime``), and how a flow run gets its
+runtime: from settings in a worker, or an injected one (demo, tests: a virtual clock, a
+temporary database)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 from collections.abc import Callable
-from pathlib import Path
+
+from sqlalchemy import Engine
 
 from journeykit.engine.book import JourneyBook
+from journeykit.engine.registry import Registry
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import engine_for, ensure_schema
-from journeykit.foundation.settings import PROJECT_ROOT, get_settings
-from journeykit.timing.clock import SystemClock
+from journeykit.foundation.settings import Settings, get_settings
+from journeykit.service.registry_loader import project_registry
+from journeykit.timing.clock import Clock, SystemClock
 
 _factory: Callable[[], Runtime] | None = None
 _cached: Runtime | None = None
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    book: JourneyBook | None = None,
+    registry: Registry | None = None,
+    owner: str = "local",
+    renderer: object | None = None,
+) -> Runtime:
+    """A runtime for ``settings``; what is not given comes from them: the database engine
+    (``settings.database.url``), the system clock, the journeys (``settings.journeys_dir``)
+    and the project's registry (``[tool.journeykit]``)."""
+    return Runtime(
+        engine=engine if engine is not None else engine_for(settings.database.url),
+        clock=clock or SystemClock(),
+        book=book if book is not None else JourneyBook.from_dir(settings.journeys_dir),
+        settings=settings,
+        registry=registry if registry is not None else project_registry(),
+        renderer=renderer,
+        owner=owner,
+    )
+
+
+def worker_owner() -> str:
+    """Who holds a claim's lease: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def use_runtime(factory: Callable[[], Runtime] | None) -> None:
@@ -31,23 +63,6 @@ def current_runtime() -> Runtime:
         return _factory()
     if _cached is None:
         settings = get_settings()
-        load_flow_modules(PROJECT_ROOT / "flows")
         ensure_schema(settings.database.url, auto_upgrade=settings.environment != "production")
-        _cached = Runtime(
-            engine=engine_for(settings.database.url),
-            clock=SystemClock(),
-            book=JourneyBook.from_dir(settings.journeys_dir),
-            settings=settings,
-            owner=f"{socket.gethostname()}:{os.getpid()}",
-        )
+        _cached = build_runtime(settings, owner=worker_owner())
     return _cached
-
-
-def load_flow_modules(directory: Path) -> None:
-    """Import ``flows/*.py`` so the actions and audiences they register exist."""
-    for path in sorted(directory.glob("*.py")):
-        name = f"journeykit_flows_{path.stem}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec and spec.loader:
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)

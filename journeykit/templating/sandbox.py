@@ -32,6 +32,7 @@ from jinja2.sandbox import (
 )
 from markupsafe import Markup
 
+from journeykit.foundation.settings import get_settings
 from journeykit.templating.call_limits import (
     check_method_call,
     limited_filter,
@@ -54,7 +55,6 @@ __all__ = ["HardenedEnvironment", "TemplateLimitError", "TemplateLimits", "defau
 
 def default_limits() -> TemplateLimits:
     """The limits from the process settings (``JOURNEYKIT_TEMPLATES__*``)."""
-    from journeykit.foundation.settings import get_settings
 
     return TemplateLimits.from_settings(get_settings())
 

@@ -3,8 +3,6 @@ the links in our messages. ``create_app(settings, runtime=None)``; ``journeys se
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,6 +15,7 @@ from starlette.routing import Match
 
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime, worker_owner
 from journeykit.web.i18n import pick_locale
 from journeykit.web.limits import BodyLimit
 from journeykit.web.pages import message
@@ -48,21 +47,9 @@ ROUTERS = (
 
 
 def default_runtime(settings: Settings) -> Runtime:
-    """A runtime from settings: the database, the system clock, the journeys directory."""
-    from journeykit.engine.book import JourneyBook
-    from journeykit.foundation.db import engine_for
-    from journeykit.foundation.settings import PROJECT_ROOT
-    from journeykit.service.runtime_factory import load_flow_modules
-    from journeykit.timing.clock import SystemClock
-
-    load_flow_modules(PROJECT_ROOT / "flows")
-    return Runtime(
-        engine=engine_for(settings.database.url),
-        clock=SystemClock(),
-        book=JourneyBook.from_dir(settings.journeys_dir),
-        settings=settings,
-        owner=f"web:{socket.gethostname()}:{os.getpid()}",
-    )
+    """A runtime from settings: the database, the system clock, the journeys directory,
+    the project's registry."""
+    return build_runtime(settings, owner=f"web:{worker_owner()}")
 
 
 def allowed_methods(app: FastAPI, request: Request) -> list[str]:

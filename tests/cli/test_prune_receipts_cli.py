@@ -35,7 +35,7 @@ def keys(url: str) -> list[str]:
 
 def test_default_retention_is_72_hours(cli, tmp_path: Path) -> None:
     url = seeded(tmp_path, [200, 100, 24, 1])
-    result = cli("db", "prune-receipts", "--url", url)
+    result = cli("db", "prune-receipts", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert "deleted 2 receipts older than 72 h" in result.output
     assert keys(url) == ["api:1h:3", "api:24h:2"]
@@ -43,7 +43,7 @@ def test_default_retention_is_72_hours(cli, tmp_path: Path) -> None:
 
 def test_older_than_hours_overrides(cli, tmp_path: Path) -> None:
     url = seeded(tmp_path, [200, 100, 24, 1])
-    result = cli("db", "prune-receipts", "--older-than-hours", "12", "--url", url)
+    result = cli("db", "prune-receipts", "--older-than-hours", "12", "--database-url", url)
     assert result.exit_code == 0, result.output
     assert "deleted 3 receipts older than 12 h" in result.output
     assert keys(url) == ["api:1h:3"]
@@ -51,9 +51,9 @@ def test_older_than_hours_overrides(cli, tmp_path: Path) -> None:
 
 def test_bad_values_and_unmigrated_databases_are_clear_errors(cli, tmp_path: Path) -> None:
     url = seeded(tmp_path, [200])
-    zero = cli("db", "prune-receipts", "--older-than-hours", "0", "--url", url)
+    zero = cli("db", "prune-receipts", "--older-than-hours", "0", "--database-url", url)
     assert zero.exit_code == 2 and "--older-than-hours" in zero.output
-    empty = cli("db", "prune-receipts", "--url", f"sqlite:///{tmp_path}/empty.db")
+    empty = cli("db", "prune-receipts", "--database-url", f"sqlite:///{tmp_path}/empty.db")
     assert empty.exit_code == 1 and "journeys db upgrade" in empty.output
     assert "Traceback" not in zero.output + empty.output
     assert keys(url) == ["api:200h:0"]

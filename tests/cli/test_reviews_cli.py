@@ -56,39 +56,39 @@ def photo_status(url: str, review_id: int) -> str | None:
 
 
 def test_list_shows_reviews_newest_first_with_photo_files(cli, reviews_db: str) -> None:
-    result = cli("reviews", "list", "--database", reviews_db)
+    result = cli("reviews", "list", "--database-url", reviews_db)
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "Review " in line]
     assert [line.split("│")[6].strip() for line in lines] == ["Review 3", "Review 2", "Review 1"]
     assert "Velvet Sofa" in result.output and "/photos/p3.jpg" in result.output
-    pending = cli("reviews", "list", "--pending", "--database", reviews_db)
+    pending = cli("reviews", "list", "--pending", "--database-url", reviews_db)
     assert pending.exit_code == 0, pending.output
     assert "Review 1" in pending.output and "Review 3" in pending.output
     assert "Review 2" not in pending.output
 
 
 def test_approve_and_reject_change_the_photo_status(cli, reviews_db: str) -> None:
-    approved = cli("reviews", "approve", "3", "--database", reviews_db)
+    approved = cli("reviews", "approve", "3", "--database-url", reviews_db)
     assert approved.exit_code == 0, approved.output
     assert "review 3: photo pending → approved (served at /reviews/3/photo)" in approved.output
     assert photo_status(reviews_db, 3) == "approved"
-    rejected = cli("reviews", "reject", "1", "--database", reviews_db)
+    rejected = cli("reviews", "reject", "1", "--database-url", reviews_db)
     assert rejected.exit_code == 0, rejected.output
     assert "review 1: photo pending → rejected (never served)" in rejected.output
     assert photo_status(reviews_db, 1) == "rejected"
-    again = cli("reviews", "reject", "1", "--database", reviews_db)
+    again = cli("reviews", "reject", "1", "--database-url", reviews_db)
     assert "already rejected" in again.output
-    left = cli("reviews", "list", "--pending", "--database", reviews_db)
+    left = cli("reviews", "list", "--pending", "--database-url", reviews_db)
     assert "no photos waiting for a decision" in left.output
 
 
 def test_bad_ids_are_clear_errors_and_change_nothing(cli, reviews_db: str) -> None:
-    unknown = cli("reviews", "approve", "99", "--database", reviews_db)
+    unknown = cli("reviews", "approve", "99", "--database-url", reviews_db)
     assert unknown.exit_code == 1
     assert "no review with id 99" in unknown.output and "journeys reviews list" in unknown.output
-    no_photo = cli("reviews", "approve", "2", "--database", reviews_db)
+    no_photo = cli("reviews", "approve", "2", "--database-url", reviews_db)
     assert no_photo.exit_code == 1 and "review 2 has no photo" in no_photo.output
-    not_a_number = cli("reviews", "reject", "abc", "--database", reviews_db)
+    not_a_number = cli("reviews", "reject", "abc", "--database-url", reviews_db)
     assert not_a_number.exit_code == 2
     assert "Invalid value for 'review_id'" in not_a_number.output
     assert "valid integer" in not_a_number.output
@@ -97,6 +97,6 @@ def test_bad_ids_are_clear_errors_and_change_nothing(cli, reviews_db: str) -> No
 
 
 def test_unmigrated_database_says_what_to_run(cli, tmp_path: Path) -> None:
-    result = cli("reviews", "list", "--database", f"sqlite:///{tmp_path}/empty.db")
+    result = cli("reviews", "list", "--database-url", f"sqlite:///{tmp_path}/empty.db")
     assert result.exit_code == 1
     assert "journeys db upgrade" in result.output

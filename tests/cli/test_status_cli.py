@@ -52,7 +52,7 @@ def test_status_reads_nodes_backlog_and_recent_errors(waiting) -> None:
 def test_status_command_prints_the_tables(cli, waiting) -> None:
     add_outbox(waiting, key="f1", status="failed", error_code="21211", error="bad number",
                last_attempt_at=waiting.clock.now())  # fmt: skip
-    result = cli("status", "--database", waiting.url)
+    result = cli("status", "--database-url", waiting.url)
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert "Enrollments" in out and "│ care │ pause │ · │ 1 │" in out
@@ -61,6 +61,6 @@ def test_status_command_prints_the_tables(cli, waiting) -> None:
 
 
 def test_status_on_a_missing_database_is_one_clear_error(cli, tmp_path) -> None:
-    result = cli("status", "--database", f"sqlite:///{tmp_path}/nothing.db")
+    result = cli("status", "--database-url", f"sqlite:///{tmp_path}/nothing.db")
     assert result.exit_code == 1
     assert "cannot read" in result.output and "journeys db upgrade" in result.output

@@ -137,6 +137,7 @@ def test_wave_1000(tmp_path: Path, sandbox: SandboxServer) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)
 def test_wave_5000(tmp_path: Path, sandbox: SandboxServer) -> None:
     wave = run_wave(tmp_path, sandbox, 5000)
     print(json.dumps(check_wave(wave, sandbox)))

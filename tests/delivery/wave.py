@@ -20,12 +20,12 @@ from journeykit.delivery.providers.base import Senders
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Consent, Customer, MessageEvent, OutboxMessage
 from journeykit.foundation.settings import PROJECT_ROOT, Settings
 from journeykit.messaging.optout import record_sms_consent
 from journeykit.sandbox.server import SandboxServer
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 # 01:30 UTC: New York 20:30 (half an hour before quiet), Los Angeles 17:30, Seoul and Tokyo
@@ -100,8 +100,12 @@ class Wave:
             }
         )
         source = (PROJECT_ROOT / "journeys" / "restock.yaml").read_text()
-        self.runtime = Runtime(
-            self.engine, self.clock, JourneyBook.from_sources(source), self.settings, owner="w"
+        self.runtime = build_runtime(
+            self.settings,
+            engine=self.engine,
+            clock=self.clock,
+            book=JourneyBook.from_sources(source),
+            owner="w",
         )
         self.people = recipients(self.size)
 
@@ -146,6 +150,7 @@ class Wave:
             now=self.clock.now(),
             payload=payload,
             key=f"{payload['type']}:{payload.get('customer', {}).get('id', '')}",
+            registry=self.runtime.registry,
         )
 
     def restock(self) -> None:

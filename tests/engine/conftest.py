@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 from journeykit.engine.advance import BatchReport, advance, claim_due
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import Ingested, ingest_event, record_action
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Customer
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 LAYOUT = """<html lang="{{ locale }}"><body><h1>{{ store.name }}</h1>{% block body %}{% endblock %}
@@ -62,11 +62,11 @@ class Harness:
         self.settings = Settings().with_changes(
             {"templates.dir": tmp_path / "templates", "web.signing_secret": "s3cret"}
         )
-        self.runtime = Runtime(
+        self.runtime = build_runtime(
+            self.settings,
             engine=self.engine,
             clock=self.clock,
             book=JourneyBook.from_sources(*journeys),
-            settings=self.settings,
             owner="test",
         )
         self.keys = 0
@@ -80,6 +80,7 @@ class Harness:
                 now=self.clock.now(),
                 payload=payload,
                 key=key or f"k{self.keys}",
+                registry=self.runtime.registry,
             )
 
     def act(self, customer_external_id: str, name: str, key: str | None = None) -> Ingested:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from journeykit.engine.registry import known_action_names, known_audience_names
 from journeykit.language.checks import validate_paths
+from journeykit.service.registry_loader import project_registry
 
 SMS = "restock/back_in_stock.en.sms.txt"
 EMAIL = "restock/back_in_stock.en.email.html"
@@ -38,6 +38,6 @@ def validate(paths: list[Path], templates: Path) -> list[Any]:
     return validate_paths(
         paths,
         templates_dir=templates,
-        known_actions=known_action_names(),
-        known_audiences=known_audience_names(),
+        known_actions=project_registry().action_names(),
+        known_audiences=project_registry().audience_names(),
     )

@@ -44,6 +44,7 @@ def test_cli_prints_the_counts_as_json(tmp_path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)
 def test_full_chaos_run() -> None:
     """The issue's variant: 20 trials x 10,000 customers, 10 SIGKILLs each, two trials at a
     time (the run recorded in docs/reliability.md: `make test-slow` runs it in CI)."""

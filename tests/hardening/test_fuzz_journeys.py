@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from journeykit.engine.registry import known_action_names, known_audience_names
 from journeykit.foundation.settings import PROJECT_ROOT
 from journeykit.language.checks import validate_paths
 from journeykit.language.errors import SpecError, SpecErrors
 from journeykit.language.loading import load_journey
+from journeykit.service.registry_loader import project_registry
 
 SHIPPED = sorted((PROJECT_ROOT / "journeys").glob("*.yaml"))
 TEMPLATES = PROJECT_ROOT / "templates"
@@ -81,8 +81,8 @@ def _validate(text: str, name: str = "hostile.yaml") -> list[SpecError]:
         errors = validate_paths(
             [path],
             templates_dir=TEMPLATES,
-            known_actions=known_action_names(),
-            known_audiences=known_audience_names(),
+            known_actions=project_registry().action_names(),
+            known_audiences=project_registry().audience_names(),
         )
     for e in errors:
         assert isinstance(e, SpecError)

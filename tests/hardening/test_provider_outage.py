@@ -23,6 +23,7 @@ from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import OutboxMessage
 from journeykit.foundation.settings import Settings
 from journeykit.sandbox.server import SandboxServer
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock, to_utc
 
 CUSTOMERS = 6
@@ -47,7 +48,7 @@ def test_outage_then_recovery(tmp_path: Path) -> None:
     })  # fmt: skip
     clock = VirtualClock(EVENING)
     book = JourneyBook.from_dir(settings.journeys_dir)
-    runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="t")
+    runtime = build_runtime(settings, engine=engine, clock=clock, book=book, owner="t")
     senders = build_senders(settings)
     clock.set(seed_restock_wave(engine, book, CUSTOMERS, start=EVENING))
     sandbox.stop()  # the outage: nothing listens on the providers' port

@@ -15,12 +15,11 @@ from journeykit_rigs.chaos.workload import seed_restock_wave
 from prefect.client.orchestration import get_client
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.settings import PROJECT_ROOT, Settings
 from journeykit.orchestration.flows import sweep
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 
 SECRETS = {
@@ -77,7 +76,9 @@ def test_no_secret_in_logs_artifacts_rows_or_messages(tmp_path: Path) -> None:
         )
         clock = VirtualClock()
         book = JourneyBook.from_dir(PROJECT_ROOT / "journeys")
-        runtime = Runtime(make_engine(url), clock, book, settings, owner="secrets")
+        runtime = build_runtime(
+            settings, engine=make_engine(url), clock=clock, book=book, owner="secrets"
+        )
         clock.set(seed_restock_wave(runtime.engine, book, 4))
         use_runtime(lambda: runtime)
         try:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import re
 
+from journeykit.language.events import event_catalog
 from journeykit.language.schema import DURATION_PATTERN, SCHEMA_PATH, journey_schema, render_schema
+from journeykit.service.registry_loader import project_registry
 
 
 def test_committed_schema_is_current():
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), (
-        "schemas/journey.schema.json is out of date: run `python -m journeykit.language.schema`"
+    events = event_catalog(project_registry().declared_events())
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(events), (
+        "schemas/journey.schema.json is out of date: run `make schema` (`journeys schema`)"
     )
 
 

@@ -27,7 +27,7 @@ from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import handle_event, journey_flow, sweep
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
@@ -62,7 +62,13 @@ def play(runtime: Runtime, clock: VirtualClock) -> dict[str, UUID]:
     with session_scope(runtime.engine) as session:
         for product in demo_products():
             payload = {"type": "product.upserted", "product": product}
-            ingest_event(session, book=runtime.book, now=clock.now(), payload=payload)
+            ingest_event(
+                session,
+                book=runtime.book,
+                now=clock.now(),
+                payload=payload,
+                registry=runtime.registry,
+            )
     runs = {
         "placed": run_id(asyncio.run(handle_event(PLACED, key="e1", return_state=True))),
         "delayed": run_id(asyncio.run(handle_event(DELAYED, key="e2", return_state=True))),
@@ -93,7 +99,9 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
         )
         clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
         book = JourneyBook.from_dir(ROOT / "journeys")
-        runtime = Runtime(make_engine(url), clock, book, settings, owner="prefect-test")
+        runtime = build_runtime(
+            settings, engine=make_engine(url), clock=clock, book=book, owner="prefect-test"
+        )
         use_runtime(lambda: runtime)
         try:
             runs = play(runtime, clock)
@@ -141,7 +149,7 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
     assert "channel:email" not in by_id[runs["expired"]].tags
 
     # the journey's funnel is one keyed artifact, updated by each run
-    funnels = [a for a in artifacts if a.key == "funnel-delay-apology"]
+    funnels = [a for a in artifacts if a.key == "live-delay-apology"]
     latest = max(funnels, key=lambda a: a.created)
     rows = json.loads(latest.data) if isinstance(latest.data, str) else latest.data
     stages = {(r["stage"], r["where"]): r["count"] for r in rows}
@@ -186,8 +194,9 @@ def test_sweep_reconciles_ambiguous_sends_before_resending(tmp_path: Path) -> No
             }
         )
         clock = VirtualClock(pendulum.now("UTC"))
-        runtime = Runtime(make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"),
-                          settings, owner="reconcile-test")  # fmt: skip
+        runtime = build_runtime(
+            settings, engine=make_engine(url), clock=clock, owner="reconcile-test"
+        )
         arrived = TwilioSmsSender.from_settings(settings).send(
             SmsMessage(key="m-arrived", to="+12125550100", body="Your parka shipped (1)")
         )
@@ -247,8 +256,7 @@ def test_the_sweep_applies_stored_events_and_one_journey_sends_only_its_own(
             }
         )
         clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
-        runtime = Runtime(make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"),
-                          settings, owner="inbox-test")  # fmt: skip
+        runtime = build_runtime(settings, engine=make_engine(url), clock=clock, owner="inbox-test")
 
         def store(payload: dict[str, Any], key: str) -> None:
             with session_scope(runtime.engine) as session:

@@ -12,12 +12,11 @@ import pytest
 from sqlmodel import Session, select
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import ApiReceipt
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import sweep
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 from journeykit.web.store_events import keep_receipt
 
@@ -36,8 +35,12 @@ def test_sweep_prunes_old_receipts(tmp_path: Path) -> None:
         }
     )
     clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
-    runtime = Runtime(
-        make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"), settings, owner="t"
+    runtime = build_runtime(
+        settings,
+        engine=make_engine(url),
+        clock=clock,
+        book=JourneyBook.from_dir(ROOT / "journeys"),
+        owner="t",
     )
     with session_scope(runtime.engine) as session:
         for age in (48, 25, 23, 1):

@@ -12,9 +12,9 @@ from journeykit.authoring.simulate.play import play, schedule, seed_catalog
 from journeykit.authoring.simulate.runner import DEFAULT_START, advance_due
 from journeykit.authoring.simulate.scenario import load_scenario
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
@@ -32,7 +32,7 @@ def fill_database(url: str, paths: list[Path]) -> None:
         {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
     )
     book = JourneyBook.from_dir(ROOT / "journeys")
-    runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="test")
+    runtime = build_runtime(settings, engine=engine, clock=clock, book=book, owner="test")
     try:
         seed_catalog(runtime, [s for _, s in scenarios], start)
         steps = [

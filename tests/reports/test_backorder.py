@@ -36,12 +36,12 @@ def test_cohorts_frequency_and_lifetime_value(played: Callable[..., str]) -> Non
 
 def test_cli_json_and_table(played: Callable[..., str]) -> None:
     url = played("B6_backorder_buyers_report")
-    result = runner.invoke(app, ["report", "backorder", "--json", "--database", url])
+    result = runner.invoke(app, ["report", "backorder", "--json", "--database-url", url])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["backorder_buyers"]["orders_per_customer"] == 1.5
     assert data["backorder_buyers"]["repeat_rate"] == 0.5
     assert data["other_customers"]["lifetime_value_cents"] == 4650
-    table = runner.invoke(app, ["report", "backorder", "--database", url])
+    table = runner.invoke(app, ["report", "backorder", "--database-url", url])
     assert table.exit_code == 0
     assert "$760.00" in table.output and "$46.50" in table.output

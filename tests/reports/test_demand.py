@@ -34,12 +34,12 @@ def test_most_requested_first_with_channels_and_oldest(played: Callable[..., str
 
 def test_cli_json_top_and_table(played: Callable[..., str]) -> None:
     url = played("R4_demand_report")
-    result = runner.invoke(app, ["report", "demand", "--top", "2", "--json", "--database", url])
+    result = runner.invoke(app, ["report", "demand", "--top", "2", "--json", "--database-url", url])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [v["sku"] for v in data["variants"]] == ["SWIM-ONE-S", "SUN-AVIATOR-GOLD"]
     assert data["totals"]["variants"] == 3
-    table = runner.invoke(app, ["report", "demand", "--database", url])
+    table = runner.invoke(app, ["report", "demand", "--database-url", url])
     assert table.exit_code == 0
     assert "6 shoppers waiting · 8 sign-ups (email 6, SMS 2)" in table.output
 
@@ -53,13 +53,17 @@ def test_restocked_variant_leaves_the_list(tmp_path: Path) -> None:
     )
     url = f"sqlite:///{tmp_path}/report.db"
     fill_database(url, [SCENARIOS / "R4_demand_report.yaml", restock])
-    data = json.loads(runner.invoke(app, ["report", "demand", "--json", "--database", url]).output)
+    data = json.loads(
+        runner.invoke(app, ["report", "demand", "--json", "--database-url", url]).output
+    )
     # 12 swimsuits x 3 per unit: all four shoppers alerted, none left waiting
     assert [v["sku"] for v in data["variants"]] == ["SUN-AVIATOR-GOLD", "JACKET-PARKA-L"]
 
 
 def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["report", "demand", "--database", f"sqlite:///{tmp_path}/no.db"])
+    result = runner.invoke(
+        app, ["report", "demand", "--database-url", f"sqlite:///{tmp_path}/no.db"]
+    )
     assert result.exit_code == 1
     assert "no database at" in result.output and "Traceback" not in result.output
 
@@ -67,7 +71,7 @@ def test_missing_database_is_a_clear_error(tmp_path: Path) -> None:
 def test_unmigrated_database_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "empty.db").write_bytes(b"")
     result = runner.invoke(
-        app, ["report", "demand", "--database", f"sqlite:///{tmp_path}/empty.db"]
+        app, ["report", "demand", "--database-url", f"sqlite:///{tmp_path}/empty.db"]
     )
     assert result.exit_code == 1
     assert "journeys db upgrade" in result.output

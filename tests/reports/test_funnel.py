@@ -39,7 +39,9 @@ def test_ab_variants_count_sends_and_conversions(played: Callable[..., str]) -> 
 
 def test_actions_count_as_acted_and_converted(played: Callable[..., str]) -> None:
     url = played("C3_funnel_dashboard")
-    result = runner.invoke(app, ["report", "funnel", "delay_apology", "--json", "--database", url])
+    result = runner.invoke(
+        app, ["report", "funnel", "delay_apology", "--json", "--database-url", url]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     nodes = {n["node"]: n for n in data["nodes"]}
@@ -53,10 +55,10 @@ def test_actions_count_as_acted_and_converted(played: Callable[..., str]) -> Non
 
 def test_table_and_unknown_journey(played: Callable[..., str]) -> None:
     url = played("C2_ab_split_conversion_counts")
-    table = runner.invoke(app, ["report", "funnel", "abandoned_cart", "--database", url])
+    table = runner.invoke(app, ["report", "funnel", "abandoned_cart", "--database-url", url])
     assert table.exit_code == 0
     assert "A/B variants" in table.output and "offer" in table.output
-    wrong = runner.invoke(app, ["report", "funnel", "nope", "--database", url])
+    wrong = runner.invoke(app, ["report", "funnel", "nope", "--database-url", url])
     assert wrong.exit_code == 1 and "no journey named 'nope'" in wrong.output
 
 

@@ -113,8 +113,8 @@ def test_report_page_renders_its_charts(browser: Any, tmp_path: Path) -> None:
 def test_demo_report_page(browser: Any, tmp_path: Path) -> None:
     base = Settings()
     with SandboxServer.from_settings(base, port=0) as box:
-        settings = base.model_copy(
-            update={"sendgrid_base_url": box.url, "twilio_base_url": box.url}
+        settings = base.with_changes(
+            {"providers.sendgrid.base_url": box.url, "providers.twilio.base_url": box.url}
         )
         book = JourneyBook.from_dir(ROOT / "journeys")
         # Playwright's sync API runs an event loop in this thread; the demo's flows need

@@ -15,11 +15,10 @@ import yaml
 from prefect.client.orchestration import get_client
 
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.report_flow import publish_reports
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 from tests.reports.conftest import ROOT
 from tests.reports.seeded_store import seed_store
@@ -31,8 +30,12 @@ def test_report_run_publishes_keyed_markdown_artifacts(tmp_path: Path) -> None:
     seed_store(url)
     settings = Settings(journeys_dir=ROOT / "journeys", templates={"dir": ROOT / "templates"})
     clock = VirtualClock(pendulum.datetime(2026, 3, 10, tz="UTC"))
-    runtime = Runtime(
-        make_engine(url), clock, JourneyBook.from_dir(ROOT / "journeys"), settings, owner="t"
+    runtime = build_runtime(
+        settings,
+        engine=make_engine(url),
+        clock=clock,
+        book=JourneyBook.from_dir(ROOT / "journeys"),
+        owner="t",
     )
     use_runtime(lambda: runtime)
     try:

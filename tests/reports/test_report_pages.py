@@ -73,7 +73,7 @@ def test_backorder_orders_per_week_and_cancellations(store: str) -> None:
 def test_journey_page_from_the_cli(store: str, tmp_path: Path) -> None:
     out = tmp_path / "pages" / "cart.html"
     result = runner.invoke(
-        app, ["report", "abandoned_cart", "--html", str(out), "--database", store]
+        app, ["report", "abandoned_cart", "--html", str(out), "--database-url", store]
     )
     assert result.exit_code == 0, result.output
     assert "What abandoned_cart earned" in result.output and "A/B verdicts" in result.output
@@ -85,7 +85,7 @@ def test_journey_page_from_the_cli(store: str, tmp_path: Path) -> None:
     assert "$75.00 + €40.00" in html or "€40.00 + $75.00" in html  # never one sum
     assert 'data-verdict="second_message"' in html and "not enough data yet" in html
     as_json = runner.invoke(
-        app, ["report", "journey", "abandoned_cart", "--json", "--database", store]
+        app, ["report", "journey", "abandoned_cart", "--json", "--database-url", store]
     )
     data = json.loads(as_json.output)
     assert data["attributed"]["revenue_cents"] == {"USD": 7500, "EUR": 4000}
@@ -105,7 +105,7 @@ def test_demand_and_backorder_pages(store: str, tmp_path: Path) -> None:
         ("backorder", ("kept-vs-cancelled", "orders-per-week")),
     ):
         out = tmp_path / f"{name}.html"
-        result = runner.invoke(app, ["report", name, "--html", str(out), "--database", store])
+        result = runner.invoke(app, ["report", name, "--html", str(out), "--database-url", store])
         assert result.exit_code == 0, result.output
         html = out.read_text()
         self_contained(html)
@@ -115,17 +115,17 @@ def test_demand_and_backorder_pages(store: str, tmp_path: Path) -> None:
 def test_outcome_cards_and_bad_input(store: str, tmp_path: Path) -> None:
     out = tmp_path / "delay.html"
     result = runner.invoke(
-        app, ["report", "delay_apology", "--html", str(out), "--database", store]
+        app, ["report", "delay_apology", "--html", str(out), "--database-url", store]
     )
     assert result.exit_code == 0, result.output
     assert 'data-card="apology-kept"' in out.read_text()
     blocked = tmp_path / "file"
     blocked.write_text("")
     bad = runner.invoke(
-        app, ["report", "restock", "--html", str(blocked / "x.html"), "--database", store]
+        app, ["report", "restock", "--html", str(blocked / "x.html"), "--database-url", store]
     )
     assert bad.exit_code == 1 and "cannot write" in bad.output
-    unknown = runner.invoke(app, ["report", "nope", "--database", store])
+    unknown = runner.invoke(app, ["report", "nope", "--database-url", store])
     assert unknown.exit_code == 1 and "no journey named 'nope'" in unknown.output
 
 

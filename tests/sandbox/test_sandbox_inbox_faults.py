@@ -144,7 +144,7 @@ def test_cli_command_is_registered() -> None:
     assert result.exit_code == 0
     for option in (
         "--port",
-        "--db",
+        "--inbox-file",
         "--latency-ms",
         "--fault-429",
         "--fault-500",

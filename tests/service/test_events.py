@@ -16,7 +16,6 @@ import pendulum
 import pytest
 from sqlmodel import Session, col, select
 
-from journeykit.engine.book import JourneyBook
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import DomainEvent, Enrollment, InboxEvent
@@ -31,6 +30,7 @@ from journeykit.service.event_inbox import (
     retry_delay,
 )
 from journeykit.service.events import accept
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
@@ -100,11 +100,10 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]
     settings = Settings().with_changes(
         {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
     )
-    built = Runtime(
+    built = build_runtime(
+        settings,
         engine=make_engine(url),
         clock=VirtualClock(pendulum.datetime(2026, 3, 2, 15, tz="UTC")),
-        book=JourneyBook.from_dir(ROOT / "journeys"),
-        settings=settings,
         owner="inbox-test",
     )
     yield built

@@ -26,12 +26,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from journeykit.engine.advance import advance, claim_due
-from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Enrollment, OutboxMessage
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 from journeykit.web.app import create_app
 
@@ -82,12 +81,8 @@ class Web:
                 "web.max_body_bytes": 400_000,
             }
         )
-        self.runtime = Runtime(
-            engine=self.engine,
-            clock=self.clock,
-            book=JourneyBook.from_dir(self.settings.journeys_dir),
-            settings=self.settings,
-            owner="web-test",
+        self.runtime = build_runtime(
+            self.settings, engine=self.engine, clock=self.clock, owner="web-test"
         )
         self.emitted: list[tuple[dict[str, Any], str]] = []
         self.app = create_app(self.settings, self.runtime)
@@ -98,7 +93,12 @@ class Web:
     def emit(self, payload: dict[str, Any], key: str) -> None:
         with session_scope(self.engine) as session:
             ingest_event(
-                session, book=self.runtime.book, now=self.clock.now(), payload=payload, key=key
+                session,
+                book=self.runtime.book,
+                now=self.clock.now(),
+                payload=payload,
+                key=key,
+                registry=self.runtime.registry,
             )
         self.sweep()
 

@@ -10,6 +10,8 @@ from sqlmodel import Session, col, select
 
 from journeykit.authoring.simulate.scenario import Scenario, ScenarioCustomer, ScenarioStep
 from journeykit.foundation.models import Customer, SupportTicket
+from journeykit.language.events import CartUpdated, CustomerIn, LineIn
+from journeykit.store.sync import apply_event
 
 
 def customer_payload(customer: ScenarioCustomer) -> dict[str, Any]:
@@ -56,8 +58,6 @@ def fill_event(
 def _ensure_cart(
     session: Session, token: str, customer: ScenarioCustomer, sku: str | None, now: datetime
 ) -> None:
-    from journeykit.language.events import CartUpdated, CustomerIn, LineIn
-    from journeykit.store.sync import apply_event
 
     event = CartUpdated(
         type="cart.updated",

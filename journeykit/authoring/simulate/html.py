@@ -16,10 +16,10 @@ from journeykit.authoring.simulate.runner import DEFAULT_START, SimulationResult
 from journeykit.authoring.simulate.scenario import Scenario
 from journeykit.authoring.simulate.timeline import Entry, build_timeline
 from journeykit.engine.book import JourneyBook
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.models import OutboxMessage
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 Contents = dict[int, dict[str, Any]]
@@ -42,7 +42,7 @@ def simulate_with_messages(
             SQLModel.metadata.create_all(engine)
             start = scenario.start or DEFAULT_START
             clock = VirtualClock(start)
-            runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="sim")
+            runtime = build_runtime(settings, engine=engine, clock=clock, book=book, owner="sim")
             seed_catalog(runtime, [scenario], start)
             steps = schedule([("scenario", scenario)], start)
             errors = play(runtime, clock, steps, start + scenario.until, advance_due)

@@ -20,6 +20,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.models import Enrollment
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 
 DEFAULT_START = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
@@ -48,7 +49,7 @@ def simulate(
         SQLModel.metadata.create_all(engine)
         start = scenario.start or DEFAULT_START
         clock = VirtualClock(start)
-        runtime = Runtime(engine=engine, clock=clock, book=book, settings=settings, owner="sim")
+        runtime = build_runtime(settings, engine=engine, clock=clock, book=book, owner="sim")
         try:
             seed_catalog(runtime, [scenario], start)
             errors = play(

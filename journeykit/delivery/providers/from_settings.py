@@ -4,6 +4,13 @@ cross-worker rate limiter as their ``before_send`` hook when a Prefect API is co
 from __future__ import annotations
 
 from journeykit.delivery.dispatch import Senders
+from journeykit.delivery.providers.sendgrid import SendGridEmailSender
+from journeykit.delivery.providers.twilio import TwilioSmsSender
+from journeykit.delivery.ratelimit import (
+    ensure_rate_limits,
+    limiter_for,
+    prefect_api_configured,
+)
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.settings import Settings
 
@@ -18,13 +25,6 @@ def status_callback_url(settings: Settings) -> str:
 def build_senders(settings: Settings) -> Senders:
     """Senders from settings. With a Prefect API configured, the rate limits are created or
     updated first (idempotent), then every request takes a slot."""
-    from journeykit.delivery.providers.sendgrid import SendGridEmailSender
-    from journeykit.delivery.providers.twilio import TwilioSmsSender
-    from journeykit.delivery.ratelimit import (
-        ensure_rate_limits,
-        limiter_for,
-        prefect_api_configured,
-    )
 
     if prefect_api_configured():
         ensure_rate_limits(settings)

@@ -11,7 +11,6 @@ from sqlmodel import Session
 
 from journeykit.engine.ingest import ingest_event
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.engine.registry import get_action
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import CallNode
@@ -36,7 +35,7 @@ class ActionContext:
 def handle_call(ctx: StepContext) -> Step:
     node = ctx.node
     assert isinstance(node, CallNode)
-    action = get_action(node.action)
+    action = ctx.runtime.registry.get_action(node.action)
     result = action(
         ActionContext(
             ctx.session,
@@ -55,6 +54,14 @@ def handle_call(ctx: StepContext) -> Step:
 def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
     """An action's event is applied in the step's own transaction, before the step commits:
     it happened in this step, so nothing can overtake it (it does not queue in the inbox)."""
+    node = ctx.node
+    assert isinstance(node, CallNode)
+    declared = ctx.runtime.registry.actions[node.action].emits
+    if payload.get("type") not in declared:
+        raise ValueError(
+            f"action {node.action!r} emitted {payload.get('type')!r}, which it does not declare:"
+            f" add it to @action({node.action!r}, emits=[...]) (declared: {list(declared)})"
+        )
     ingest_event(
         ctx.session,
         book=ctx.runtime.book,
@@ -63,4 +70,5 @@ def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
         key=f"emitted:{ctx.enrollment.id}:{ctx.node.id}:{payload.get('type')}",
         source=f"journey:{ctx.journey.name}",
         exclude_enrollment=ctx.enrollment.id,
+        registry=ctx.runtime.registry,
     )

@@ -1,17 +1,19 @@
 """The second pass over a journey that loaded cleanly: names, registered actions and
-audiences, expressions, the node graph and the templates. ``validate_paths`` runs both passes
-over files and directories and never raises."""
+audiences, known events, expressions, the node graph and the templates. ``validate_paths`` runs
+both passes over files and directories and never raises."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
+from journeykit.language.checks.events import event_errors
 from journeykit.language.checks.expressions import expression_errors
 from journeykit.language.checks.graph import graph_errors
 from journeykit.language.checks.template_scan import TemplateScanner
 from journeykit.language.checks.templates import template_errors
 from journeykit.language.errors import SpecError, SpecErrors, suggestion
+from journeykit.language.events import event_catalog
 from journeykit.language.loading import LoadedJourney, journey_files, read_journey
 from journeykit.language.nodes import CallNode
 
@@ -24,12 +26,15 @@ def check_journey(
     templates_dir: Path,
     known_actions: Collection[str] | None,
     known_audiences: Collection[str] | None,
+    known_events: Collection[str] | None = None,
     scanner: TemplateScanner | None = None,
 ) -> list[SpecError]:
-    """Every problem the schema cannot see; ``None`` for a registry skips that check."""
+    """Every problem the schema cannot see; ``None`` for actions or audiences skips that
+    check; ``known_events`` defaults to the built-in event types."""
     scanner = scanner or TemplateScanner(Path(templates_dir))
     errors = _name_errors(loaded)
     errors += _registry_errors(loaded, known_actions, known_audiences)
+    errors += event_errors(loaded, event_catalog() if known_events is None else known_events)
     errors += expression_errors(loaded)
     errors += graph_errors(loaded)
     errors += template_errors(loaded, scanner)
@@ -42,6 +47,7 @@ def validate_paths(
     templates_dir: Path,
     known_actions: Collection[str] | None = None,
     known_audiences: Collection[str] | None = None,
+    known_events: Collection[str] | None = None,
 ) -> list[SpecError]:
     """Load and check journey files (directories expand to their *.yaml / *.yml files)."""
     files, errors = expand_paths(paths)
@@ -55,6 +61,7 @@ def validate_paths(
                 templates_dir=templates_dir,
                 known_actions=known_actions,
                 known_audiences=known_audiences,
+                known_events=known_events,
                 scanner=scanner,
             )
         except SpecErrors as exc:

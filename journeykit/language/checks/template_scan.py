@@ -10,6 +10,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, TemplateSyntaxError, meta, nodes, select_autoescape
 
 from journeykit.language.errors import Severity, SpecError, suggestion
+from journeykit.templating.filters import FILTERS
 from journeykit.templating.sandbox import HardenedEnvironment, static_limit_errors
 
 SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})
@@ -37,7 +38,6 @@ class TemplateInfo:
 
 def template_env(templates_dir: Path) -> HardenedEnvironment:
     """The renderer's environment (filters included) for parsing and name checks."""
-    from journeykit.templating.filters import FILTERS
 
     env = HardenedEnvironment(
         loader=FileSystemLoader(templates_dir),

@@ -10,11 +10,12 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from journeykit.language.errors import SpecError, SpecErrors
+from journeykit.language.errors import SpecError, SpecErrors, suggestion
 from journeykit.language.journey import Journey
 from journeykit.language.loading.messages import messages
 from journeykit.language.loading.positions import Position, SourceMap, YamlProblem, parse_yaml
 from journeykit.language.nodes import Node
+from journeykit.language.setting_references import UndefinedSetting, reference_problems
 
 __all__ = ["LoadedJourney", "Position", "load_journey", "load_journeys", "read_journey"]
 MAX_BYTES = 2_000_000
@@ -69,6 +70,9 @@ def read_journey(path: str | Path) -> LoadedJourney:
         message = f"a journey file is a mapping of 'key: value' lines, but this one is {kind}"
         hint = "start with name:, trigger:, subject: and nodes:"
         raise SpecErrors([SpecError(filename, 1, 1, message, hint).with_source(lines)])
+    undefined = reference_problems(data)
+    if undefined:
+        raise SpecErrors(_undefined_error(p, where, filename).with_source(lines) for p in undefined)
     try:
         journey = Journey.model_validate(data)
     except ValidationError as exc:
@@ -124,6 +128,14 @@ def _read_text(path: Path) -> str:
         raise SpecErrors(
             [SpecError(filename, line, col, "the file is not UTF-8 text", hint)]
         ) from None
+
+
+def _undefined_error(problem: UndefinedSetting, where: SourceMap, filename: str) -> SpecError:
+    pos = where.at(problem.path)
+    message = str(problem) + suggestion(problem.name, problem.defined)
+    defined = ", ".join(problem.defined) or "none"
+    hint = f"add {problem.name}: under settings:, or use one it defines ({defined})"
+    return SpecError(filename, pos.line, pos.col, message, hint)
 
 
 def _unexpected(exc: Exception, data: dict[str, Any], where: SourceMap, filename: str) -> SpecError:

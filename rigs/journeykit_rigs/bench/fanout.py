@@ -158,7 +158,12 @@ def _restock(runtime: Any, subscribers: int) -> int:
     payload = {"type": "inventory.changed", "sku": SKU, "quantity": quantity}
     with session_scope(runtime.engine) as session:
         done = ingest_event(
-            session, book=runtime.book, now=runtime.clock.now(), payload=payload, key="restock"
+            session,
+            book=runtime.book,
+            now=runtime.clock.now(),
+            payload=payload,
+            key="restock",
+            registry=runtime.registry,
         )
     return len(done.routed.enrolled)
 

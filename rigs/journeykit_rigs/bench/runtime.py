@@ -18,6 +18,7 @@ from journeykit.engine.book import JourneyBook
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import Clock, VirtualClock
 
 # A Monday afternoon: 14:00 in New York, 11:00 in San Francisco — outside SMS quiet hours.
@@ -50,11 +51,11 @@ def bench_runtime(
     """A runtime on ``url`` with ``book`` (default: the project's journeys) and the project's
     templates, on a virtual clock at ``START``."""
     settings = settings or bench_settings()
-    return Runtime(
+    return build_runtime(
+        settings,
         engine=make_engine(url, **engine_options),
         clock=clock or VirtualClock(START),
-        book=book or JourneyBook.from_dir(settings.journeys_dir),
-        settings=settings,
+        book=book,
         owner=owner,
     )
 

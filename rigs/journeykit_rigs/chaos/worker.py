@@ -19,10 +19,10 @@ from sqlalchemy.exc import DBAPIError
 
 from journeykit.delivery.dispatch import Senders, send_due
 from journeykit.engine.advance import advance, claim_due
-from journeykit.engine.book import JourneyBook
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.settings import Settings
+from journeykit.service.runtime_factory import build_runtime as runtime_for
 from journeykit_rigs.chaos.clock import FileClock, WorkerStatus
 
 IDLE_SLEEP_S = 0.02
@@ -30,8 +30,6 @@ DB_RETRY_S = 0.2
 
 
 def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
-    import journeykit.actions.builtin  # noqa: F401  (registers actions)
-
     settings = Settings().with_changes(
         {
             "database.url": args.db,
@@ -42,11 +40,10 @@ def build_runtime(args: argparse.Namespace) -> tuple[Runtime, Senders]:
             "sending.concurrency": args.concurrency,
         }
     )
-    runtime = Runtime(
+    runtime = runtime_for(
+        settings,
         engine=make_engine(args.db),
         clock=FileClock(Path(args.clock)),
-        book=JourneyBook.from_dir(settings.journeys_dir),
-        settings=settings,
         owner=f"chaos-worker-{os.getpid()}",
     )
     return runtime, chaos_senders(settings, status_callbacks=args.status_callbacks)

@@ -13,10 +13,10 @@ import pendulum
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-import journeykit.actions.builtin  # noqa: F401  (registers the restock audience)
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
 from journeykit.foundation.db import session_scope
+from journeykit.service.registry_loader import project_registry
 from journeykit_rigs.chaos.bulk_seed import insert_signups
 
 START = pendulum.datetime(2026, 3, 2, 10, tz="UTC")  # a Monday, outside SMS quiet hours
@@ -87,4 +87,12 @@ def seed_restock_wave(
 def _emit(
     session: Session, book: JourneyBook, now: datetime, payload: dict[str, Any], key: str
 ) -> None:
-    ingest_event(session, book=book, now=now, payload=payload, key=key, source="chaos")
+    ingest_event(
+        session,
+        book=book,
+        now=now,
+        payload=payload,
+        key=key,
+        source="chaos",
+        registry=project_registry(),  # the restock audience
+    )

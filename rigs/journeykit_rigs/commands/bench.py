@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -41,15 +41,27 @@ def _positive(value: int, name: str) -> None:
 
 @bench_app.command()
 def fanout(
-    subscribers: int = typer.Option(1000, "--subscribers", "-n", help="restock subscribers"),
-    latency_ms: float = typer.Option(40.0, "--latency-ms", help="provider answer latency"),
-    unthrottled: bool = typer.Option(False, "--unthrottled", help="lift the rate limits"),
-    sms_per_second: float = typer.Option(100.0, "--sms-per-second", help="SMS rate limit"),
-    email_rps: float = typer.Option(10.0, "--email-requests-per-second", help="SendGrid limit"),
-    concurrency: int = typer.Option(0, "--concurrency", help="requests in flight (0: auto)"),
-    batch: int = typer.Option(500, "--batch", help="enrollments per engine batch"),
-    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", "-n", help="restock subscribers")
+    ] = 1000,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="provider answer latency")
+    ] = 40.0,
+    unthrottled: Annotated[
+        bool, typer.Option("--unthrottled", help="lift the rate limits")
+    ] = False,
+    sms_per_second: Annotated[
+        float, typer.Option("--sms-per-second", help="SMS rate limit")
+    ] = 100.0,
+    email_rps: Annotated[
+        float, typer.Option("--email-requests-per-second", help="SendGrid limit")
+    ] = 10.0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="requests in flight (0: auto)")
+    ] = 0,
+    batch: Annotated[int, typer.Option("--batch", help="enrollments per engine batch")] = 500,
+    database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock event to N subscribers (email + SMS) through the sandbox."""
     _positive(subscribers, "--subscribers")
@@ -74,11 +86,13 @@ def fanout(
 
 @bench_app.command()
 def sweep(
-    waiting: int = typer.Option(10_000, "--waiting", help="enrollments parked for later"),
-    due: int = typer.Option(1000, "--due", help="enrollments due now"),
-    batch: int = typer.Option(500, "--batch", help="enrollments per claim"),
-    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    waiting: Annotated[
+        int, typer.Option("--waiting", help="enrollments parked for later")
+    ] = 10_000,
+    due: Annotated[int, typer.Option("--due", help="enrollments due now")] = 1000,
+    batch: Annotated[int, typer.Option("--batch", help="enrollments per claim")] = 500,
+    database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Sweep time with WAITING parked and DUE due enrollments."""
     _positive(due, "--due")
@@ -92,11 +106,13 @@ def sweep(
 
 @bench_app.command()
 def engine(
-    enrollments: int = typer.Option(1000, "--enrollments", "-n", help="due enrollments"),
-    batch: int = typer.Option(500, "--batch", help="enrollments per batch"),
-    prefect: bool = typer.Option(True, "--prefect/--no-prefect", help="measure Prefect too"),
-    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    enrollments: Annotated[int, typer.Option("--enrollments", "-n", help="due enrollments")] = 1000,
+    batch: Annotated[int, typer.Option("--batch", help="enrollments per batch")] = 500,
+    prefect: Annotated[
+        bool, typer.Option("--prefect/--no-prefect", help="measure Prefect too")
+    ] = True,
+    database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Per-node cost of advancing batches, raw insert cost, Prefect overhead per batch."""
     _positive(enrollments, "--enrollments")
@@ -111,10 +127,12 @@ def engine(
 
 @bench_app.command()
 def ingest(
-    requests: int = typer.Option(2000, "--requests", "-n", help="requests in all"),
-    concurrency: int = typer.Option(32, "--concurrency", "-c", help="requests in flight"),
-    database_url: str = typer.Option(None, "--database-url", help=URL_HELP),
-    as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
+    requests: Annotated[int, typer.Option("--requests", "-n", help="requests in all")] = 2000,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-c", help="requests in flight")
+    ] = 32,
+    database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """POST /events and Twilio status webhooks against the web app under uvicorn."""
     _positive(requests, "--requests")

@@ -4,6 +4,7 @@ and count duplicates, losses and stuck rows (docs/reliability.md)."""
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 
@@ -11,23 +12,29 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def chaos(
-        trials: int = typer.Option(3, "--trials", min=1, help="runs, each on a fresh database"),
-        customers: int = typer.Option(300, "--customers", min=1, help="customers per run"),
-        kills: int = typer.Option(6, "--kills", min=0, help="SIGKILLs per trial"),
-        seed: int = typer.Option(0, "--seed", help="seeds the kill points"),
-        batch: int = typer.Option(500, "--batch", min=1, help="worker batch size"),
-        concurrency: int = typer.Option(
-            32, "--concurrency", min=1, help="provider requests in flight per worker"
-        ),
-        parallel: int = typer.Option(
-            1, "--parallel", min=1, help="trials run at once (one process each)"
-        ),
-        status_callbacks: bool = typer.Option(
-            True,
-            "--sms-status-callbacks/--no-sms-status-callbacks",
-            help="Twilio status callbacks to the web app (load beside the worker)",
-        ),
-        as_json: bool = typer.Option(False, "--json", help="print the result as JSON"),
+        trials: Annotated[
+            int, typer.Option("--trials", min=1, help="runs, each on a fresh database")
+        ] = 3,
+        customers: Annotated[
+            int, typer.Option("--customers", min=1, help="customers per run")
+        ] = 300,
+        kills: Annotated[int, typer.Option("--kills", min=0, help="SIGKILLs per trial")] = 6,
+        seed: Annotated[int, typer.Option("--seed", help="seeds the kill points")] = 0,
+        batch: Annotated[int, typer.Option("--batch", min=1, help="worker batch size")] = 500,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", min=1, help="provider requests in flight per worker")
+        ] = 32,
+        parallel: Annotated[
+            int, typer.Option("--parallel", min=1, help="trials run at once (one process each)")
+        ] = 1,
+        status_callbacks: Annotated[
+            bool,
+            typer.Option(
+                "--sms-status-callbacks/--no-sms-status-callbacks",
+                help="Twilio status callbacks to the web app (load beside the worker)",
+            ),
+        ] = True,
+        as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     ) -> None:
         """Crash the worker again and again; prove every message went out exactly once."""
         from journeykit_rigs.chaos.harness import ChaosConfig, run_chaos

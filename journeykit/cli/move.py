@@ -1,7 +1,7 @@
-"""``journeys migrate JOURNEY --to VERSION [--map OLD=NEW ...] [--dry-run]``: move the
+"""``journeys move JOURNEY --to VERSION [--map OLD=NEW ...] [--dry-run]``: move the
 journey's waiting enrollments to another version, reporting the impact first. VERSION is a
 hash (or unique prefix) recorded in the database, or ``current`` for the journey file as it
-is now. Without a migration enrollments finish on the version they started."""
+is now. Without a move enrollments finish on the version they started."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from journeykit.cli.common import fail
+from journeykit.cli.common import DatabaseUrl, fail
 
 
-def migrate(
+def move(
     journey: Annotated[str, typer.Argument(help="journey name")],
     to: Annotated[str, typer.Option("--to", help="version hash (or prefix), or 'current'")],
     mapping: Annotated[
@@ -24,7 +24,7 @@ def migrate(
         typer.Option("--map", help="OLD_NODE=NEW_NODE (repeat; default: the same id)"),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="only report the impact")] = False,
-    database: Annotated[str | None, typer.Option("--database", help="database URL")] = None,
+    database: DatabaseUrl = None,
     journeys_dir: Annotated[Path | None, typer.Option("--journeys", help="journeys dir")] = None,
 ) -> None:
     """Move waiting enrollments of JOURNEY to another version, node by node."""
@@ -60,22 +60,24 @@ def migrate(
         if migration.unmapped:
             fail(
                 "some enrollments stand at nodes the target version does not have; "
-                "nothing was migrated",
+                "nothing was moved",
                 "map each one with --map OLD_NODE=NEW_NODE (a node of the target version)",
             )
         if dry_run or not migration.total:
-            console.print("dry run: nothing was changed" if dry_run else "nothing to migrate")
+            console.print("dry run: nothing was changed" if dry_run else "nothing to move")
             return
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("migrating", total=migration.total)
+            task = progress.add_task("moving", total=migration.total)
             moved = apply(engine, migration, target, now, lambda n: progress.advance(task, n))
-        console.print(f"[green]migrated {moved} enrollments[/green] to {target.version}")
+        console.print(f"[green]moved {moved} enrollments[/green] to {target.version}")
     except MigrationError as exc:
         fail(str(exc))
     except typer.Exit:
         raise
     except Exception as exc:  # a wrong URL or an unmigrated database: one clear line
-        fail(f"migration failed, nothing was changed: {exc}", "check --database and run it again")
+        fail(
+            f"the move failed, nothing was changed: {exc}", "check --database-url and run it again"
+        )
     finally:
         engine.dispose()
 
@@ -96,9 +98,9 @@ def _report(console: Console, migration: Any) -> None:
     if migration.busy:
         console.print(
             f"[yellow]{migration.busy} enrollments are being advanced right now and were left "
-            "alone; run the migration again afterwards[/yellow]"
+            "alone; run the move again afterwards[/yellow]"
         )
 
 
 def register(app: typer.Typer) -> None:
-    app.command("migrate")(migrate)
+    app.command("move")(move)

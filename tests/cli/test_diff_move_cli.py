@@ -1,4 +1,4 @@
-"""``journeys diff`` and ``journeys migrate`` on a real SQLite database with a customer
+"""``journeys diff`` and ``journeys move`` on a real SQLite database with a customer
 waiting in version 1 of a journey."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_diff_counts_live_enrollments_and_reads_versions_from_the_database(
     cli, tmp_path: Path, waiting
 ) -> None:
     old, new = files(tmp_path)
-    result = cli("diff", str(old), str(new), "--database", waiting.url, "--json")
+    result = cli("diff", str(old), str(new), "--database-url", waiting.url, "--json")
     assert result.exit_code == 0, result.output
     import json
 
@@ -45,15 +45,15 @@ def test_diff_counts_live_enrollments_and_reads_versions_from_the_database(
     live = {n["node"]: n["live"] for n in data["nodes"]}
     assert live["pause"] == 1 and live["settle"] == 0
     by_version = cli(
-        "diff", f"care@{waiting.v1[:8]}", f"care@{waiting.v2[:8]}", "--database", waiting.url
+        "diff", f"care@{waiting.v1[:8]}", f"care@{waiting.v2[:8]}", "--database-url", waiting.url
     )
     assert by_version.exit_code == 0, by_version.output
-    assert f"care@{waiting.v1}" in by_version.output and "migrate" in by_version.output
+    assert f"care@{waiting.v1}" in by_version.output and "journeys move" in by_version.output
 
 
-def test_migrate_dry_run_then_unmapped_error_then_apply(cli, waiting) -> None:
+def test_move_dry_run_then_unmapped_error_then_apply(cli, waiting) -> None:
     h = waiting
-    base = ("migrate", "care", "--to", h.v2[:10], "--database", h.url)
+    base = ("move", "care", "--to", h.v2[:10], "--database-url", h.url)
     unmapped = cli(*base, "--dry-run")
     assert unmapped.exit_code == 1
     said = flat(unmapped.output)
@@ -65,38 +65,38 @@ def test_migrate_dry_run_then_unmapped_error_then_apply(cli, waiting) -> None:
         assert s.exec(select(Enrollment)).one().version == h.v1
     done = cli(*base, "--map", "pause=settle")
     assert done.exit_code == 0, done.output
-    assert f"migrated 1 enrollments to {h.v2}" in done.output
+    assert f"moved 1 enrollments to {h.v2}" in done.output
     with h.session() as s:
         row = s.exec(select(Enrollment)).one()
     assert (row.version, row.node_id) == (h.v2, "settle")
     again = cli(*base, "--map", "pause=settle")
-    assert again.exit_code == 0 and "nothing to migrate" in again.output
+    assert again.exit_code == 0 and "nothing to move" in again.output
 
 
-def test_migrate_to_current_snapshots_the_file(cli, tmp_path: Path, waiting) -> None:
+def test_move_to_current_snapshots_the_file(cli, tmp_path: Path, waiting) -> None:
     journeys = tmp_path / "journeys"
     journeys.mkdir()
     (journeys / "care.yaml").write_text(V2)
     result = cli(
-        "migrate",
+        "move",
         "care",
         "--to",
         "current",
         "--map",
         "pause=settle",
-        "--database",
+        "--database-url",
         waiting.url,
         "--journeys",
         str(journeys),
     )
     assert result.exit_code == 0, result.output
-    assert "migrated 1 enrollments" in result.output
+    assert "moved 1 enrollments" in result.output
 
 
-def test_migrate_bad_version_and_mapping(cli, waiting) -> None:
-    bad = cli("migrate", "care", "--to", "ffff", "--database", waiting.url)
+def test_move_bad_version_and_mapping(cli, waiting) -> None:
+    bad = cli("move", "care", "--to", "ffff", "--database-url", waiting.url)
     assert bad.exit_code == 1 and "care has no version 'ffff'" in flat(bad.output)
     bad_map = cli(
-        "migrate", "care", "--to", waiting.v2, "--map", "pause", "--database", waiting.url
+        "move", "care", "--to", waiting.v2, "--map", "pause", "--database-url", waiting.url
     )
     assert bad_map.exit_code == 1 and "write OLD_NODE=NEW_NODE" in flat(bad_map.output)
