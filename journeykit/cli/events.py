@@ -1,83 +1,125 @@
-"""``journeys emit EVENT --data JSON``: record a domain event (once per ``--key``), enroll
-and wake what it touches, and advance those at once in a Prefect flow run."""
+"""``journeys emit EVENT --data JSON``: store a domain event in the inbox (once per
+``--key``; without one, a new event), apply its subject's pending events in order, and
+advance what they touched (in a Prefect flow run, or here with ``--no-run``).
+``journeys events list`` shows the inbox events that wait or failed;
+``journeys events replay ID`` puts a failed one back in line and applies it."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session, col, select
 
 from journeykit.cli.common import fail, parse_json_arg
+from journeykit.engine.advance import advance, claim_due
+from journeykit.foundation.models import InboxEvent
+from journeykit.language.events import EVENT_TYPES, parse_event
+from journeykit.service.event_inbox import Applied, replay
+from journeykit.service.events import record_event
+from journeykit.service.runtime_factory import current_runtime
+
+events_app = typer.Typer(help="The event inbox: what waits, what failed, replay.")
+STATUSES = ("failed", "pending", "waiting", "applied")
 
 
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def emit(
-        event: Annotated[str, typer.Argument(help="event type, e.g. order.placed")],
-        data: Annotated[
-            str, typer.Option("--data", "-d", help="JSON fields, or @file.json")
-        ] = "{}",
-        key: Annotated[
-            str | None, typer.Option("--key", help="idempotency key (default: payload hash)")
-        ] = None,
-        run: Annotated[
-            bool, typer.Option("--run/--no-run", help="advance touched enrollments now")
-        ] = True,
-    ) -> None:
-        """Send a domain event to Journeykit."""
-        from journeykit.language.events import EVENT_TYPES
-
-        if event not in EVENT_TYPES:
-            fail(f"unknown event type {event!r}", f"one of: {', '.join(EVENT_TYPES)}")
-        payload = parse_json_arg(data, what="--data")
-        if not isinstance(payload, dict):
-            fail("--data must be a JSON object")
-        payload = {"type": event, **payload}
-        try:
-            result = emit_event(payload, key=key, run=run)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'] if p != event) or 'event'}: {e['msg']}"
-                for e in exc.errors()
-            )
-            fail(f"invalid {event}: {problems}")
-        except LookupError as exc:
-            fail(str(exc))
-        Console().print(result)
+    app.command()(emit)
+    app.add_typer(events_app, name="events")
 
 
-def emit_event(payload: dict, *, key: str | None, run: bool) -> dict[str, Any]:
-    """Validate first (so a bad payload writes nothing), then ingest in a flow run or locally."""
-    import asyncio
+def emit(
+    event: Annotated[str, typer.Argument(help="event type, e.g. order.placed")],
+    data: Annotated[str, typer.Option("--data", "-d", help="JSON fields, or @file.json")] = "{}",
+    key: Annotated[
+        str | None, typer.Option("--key", help="idempotency key (default: a new event)")
+    ] = None,
+    run: Annotated[
+        bool, typer.Option("--run/--no-run", help="advance in a Prefect flow run")
+    ] = True,
+) -> None:
+    """Send a domain event to Journeykit."""
+    if event not in EVENT_TYPES:
+        fail(f"unknown event type {event!r}", f"one of: {', '.join(EVENT_TYPES)}")
+    payload = parse_json_arg(data, what="--data")
+    if not isinstance(payload, dict):
+        fail("--data must be a JSON object")
+    payload = {"type": event, **payload}
+    try:
+        result = emit_event(payload, key=key, run=run)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != event) or 'event'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        fail(f"invalid {event}: {problems}")
+    except LookupError as exc:
+        fail(str(exc))
+    Console().print(result)
 
-    from journeykit.language.events import parse_event
 
+def emit_event(payload: dict[str, Any], *, key: str | None, run: bool) -> dict[str, Any]:
+    """Validate first (so a bad payload writes nothing), then store and apply it in a flow
+    run or here."""
     parse_event(payload)
+    stored_key = key or f"cli:new:{uuid.uuid4()}"
     if run:
+        # Prefect loads only when a flow run is asked for (not for every `journeys` command)
         from journeykit.orchestration.flows import handle_event
 
-        return asyncio.run(handle_event(event=payload, key=key))
-    from journeykit.foundation.db import session_scope
-    from journeykit.service.runtime_factory import current_runtime
-
+        return dict(asyncio.run(handle_event(event=payload, key=stored_key)))
     runtime = current_runtime()
-    with session_scope(runtime.engine) as session:
-        from journeykit.engine.ingest import ingest_event
+    accepted, applied = record_event(runtime, payload=payload, key=stored_key, source="cli")
+    return {"duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id} | _moved(applied)
 
-        ingested = ingest_event(
-            session,
-            book=runtime.book,
-            now=runtime.clock.now(),
-            payload=payload,
-            key=key,
-            source="cli",
-            registry=runtime.registry,
-        )
+
+def _moved(applied: Applied) -> dict[str, Any]:
+    runtime = current_runtime()
+    if applied.touched:
+        advance(runtime, claim_due(runtime, limit=len(applied.touched), ids=applied.touched))
     return {
-        "duplicate": ingested.duplicate,
-        "enrolled": len(ingested.routed.enrolled),
-        "woken": len(ingested.routed.woken),
-        "exited": len(ingested.routed.exited),
+        "applied": len(applied.applied),
+        "waiting": {str(k): v for k, v in applied.waiting.items()},
+        "failed": {str(k): v for k, v in applied.failed.items()},
+        "enrolled": len(applied.enrolled),
+        "woken": len(applied.woken),
+        "exited": len(applied.exited),
     }
+
+
+@events_app.command("list")
+def list_events(
+    status: Annotated[str, typer.Option("--status", help=" | ".join(STATUSES))] = "failed",
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
+) -> None:
+    """Inbox events with this status, newest first."""
+    if status not in STATUSES:
+        fail(f"--status {status!r}: one of {', '.join(STATUSES)}")
+    with Session(current_runtime().engine) as session:
+        rows = session.exec(
+            select(InboxEvent)
+            .where(InboxEvent.status == status)
+            .order_by(col(InboxEvent.id).desc())
+            .limit(limit)
+        ).all()
+    table = Table("id", "type", "subject", "tries", "last error")
+    for row in rows:
+        table.add_row(str(row.id), row.type, row.subject, str(row.attempts), row.last_error or "")
+    Console().print(table if rows else f"no {status} events")
+
+
+@events_app.command("replay")
+def replay_event(
+    inbox_id: Annotated[int, typer.Argument(help="the inbox id (journeys events list)")],
+) -> None:
+    """Put a failed event back in line and apply its subject's events now."""
+    try:
+        applied = replay(current_runtime(), inbox_id)
+    except LookupError as exc:
+        fail(str(exc))
+    Console().print(_moved(applied))

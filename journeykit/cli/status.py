@@ -39,6 +39,7 @@ def status(
         settings = get_settings()
         ensure_schema(url, auto_upgrade=not database and settings.environment != "production")
         state = read_status(engine, now, journey)
+        inbox = read_inbox(engine)
     except Exception as exc:  # a wrong URL or an unmigrated database: one clear line
         fail(
             f"cannot read {url}: {type(exc).__name__}",
@@ -50,6 +51,7 @@ def status(
     _enrollments(console, state.nodes, now, journey)
     _backlog(console, state.backlog, now)
     _errors(console, state.errors)
+    _inbox(console, *inbox)
 
 
 def when(at: datetime | None, now: datetime) -> str:
@@ -107,6 +109,32 @@ def _errors(console: Console, errors: list[Any]) -> None:
         table.add_row(row.channel, f"[red]{row.code}[/red]", str(row.count), row.example)
     if not errors:
         table.add_row("[green]none[/green]", "", "", "")
+    console.print(table)
+
+
+def read_inbox(engine: Any) -> tuple[dict[str, int], list[Any]]:
+    """(inbox events per status, the events that failed for good)."""
+    from sqlmodel import Session
+
+    from journeykit.service.event_inbox import failed_events, inbox_counts
+
+    with Session(engine) as session:
+        return inbox_counts(session), failed_events(session, limit=20)
+
+
+def _inbox(console: Console, counts: dict[str, int], failed: list[Any]) -> None:
+    """Store events not applied yet, and those that failed for good (replay them)."""
+    waiting = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "waiting", "failed"))
+    table = Table(title=f"Event inbox · {waiting}", title_justify="left")
+    for column in ("id", "event", "subject", "tries", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in failed:
+        error = row.last_error or ""
+        table.add_row(str(row.id), row.type, row.subject, str(row.attempts), error)
+    if failed:
+        table.caption = "replay one with: journeys events replay ID"
+    else:
+        table.add_row("[green]no failed events[/green]", "", "", "", "")
     console.print(table)
 
 

@@ -30,8 +30,11 @@ class Claimed:
     deferred: int = 0
 
 
-def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claimed:
-    """Claim up to ``limit`` due rows (one channel or both) for this worker."""
+def claim(
+    runtime: Runtime, *, limit: int, channel: str | None = None, journey: str | None = None
+) -> Claimed:
+    """Claim up to ``limit`` due rows (one channel or both; one journey's or all) for this
+    worker."""
     now = runtime.clock.now()
     claimed = Claimed()
     with session_scope(runtime.engine) as session:
@@ -50,6 +53,8 @@ def claim(runtime: Runtime, *, limit: int, channel: str | None = None) -> Claime
         )
         if channel:
             query = query.where(OutboxMessage.channel == channel)
+        if journey:
+            query = query.where(OutboxMessage.journey == journey)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         to_shorten: dict[str, OutboxMessage] = {}
@@ -97,9 +102,11 @@ def _shorten_links(
         )
 
 
-def claim_outbox(runtime: Runtime, *, limit: int, channel: str | None = None) -> list[int]:
+def claim_outbox(
+    runtime: Runtime, *, limit: int, channel: str | None = None, journey: str | None = None
+) -> list[int]:
     """The ids claimed (see :func:`claim`)."""
-    return claim(runtime, limit=limit, channel=channel).ids
+    return claim(runtime, limit=limit, channel=channel, journey=journey).ids
 
 
 def _quiet_until(decisions: list[dict[str, Any]], now: datetime) -> datetime | None:

@@ -78,15 +78,21 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
 
 
 def send_due(
-    runtime: Runtime, senders: Senders, *, limit: int, channel: str | None = None
+    runtime: Runtime,
+    senders: Senders,
+    *,
+    limit: int,
+    channel: str | None = None,
+    journey: str | None = None,
 ) -> DispatchReport:
-    """Reconcile stale ambiguous rows, claim what is due, and send it: one dispatch round."""
+    """Reconcile stale ambiguous rows, claim what is due (of one journey, or all), and send
+    it: one dispatch round."""
     report = DispatchReport()
     windows = reconcile_windows(runtime.settings)
     report.reconciled = reconcile(
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
-    claimed = claim(runtime, limit=limit, channel=channel)
+    claimed = claim(runtime, limit=limit, channel=channel, journey=journey)
     report.add(dispatch(runtime, senders, claimed.ids))
     report.expired += claimed.expired
     report.deferred += claimed.deferred

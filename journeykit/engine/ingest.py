@@ -1,10 +1,11 @@
-"""The single door for domain events and customer actions: validate, record once (by
-idempotency key), update the store tables, then route to journeys. One transaction."""
+"""Applying one domain event or customer action: validate, record once (by idempotency
+key), update the store tables, then route to journeys. One transaction, the caller's. Doors
+do not call this directly: they go through :mod:`journeykit.service.events` (the inbox,
+ordered per subject); a ``call`` node's action emits through it within its step."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,12 +29,9 @@ class Ingested:
     routed: RouteResult = field(default_factory=RouteResult)
 
 
-def default_key(payload: dict[str, Any]) -> str:
-    """A key for callers that send none: the hash of the payload itself."""
-    return (
-        "sha256:"
-        + hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-    )
+def new_key() -> str:
+    """A key for callers that send none: a new event (identity is never the body)."""
+    return f"new:{uuid.uuid4()}"
 
 
 def ingest_event(
@@ -50,7 +48,7 @@ def ingest_event(
     """Validate ``payload`` (raises ``pydantic.ValidationError``/``UnknownSubject``), record it
     once, update the store and route it. The caller commits. ``registry`` (the runtime's)
     resolves trigger audiences."""
-    key = key or default_key(payload)
+    key = key or new_key()
     existing = session.exec(select(DomainEvent).where(DomainEvent.key == key)).first()
     if existing is not None:
         return Ingested(duplicate=True, event_id=existing.id)

@@ -59,7 +59,7 @@ deployments:
         expect: ["journeykit.event.received"]
         parameters:
           event: "{{ event.payload.event }}"
-          key: "{{ event.id | string }}"
+          key: "{{ event.payload.key }}"
 
   - name: reports
     entrypoint: flows/reports.py:publish_reports

@@ -5,10 +5,12 @@ Prefect runs short batches on a schedule (the sweep) or when an event arrives.""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
@@ -23,7 +25,6 @@ from journeykit.engine.advance import (
     continuing_after_failure,
     run_node_group,
 )
-from journeykit.engine.ingest import ingest_event
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, OutboxMessage
 from journeykit.orchestration.artifacts import (
@@ -33,6 +34,8 @@ from journeykit.orchestration.artifacts import (
     run_summary,
 )
 from journeykit.orchestration.rename import label_current_run, run_tags
+from journeykit.service.event_inbox import Applied, apply_pending
+from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
 
@@ -108,7 +111,10 @@ def run_batch(
     label = name(journeys, len(claimed)) if name else f"{title} · {len(claimed)} due"
     label_current_run(label, run_tags(journeys, versions))
     report = advance(runtime, claimed, run_group=_group_runner)
-    sent, channels, sent_for = _dispatch_due(runtime, limit)
+    # send only what this run is about: one journey's messages, the touched journeys' for
+    # an event, everything for the sweep of all journeys (so names and tags tell the truth)
+    scope = {journey} if journey else (journeys if ids is not None else None)
+    sent, channels, sent_for = _dispatch_due(runtime, limit, scope)
     queued = messages_queued(runtime.engine, claimed, start)
     channels |= {key.split(" ")[0] for key in queued}
     if channels:
@@ -127,9 +133,12 @@ def run_batch(
     }
 
 
-def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], set[str]]:
-    """Send what is due, one task run per channel; provider errors fail a task run of their
-    own. Returns the combined report, the channels used and the journeys sent for."""
+def _dispatch_due(
+    runtime: Any, limit: int, scope: set[str] | None = None
+) -> tuple[DispatchReport, set[str], set[str]]:
+    """Send what is due (of the journeys in ``scope``, or of all when None), one task run
+    per channel; provider errors fail a task run of their own. Returns the combined report,
+    the channels used and the journeys sent for."""
     total = DispatchReport()
     channels: set[str] = set()
     journeys: set[str] = set()
@@ -141,7 +150,14 @@ def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], s
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
     for channel in ("email", "sms"):
-        ids = claim_outbox(runtime, limit=limit, channel=channel)
+        if scope is None:
+            ids = claim_outbox(runtime, limit=limit, channel=channel)
+        else:
+            ids = [
+                row_id
+                for name in sorted(scope)
+                for row_id in claim_outbox(runtime, limit=limit, channel=channel, journey=name)
+            ]
         if not ids:
             continue
         channels.add(channel)
@@ -166,10 +182,13 @@ async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
     """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
     all journeys also deletes idempotency receipts older than their retention."""
     title = f"{journey} · sweep" if journey else "all journeys · sweep"
+    applied = None if journey else apply_pending(current_runtime(), limit=limit)
     counts = run_batch(
         journey=journey, limit=limit, title=title, name=None if journey else sweep_name
     )
-    if journey is None:
+    if applied is not None:
+        counts |= event_counts(applied)
+        publish_event_failures(applied)
         counts["receipts_pruned"] = prune_expired_receipts(current_runtime())
     return counts
 
@@ -187,48 +206,78 @@ def sweep_name(journeys: set[str], due: int) -> str:
 
 @flow(name="journeykit-event", flow_run_name="event · {event[type]}")
 async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[str, int]:
-    """Record one domain event, then advance at once the enrollments it touched."""
+    """Store one domain event in the inbox (once per ``key``: the door that stored it first
+    hands the same key), apply its subject's pending events in the order they were
+    accepted, then advance at once the enrollments they touched. An event that cannot apply
+    yet waits in the inbox; the next event of its subject or the sweep retries it."""
     runtime = current_runtime()
     with session_scope(runtime.engine) as session:
-        ingested = ingest_event(
+        accepted = accept(
             session,
-            book=runtime.book,
-            now=runtime.clock.now(),
             payload=event,
-            key=key,
+            key=key or f"prefect:new:{uuid.uuid4()}",
             source="prefect",
-            registry=runtime.registry,
+            now=runtime.clock.now(),
         )
-    touched = ingested.routed.touched
-    subject = event_subject(event)
+    applied = apply_pending(runtime, subjects=[accepted.subject])
+    touched = applied.touched
+    subject = accepted.subject
+    waiting = applied.waiting.get(accepted.inbox_id) or applied.failed.get(accepted.inbox_id)
 
     def name(journeys: set[str], due: int) -> str:
+        if waiting:
+            return f"{event.get('type')} · {subject} · waiting"
         if not journeys:
             return f"{event.get('type')} · {subject} · nothing to do"
         many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
         return f"{', '.join(sorted(journeys))} · {subject}{many}"
 
-    return run_batch(
+    counts = run_batch(
         journey=None,
         limit=max(1, len(touched)),
         ids=touched,
         title=f"{event.get('type')} · {subject}",
         name=name,
     )
+    publish_event_failures(applied)
+    if waiting:
+        get_run_logger().warning("event %s waits: %s", accepted.inbox_id, waiting)
+    return counts | event_counts(applied)
+
+
+def event_counts(applied: Applied) -> dict[str, int]:
+    return {
+        "events_applied": len(applied.applied),
+        "events_waiting": len(applied.waiting),
+        "events_failed": len(applied.failed),
+    }
+
+
+def publish_event_failures(applied: Applied) -> None:
+    """Events that failed for good, as an ``event-failures`` artifact (replay one with
+    ``journeys events replay ID``)."""
+    if not applied.failed:
+        return
+    rows = "\n".join(
+        f"| {inbox_id} | {_cell(error)} |" for inbox_id, error in sorted(applied.failed.items())
+    )
+    create_markdown_artifact(
+        key="event-failures",
+        markdown=(
+            "## Events that failed for good\n\n| inbox id | last error |\n|---|---|\n"
+            f"{rows}\n\nReplay one with `journeys events replay ID`."
+        ),
+        description="store events that could not be applied",
+    )
+
+
+def _cell(text: str) -> str:
+    return customer_safe(text).replace("|", "\\|").replace("\n", " ")[:300]
 
 
 def event_subject(event: dict[str, Any]) -> str:
     """What an event is about, as ops search for it: ``order:5001``, ``sku:TEE-M``, ..."""
-    for field, kind in (("order_number", "order"), ("sku", "sku"), ("cart_token", "cart")):
-        if event.get(field):
-            return f"{kind}:{event[field]}"
-    for field, kind in (("order", "order"), ("cart", "cart"), ("customer", "customer")):
-        value = event.get(field)
-        if isinstance(value, dict):
-            key = value.get("number") or value.get("token") or value.get("id")
-            if key:
-                return f"{kind}:{key}"
-    return str(event.get("type", "event"))
+    return subject_of(event)
 
 
 def journey_flow(name: str) -> Any:

@@ -12,12 +12,19 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from journeykit.engine.ingest import default_key, ingest_event
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Product, Variant
 from journeykit.foundation.settings import Settings
+from journeykit.service.events import accept_and_apply
 from journeykit.web.state import WebState, move_on
-from journeykit.web.store_events import Answer, body_hash, find_receipt, keep_receipt, replay
+from journeykit.web.store_events import (
+    Answer,
+    body_hash,
+    event_key,
+    find_receipt,
+    keep_receipt,
+    replay,
+)
 
 
 def sku_for_inventory_item(engine: Engine, item_id: str) -> str | None:
@@ -77,11 +84,12 @@ def accept_products(
     variants: list[tuple[dict[str, Any], str | None]],
     key: str | None,
 ) -> Answer:
-    """Record a products webhook once (``shopify:{topic}:{webhook id}``), always in the
-    request, even with ``WEB_EVENT_DELIVERY=prefect``: the next inventory webhook needs the
-    mapping at once. Raises ``pydantic.ValidationError`` for a product our catalog refuses."""
+    """Record a products webhook once (``shopify:{topic}:{webhook id}``; without a webhook
+    id, a new event every time), applied in the request even with
+    ``WEB_EVENT_DELIVERY=prefect``: the next inventory webhook needs the mapping at once.
+    Raises ``pydantic.ValidationError`` for a product our catalog refuses."""
     request_hash = body_hash(data)
-    receipt_key = f"shopify:{topic}:{key or request_hash}"
+    receipt_key = event_key(f"shopify:{topic}", key)
     for attempt in (1, 2):
         try:
             answer, touched = _record(state, topic, variants, key, receipt_key, request_hash)
@@ -118,21 +126,19 @@ def _record(
                 "product": kept_fields(session, state.settings, fields),
             }
             sku = fields["sku"]
-            event_key = f"shopify:{topic}:{key}:{sku}" if key else default_key(payload)
-            ingested = ingest_event(
+            accepted, applied = accept_and_apply(
                 session,
-                book=state.runtime.book,
-                now=now,
+                state.runtime,
                 payload=payload,
-                key=event_key,
+                key=f"{receipt_key}:{sku}",
                 source="shopify",
-                registry=state.runtime.registry,
+                now=now,
             )
             if item_id is not None:
                 link_inventory_item(session, sku, item_id)
-            touched += ingested.routed.touched
+            touched += applied.touched
             recorded.append(
-                {"sku": sku, "event_id": ingested.event_id, "inventory_item_id": item_id}
+                {"sku": sku, "event_id": accepted.inbox_id, "inventory_item_id": item_id}
             )
         body: dict[str, Any] = {"status": "accepted", "variants": recorded}
         keep_receipt(session, receipt_key, request_hash, body, now)

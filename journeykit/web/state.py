@@ -65,13 +65,13 @@ class EmitFailed(RuntimeError):
 
 def prefect_event(payload: dict[str, Any], key: str) -> dict[str, Any]:
     """The ``journeykit.event.received`` event prefect.yaml's ``event`` deployment listens
-    to (it records the event and advances what it touched). The id is derived from the
-    idempotency key, so a retried request emits the same event and the flow (which uses the
-    event id as its key) records it once."""
+    to (it applies the stored event and advances what it touched). The payload carries the
+    inbox key, so the flow finds the event the web app stored instead of storing it again;
+    the id is derived from that key, so a retried request emits the same event."""
     return {
         "event": "journeykit.event.received",
         "resource": {"prefect.resource.id": f"journeykit.event.{payload.get('type', 'unknown')}"},
-        "payload": {"event": payload},
+        "payload": {"event": payload, "key": key},
         "id": uuid.uuid5(uuid.NAMESPACE_URL, f"journeykit:{key}"),
     }
 

@@ -1,24 +1,35 @@
-"""Accepting one store event, exactly once: an ``ApiReceipt`` keeps the answer given for an
-idempotency key (a retry gets the same answer, a different body under the same key is a
-conflict), the event is recorded through ``ingest_event`` in the same transaction, and the
-enrollments it touched are advanced once it has committed (or it is handed to Prefect)."""
+"""Accepting one store event: stored durably in the event inbox before the 202, or 503.
+
+Identity is the sender's: the ``Idempotency-Key`` header (or the source's own event id, e.g.
+Shopify's ``X-Shopify-Webhook-Id``), never the body. A request with a key keeps an
+``ApiReceipt``: a retry with the same key gets the same answer, a different body under the
+same key is a conflict (409). A request without a key is a new event every time (a store
+that sends the same restock body twice sends two restocks).
+
+After the commit the event is applied through :mod:`journeykit.service.events` (in this
+request, or by the Prefect ``event`` flow with ``JOURNEYKIT_WEB__EVENT_DELIVERY=prefect``;
+the sweep applies whatever is still pending either way), in acceptance order per subject."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
-from journeykit.engine.ingest import default_key, ingest_event
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
-from journeykit.store.sync import UnknownSubject
+from journeykit.service.event_inbox import apply_pending
+from journeykit.service.events import accept
 from journeykit.web.state import WebState, move_on
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,79 +68,77 @@ def replay(receipt: ApiReceipt, request_hash: str) -> Answer:
     return Answer(receipt.status_code, dict(receipt.response), replayed=True)
 
 
+def event_key(scope: str, key: str | None) -> str:
+    """``scope:key``; without a key, a fresh one: every keyless request is a new event."""
+    return f"{scope}:{key}" if key else f"{scope}:new:{uuid.uuid4()}"
+
+
+STORE_FAILED = "could not store the event, retry later"
+
+
 def accept_event(
     state: WebState, payload: dict[str, Any], *, scope: str, key: str | None, source: str
 ) -> Answer:
-    """Record ``payload`` (already validated) once under ``scope:key`` and answer 202."""
+    """Store ``payload`` (already validated) in the inbox under ``scope:key``, answer 202 once
+    it is committed (503 when it cannot be), then have it applied."""
     request_hash = body_hash(payload)
-    receipt_key = f"{scope}:{key or request_hash}"
-    event_key = f"{scope}:{key}" if key else default_key(payload)
+    stored_key = event_key(scope, key)
     try:
-        answer, touched = _record(state, payload, receipt_key, event_key, request_hash, source)
+        answer, subject = _store(state, payload, stored_key, key is not None, request_hash, source)
     except IntegrityError:  # a concurrent retry with the same key won the race
         with Session(state.runtime.engine) as session:
-            receipt = find_receipt(session, receipt_key)
+            receipt = find_receipt(session, stored_key)
         if receipt is None:
-            raise
+            return Answer(503, {"detail": STORE_FAILED})
         return replay(receipt, request_hash)
-    move_on(state, touched)
+    except SQLAlchemyError as exc:  # the database is away or locked: nothing was promised
+        log.error("storing an event failed: %s", exc)
+        return Answer(503, {"detail": f"{STORE_FAILED}: {type(exc).__name__}"})
+    if subject is not None:
+        hand_on(state, payload, stored_key, subject)
     return answer
 
 
-def _record(
+def _store(
     state: WebState,
     payload: dict[str, Any],
-    receipt_key: str,
-    event_key: str,
+    stored_key: str,
+    keep: bool,
     request_hash: str,
     source: str,
-) -> tuple[Answer, list[int]]:
+) -> tuple[Answer, str | None]:
     now = state.now()
-    touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
-        receipt = find_receipt(session, receipt_key)
-        if receipt is not None:
-            return replay(receipt, request_hash), []
-        if state.emit is not None and state.settings.web.event_delivery == "prefect":
-            try:
-                state.emit(payload, event_key)
-            except Exception as exc:  # any emitter failure: answer 503 and keep nothing,
-                session.rollback()  # so the store retries the same request later
-                detail = f"could not hand the event to Prefect, retry later: {exc}"[:500]
-                return Answer(503, {"detail": detail}), []
-            body: dict[str, Any] = {"status": "queued", "key": event_key}
-        else:
-            try:
-                ingested = ingest_event(
-                    session,
-                    book=state.runtime.book,
-                    now=now,
-                    payload=payload,
-                    key=event_key,
-                    source=source,
-                    registry=state.runtime.registry,
-                )
-            except UnknownSubject as exc:
-                session.rollback()  # nothing half-way
-                return Answer(422, unknown_subject(payload, str(exc))), []
-            routed = ingested.routed
-            touched = routed.touched
-            body = {
-                "status": "duplicate" if ingested.duplicate else "accepted",
-                "event_id": ingested.event_id,
-                "enrolled": routed.enrolled,
-                "woken": routed.woken,
-                "exited": routed.exited,
-            }
-        keep_receipt(session, receipt_key, request_hash, body, now)
-    return Answer(202, body), touched
+        if keep:
+            receipt = find_receipt(session, stored_key)
+            if receipt is not None:
+                return replay(receipt, request_hash), None
+        accepted = accept(session, payload=payload, key=stored_key, source=source, now=now)
+        body: dict[str, Any] = {
+            # duplicate: the inbox has this key (its receipt was pruned): stored once
+            "status": "duplicate" if accepted.duplicate else "accepted",
+            "event_id": accepted.inbox_id,
+            "key": stored_key,
+            "subject": accepted.subject,
+        }
+        if keep:
+            keep_receipt(session, stored_key, request_hash, body, now)
+    return Answer(202, body), accepted.subject
 
 
-def unknown_subject(payload: dict[str, Any], problem: str) -> dict[str, Any]:
-    """A 422 in FastAPI's validation-error shape, naming the field that names the unknown
-    order / sku / cart / ticket."""
-    field = next(
-        (name for name in ("order_number", "sku", "cart_token", "ticket_id") if name in payload),
-        "order",
-    )
-    return {"detail": [{"loc": ["body", field], "msg": problem, "type": "unknown_subject"}]}
+def hand_on(state: WebState, payload: dict[str, Any], stored_key: str, subject: str) -> None:
+    """Apply the stored event: hand it to Prefect, or apply its subject's pending events in
+    this request and advance what they touched. A failure is logged: the event is stored,
+    and the next apply (event flow or sweep) takes it."""
+    if state.emit is not None and state.settings.web.event_delivery == "prefect":
+        try:
+            state.emit(payload, stored_key)
+        except Exception as exc:
+            log.warning("Prefect did not take event %s (the sweep will): %s", stored_key, exc)
+        return
+    try:
+        applied = apply_pending(state.runtime, subjects=[subject])
+    except Exception as exc:
+        log.error("applying %s failed (the sweep will retry): %s", stored_key, exc)
+        return
+    move_on(state, applied.touched)

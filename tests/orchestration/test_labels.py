@@ -19,7 +19,9 @@ def test_event_subjects() -> None:
     assert event_subject({"type": "checkout.completed", "cart_token": "c1"}) == "cart:c1"
     assert event_subject({"type": "order.placed", "order": {"number": "7"}}) == "order:7"
     assert event_subject({"type": "cart.updated", "cart": {"token": "t"}}) == "cart:t"
-    assert event_subject({"type": "ticket.solved", "ticket_id": 4}) == "ticket.solved"
+    assert event_subject({"type": "ticket.solved", "ticket_id": 4}) == "ticket:4"
+    product = {"type": "product.upserted", "product": {"sku": "TEE-M"}}
+    assert event_subject(product) == "sku:TEE-M"
 
 
 def test_tags_carry_journey_short_version_and_channel() -> None:

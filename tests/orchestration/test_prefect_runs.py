@@ -229,3 +229,59 @@ def test_sweep_reconciles_ambiguous_sends_before_resending(tmp_path: Path) -> No
     assert rows["m-arrived"].provider_id == arrived.provider_id
     assert rows["m-lost"].status == "sent" and rows["m-lost"].provider_id
     assert sorted(received) == ["Parka (2)", "Your parka shipped (1)"]
+
+
+@pytest.mark.prefect
+def test_the_sweep_applies_stored_events_and_one_journey_sends_only_its_own(
+    tmp_path: Path,
+) -> None:
+    """Events stored by a door whose Prefect run never started are applied by the sweep of
+    all journeys (the safety net); a one-journey run sends only that journey's messages."""
+    from journeykit.engine.advance import advance, claim_due
+    from journeykit.foundation.models import InboxEvent, OutboxMessage
+    from journeykit.service.event_inbox import apply_pending
+    from journeykit.service.events import accept
+
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    base = Settings().with_changes(
+        {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+    )
+    with SandboxServer.from_settings(base, port=0) as box:
+        settings = base.with_changes(
+            {
+                "providers.sendgrid.base_url": box.url,
+                "providers.twilio.base_url": box.url,
+                "database.url": url,
+            }
+        )
+        clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
+        runtime = build_runtime(settings, engine=make_engine(url), clock=clock, owner="inbox-test")
+
+        def store(payload: dict[str, Any], key: str) -> None:
+            with session_scope(runtime.engine) as session:
+                accept(session, payload=payload, key=key, source="test", now=clock.now())
+
+        for product in demo_products():
+            store({"type": "product.upserted", "product": product}, f"p:{product['sku']}")
+        store(PLACED, "o1")
+        store(DELAYED, "o2")
+        # applied and advanced outside Prefect: the apology is queued, not sent yet
+        touched = apply_pending(runtime).touched
+        advance(runtime, claim_due(runtime, limit=10, ids=touched))
+        store({"type": "order.shipped", "order_number": "5001"}, "o3")  # Prefect is away
+        use_runtime(lambda: runtime)
+        try:
+            other = asyncio.run(journey_flow("restock")())
+            own = asyncio.run(journey_flow("delay_apology")())
+            swept = asyncio.run(sweep())
+        finally:
+            use_runtime(None)
+        with session_scope(runtime.engine) as session:
+            inbox = {row.key: row.status for row in session.exec(select(InboxEvent)).all()}
+            channels = {row.channel: row.status for row in session.exec(select(OutboxMessage))}
+        runtime.engine.dispose()
+    assert other["sent"] == 0  # a restock run leaves the apology alone
+    assert own["sent"] == 1 and channels["email"] == "sent"  # its own email (the SMS fails)
+    assert swept["events_applied"] == 1 and inbox["o3"] == "applied"
+    assert set(inbox.values()) == {"applied"}

@@ -1,5 +1,7 @@
-"""POST /events: API key, field-level validation, Idempotency-Key, prompt advancing,
-Prefect hand-off, and body limits. Rejected requests record nothing."""
+"""POST /events: API key, field-level validation, Idempotency-Key (the event's identity:
+no key, a new event), the event stored in the inbox before the 202 (503 when it cannot be),
+applied in acceptance order per subject, prompt advancing, Prefect hand-off, and body
+limits. Rejected requests record nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ from typing import Any
 
 from sqlmodel import func, select
 
-from journeykit.foundation.models import ApiReceipt, DomainEvent, Enrollment
+from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import make_engine
+from journeykit.foundation.models import ApiReceipt, DomainEvent, Enrollment, InboxEvent
 from journeykit.web.app import create_app
 from journeykit.web.state import EmitFailed, prefect_event
 from tests.web.conftest import API_KEY, Web, delayed, order_placed, product
@@ -53,12 +57,24 @@ def test_invalid_body_names_the_field(web: Web) -> None:
     assert count(web, DomainEvent) == 0
 
 
-def test_unknown_order_is_422_and_nothing_half_written(web: Web) -> None:
-    response = web.client().post("/events", json=delayed("404"), headers=AUTH)
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "order_number"]
-    assert "unknown order" in response.json()["detail"][0]["msg"]
-    assert count(web, DomainEvent) == 0 and count(web, ApiReceipt) == 0
+def inbox(web: Web) -> list[InboxEvent]:
+    with web.session() as session:
+        return list(session.exec(select(InboxEvent).order_by(InboxEvent.id)).all())
+
+
+def test_an_event_before_its_order_waits_then_applies(web: Web) -> None:
+    client = web.client()
+    early = client.post("/events", json=delayed("1001"), headers=AUTH)
+    assert early.status_code == 202 and early.json()["status"] == "accepted"
+    [waiting] = inbox(web)
+    assert waiting.status == "waiting" and "unknown order" in (waiting.last_error or "")
+    assert count(web, DomainEvent) == 0
+    for payload in (product(), order_placed()):
+        assert client.post("/events", json=payload, headers=AUTH).status_code == 202
+    # the order is known now: the delay applied right after it, in the same request
+    assert [row.status for row in inbox(web)] == ["applied", "applied", "applied"]
+    assert [row.type for row in inbox(web)] == ["order.delayed", "product.upserted", "order.placed"]
+    assert web.enrollment("delay_apology").node_id == "wait_choice"
 
 
 def test_idempotency_key_same_answer_recorded_once(web: Web) -> None:
@@ -75,11 +91,14 @@ def test_idempotency_key_same_answer_recorded_once(web: Web) -> None:
     assert count(web, DomainEvent) == 1
 
 
-def test_retry_without_key_is_deduplicated_by_body(web: Web) -> None:
+def test_the_same_body_without_a_key_is_two_events(web: Web) -> None:
     client = web.client()
-    client.post("/events", json=product(), headers=AUTH)
-    client.post("/events", json=product(), headers=AUTH)
-    assert count(web, DomainEvent) == 1
+    first = client.post("/events", json=product(), headers=AUTH)
+    second = client.post("/events", json=product(), headers=AUTH)
+    assert first.status_code == second.status_code == 202
+    assert first.json()["key"] != second.json()["key"]
+    assert "Idempotent-Replayed" not in second.headers
+    assert count(web, DomainEvent) == 2 and count(web, ApiReceipt) == 0
 
 
 def test_touched_enrollments_move_on_at_once(web: Web) -> None:
@@ -91,7 +110,7 @@ def test_touched_enrollments_move_on_at_once(web: Web) -> None:
     assert enrollment.node_id == "wait_choice" and enrollment.status == "waiting"
 
 
-def test_prefect_delivery_emits_instead_of_recording(web: Web) -> None:
+def test_prefect_delivery_stores_then_emits(web: Web) -> None:
     emitted: list[tuple[dict[str, Any], str]] = []
     settings = web.settings.with_changes({"web.event_delivery": "prefect"})
     app = create_app(settings, web.runtime, emit=lambda p, k: emitted.append((p, k)))
@@ -102,30 +121,43 @@ def test_prefect_delivery_emits_instead_of_recording(web: Web) -> None:
     first = client.post("/events", json=product(), headers=headers)
     again = client.post("/events", json=product(), headers=headers)
     assert first.status_code == again.status_code == 202
-    assert first.json()["status"] == "queued"
+    assert first.json() == again.json() and first.json()["status"] == "accepted"
     assert len(emitted) == 1
     assert emitted[0][0]["type"] == "product.upserted" and emitted[0][1] == "api:evt-9"
+    # stored (durable) before the answer; applied by the event flow or the sweep
+    [stored] = inbox(web)
+    assert stored.key == "api:evt-9" and stored.status == "pending"
     assert count(web, DomainEvent) == 0
 
 
-def test_prefect_away_is_503_and_nothing_kept(web: Web) -> None:
+def test_prefect_away_still_202_the_event_is_stored(web: Web) -> None:
     from fastapi.testclient import TestClient
 
-    calls: list[str] = []
-
     def unreachable(payload: dict[str, Any], key: str) -> None:
-        calls.append(key)
-        if len(calls) == 1:
-            raise EmitFailed("Prefect did not take the event")
+        raise EmitFailed("Prefect did not take the event")
 
     settings = web.settings.with_changes({"web.event_delivery": "prefect"})
     client = TestClient(create_app(settings, web.runtime, emit=unreachable))
     headers = {**AUTH, "Idempotency-Key": "evt-5"}
     first = client.post("/events", json=product(), headers=headers)
-    assert first.status_code == 503 and "retry later" in first.json()["detail"]
-    assert count(web, ApiReceipt) == 0
-    retry = client.post("/events", json=product(), headers=headers)
-    assert retry.status_code == 202 and calls == ["api:evt-5", "api:evt-5"]
+    assert first.status_code == 202
+    assert [row.status for row in inbox(web)] == ["pending"]
+
+
+def test_database_away_is_503_and_nothing_promised(web: Web, tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    broken = Runtime(  # a database without the schema: every write fails
+        engine=make_engine(f"sqlite:///{tmp_path}/no-schema.db"),
+        clock=web.clock,
+        book=web.runtime.book,
+        settings=web.settings,
+        owner="web-test",
+    )
+    client = TestClient(create_app(web.settings, broken))
+    response = client.post("/events", json=product(), headers={**AUTH, "Idempotency-Key": "k"})
+    assert response.status_code == 503
+    assert "retry later" in response.json()["detail"]
 
 
 def test_prefect_event_matches_the_event_deployment_trigger() -> None:

@@ -13,10 +13,10 @@ from sqlmodel import Session, col, func, select
 from journeykit.authoring.simulate.catalog import catalog_events
 from journeykit.authoring.simulate.fill import fill_event
 from journeykit.authoring.simulate.scenario import Scenario, ScenarioStep
-from journeykit.engine.ingest import ingest_event, record_action
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Customer, Enrollment, OutboxMessage
+from journeykit.service.events import accept_and_apply, record_action
 from journeykit.timing.clock import VirtualClock
 
 MAX_TICKS = 20_000
@@ -56,14 +56,13 @@ def seed_catalog(runtime: Runtime, scenarios: list[Scenario], now: datetime) -> 
                 sku = payload["product"]["sku"]
                 if sku not in seen:
                     seen.add(sku)
-                    ingest_event(
+                    accept_and_apply(
                         session,
-                        book=runtime.book,
-                        now=now,
+                        runtime,
                         payload=payload,
                         key=f"catalog:{sku}",
                         source="simulator",
-                        registry=runtime.registry,
+                        now=now,
                     )
 
 
@@ -102,14 +101,8 @@ def apply_step(runtime: Runtime, item: Scheduled) -> None:
     with session_scope(runtime.engine) as session:
         if item.step.event:
             payload = fill_event(session, item.scenario, item.step, now)
-            ingest_event(
-                session,
-                book=runtime.book,
-                now=now,
-                payload=payload,
-                key=item.key,
-                source="simulator",
-                registry=runtime.registry,
+            accept_and_apply(
+                session, runtime, payload=payload, key=item.key, source="simulator", now=now
             )
         else:
             external = item.scenario.customer_by_id(item.step.customer).id

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from journeykit.engine.ingest import ingest_event
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
@@ -51,8 +52,8 @@ def handle_call(ctx: StepContext) -> Step:
 
 
 def _emit(ctx: StepContext, payload: dict[str, Any]) -> None:
-    from journeykit.engine.ingest import ingest_event
-
+    """An action's event is applied in the step's own transaction, before the step commits:
+    it happened in this step, so nothing can overtake it (it does not queue in the inbox)."""
     node = ctx.node
     assert isinstance(node, CallNode)
     declared = ctx.runtime.registry.actions[node.action].emits

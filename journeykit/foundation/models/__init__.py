@@ -4,6 +4,7 @@ from journeykit.foundation.models._base import pk
 from journeykit.foundation.models.actions import CustomerAction, Review, StoreCredit, SupportTicket
 from journeykit.foundation.models.catalog import Product, RestockSignup, Variant
 from journeykit.foundation.models.customers import Consent, Customer
+from journeykit.foundation.models.inbox import InboxEvent
 from journeykit.foundation.models.journeys import (
     DomainEvent,
     Enrollment,
@@ -23,6 +24,7 @@ __all__ = [
     "DomainEvent",
     "Enrollment",
     "EnrollmentHistory",
+    "InboxEvent",
     "JourneyVersion",
     "MessageEvent",
     "Order",

@@ -1,7 +1,8 @@
 """``POST /events``: the store tells Journeykit what happened (the engine's event catalog).
-API-key auth; the body is validated field by field (422 naming the field); an
-``Idempotency-Key`` header makes retries safe: the same key gets the same answer and the
-event is recorded once. 202 on accept."""
+API-key auth; the body is validated field by field (422 naming the field). The event's
+identity is the ``Idempotency-Key`` header: the same key gets the same answer and the event
+is recorded once; without a key every request is a new event. 202 once the event is stored
+in the inbox (503 when it cannot be: nothing was kept, retry)."""
 
 from __future__ import annotations
 
@@ -20,12 +21,13 @@ router = APIRouter(tags=["store events"])
 
 
 class Accepted(BaseModel):
-    status: str = Field(description="accepted | duplicate | queued (handed to Prefect)")
-    event_id: int | None = None
-    key: str | None = None
-    enrolled: list[int] = Field(default_factory=list)
-    woken: list[int] = Field(default_factory=list)
-    exited: list[int] = Field(default_factory=list)
+    status: str = Field(
+        description="accepted: stored in the inbox, applied in order per subject; "
+        "duplicate: this key was stored before"
+    )
+    event_id: int = Field(description="the inbox id (acceptance order)")
+    key: str = Field(description="the event's identity: api:<Idempotency-Key>, or a new one")
+    subject: str = Field(description="what it is about, e.g. order:5001, sku:TEE-M")
 
 
 class Problem(BaseModel):
@@ -40,14 +42,18 @@ class Problem(BaseModel):
     responses={
         401: UNAUTHORIZED[401],
         409: {"model": Problem, "description": "Idempotency-Key reused with another body"},
-        503: {"model": Problem, "description": "Prefect delivery is on and Prefect is away"},
+        503: {"model": Problem, "description": "the event could not be stored: retry later"},
     },
 )
 def post_event(
     event: Annotated[EventIn, Body(discriminator="type")],
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=200, description="makes retries safe"),
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="the event's identity: makes retries safe (none: a new event)",
+        ),
     ] = None,
     state: WebState = Depends(get_state),
 ) -> JSONResponse:

@@ -1,0 +1,158 @@
+"""Store events, the one way every door takes (web, Shopify webhooks, ``journeys emit``,
+the Prefect event flow, the simulator): **accept** an event (validate, store it in the inbox
+by idempotency key, before the door answers), then have it applied in order by
+:mod:`journeykit.service.event_inbox`; customer actions are recorded at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlmodel import Session, col, select
+
+from journeykit.engine.ingest import Ingested, ingest_event
+from journeykit.engine.ingest import record_action as record_action_in
+from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import InboxEvent, pk
+from journeykit.language.events import parse_event
+from journeykit.service.event_inbox import Applied, apply_pending
+
+
+def subject_of(payload: dict[str, Any]) -> str:
+    """What an event is about, as ops search for it: ``order:5001``, ``sku:TEE-M``, ..."""
+    for name, kind in (("order_number", "order"), ("sku", "sku"), ("cart_token", "cart")):
+        if payload.get(name):
+            return f"{kind}:{payload[name]}"
+    product = payload.get("product")
+    if isinstance(product, dict) and product.get("sku"):
+        return f"sku:{product['sku']}"
+    for name, kind in (("order", "order"), ("cart", "cart"), ("customer", "customer")):
+        value = payload.get(name)
+        if isinstance(value, dict):
+            key = value.get("number") or value.get("token") or value.get("id")
+            if key:
+                return f"{kind}:{key}"
+    if payload.get("ticket_id") is not None:
+        return f"ticket:{payload['ticket_id']}"
+    return str(payload.get("type", "event"))
+
+
+@dataclass
+class Accepted:
+    """One accepted event: its inbox row, and whether that key was seen before."""
+
+    inbox_id: int
+    subject: str
+    duplicate: bool
+
+
+def accept(
+    session: Session, *, payload: dict[str, Any], key: str, source: str, now: datetime
+) -> Accepted:
+    """Validate ``payload`` (raises ``pydantic.ValidationError`` naming the field) and store
+    it in the inbox under ``key`` unless that key is there already. The caller commits:
+    only then may it answer 202."""
+    parse_event(payload)
+    existing = session.exec(select(InboxEvent).where(InboxEvent.key == key)).first()
+    if existing is not None:
+        return Accepted(pk(existing), existing.subject, duplicate=True)
+    row = InboxEvent(
+        key=key,
+        subject=subject_of(payload),
+        type=str(payload["type"]),
+        body=to_jsonable_python(payload),  # datetimes as ISO text; parsed again on apply
+        source=source,
+        next_try_at=now,
+        accepted_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return Accepted(pk(row), row.subject, duplicate=False)
+
+
+def record_event(
+    runtime: Runtime, *, payload: dict[str, Any], key: str, source: str
+) -> tuple[Accepted, Applied]:
+    """Accept an event and apply its subject's pending events at once (the CLI without
+    Prefect, the simulator, the web app's inline delivery)."""
+    with session_scope(runtime.engine) as session:
+        accepted = accept(session, payload=payload, key=key, source=source, now=runtime.clock.now())
+    return accepted, apply_pending(runtime, subjects=[accepted.subject])
+
+
+def accept_and_apply(
+    session: Session,
+    runtime: Runtime,
+    *,
+    payload: dict[str, Any],
+    key: str,
+    source: str,
+    now: datetime,
+) -> tuple[Accepted, Applied]:
+    """Accept an event and apply it in the caller's transaction, for a door whose next
+    request needs it applied at once (Shopify's products webhooks: the inventory item
+    mapping). Applied here unless an earlier event of its subject is still pending; then it
+    waits its turn like any other."""
+    accepted = accept(session, payload=payload, key=key, source=source, now=now)
+    done = Applied()
+    if accepted.duplicate:
+        return accepted, done
+    row = session.get(InboxEvent, accepted.inbox_id)
+    assert row is not None
+    earlier = session.exec(
+        select(InboxEvent.id).where(
+            InboxEvent.subject == row.subject,
+            InboxEvent.status == "pending",
+            col(InboxEvent.id) < accepted.inbox_id,
+        )
+    ).first()
+    if earlier is not None:
+        return accepted, done
+    ingested = ingest_event(
+        session,
+        book=runtime.book,
+        now=now,
+        payload=payload,
+        key=key,
+        source=source,
+        registry=runtime.registry,
+    )
+    row.status, row.applied_at, row.attempts = "applied", now, 1
+    row.event_id = ingested.event_id
+    session.add(row)
+    done.applied.append(accepted.inbox_id)
+    if ingested.event_id is not None:
+        done.event_ids[accepted.inbox_id] = ingested.event_id
+    done.enrolled += ingested.routed.enrolled
+    done.woken += ingested.routed.woken
+    done.exited += ingested.routed.exited
+    return accepted, done
+
+
+def record_action(
+    session: Session,
+    *,
+    now: datetime,
+    customer_id: int,
+    name: str,
+    key: str,
+    enrollment_id: int | None = None,
+    source: str = "link",
+    data: dict[str, Any] | None = None,
+) -> Ingested:
+    """Record a customer action once (``key``: link token, MessageSid, sg_event_id...) and
+    wake the enrollment waiting on it; the caller commits, then advances ``routed.touched``.
+    Actions are about one enrollment and apply at once: they do not queue in the inbox."""
+    return record_action_in(
+        session,
+        now=now,
+        customer_id=customer_id,
+        name=name,
+        key=key,
+        enrollment_id=enrollment_id,
+        source=source,
+        data=data,
+    )
