@@ -50,6 +50,7 @@ def status(
     _enrollments(console, state.nodes, now, journey)
     _backlog(console, state.backlog, now)
     _errors(console, state.errors)
+    _withdrawn(console, state.withdrawn)
 
 
 def when(at: datetime | None, now: datetime) -> str:
@@ -107,6 +108,17 @@ def _errors(console: Console, errors: list[Any]) -> None:
         table.add_row(row.channel, f"[red]{row.code}[/red]", str(row.count), row.example)
     if not errors:
         table.add_row("[green]none[/green]", "", "", "")
+    console.print(table)
+
+
+def _withdrawn(console: Console, withdrawn: list[Any]) -> None:
+    if not withdrawn:
+        return
+    table = Table(title="Withdrawn (no longer true when claimed)", title_justify="left")
+    for column in ("journey", "node", "messages", "reason"):
+        table.add_column(column, justify="right" if column == "messages" else "left")
+    for row in withdrawn:
+        table.add_row(row.journey, row.node, str(row.count), row.reason)
     console.print(table)
 
 

@@ -12,7 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
-from journeykit.delivery.dispatch import DispatchReport, claim_outbox, dispatch
+from journeykit.delivery.dispatch import DispatchReport, claim, dispatch
 from journeykit.delivery.providers.from_settings import senders_for
 from journeykit.delivery.reconcile import reconcile, reconcile_windows
 from journeykit.engine.advance import (
@@ -141,7 +141,11 @@ def _dispatch_due(runtime: Any, limit: int) -> tuple[DispatchReport, set[str], s
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
     for channel in ("email", "sms"):
-        ids = claim_outbox(runtime, limit=limit, channel=channel)
+        claimed = claim(runtime, limit=limit, channel=channel)
+        total.expired += claimed.expired
+        total.deferred += claimed.deferred
+        total.withdrawn += claimed.withdrawn  # the send-time guard: no longer true
+        ids = claimed.ids
         if not ids:
             continue
         channels.add(channel)

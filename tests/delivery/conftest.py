@@ -53,6 +53,16 @@ class Outbox:
             )
             s.add(c)
             s.flush()
+            for channel in ("email", "sms"):  # the marketing rows below need consent to go
+                s.add(
+                    Consent(
+                        customer_id=c.id,  # type: ignore[arg-type]
+                        channel=channel,
+                        granted=True,
+                        source="store",
+                        recorded_at=self.clock.now(),
+                    )
+                )
             return int(c.id)  # type: ignore[arg-type]
 
     def row(
