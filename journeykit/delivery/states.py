@@ -47,7 +47,7 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "withdrawn": frozenset({"queued"}),
 }
 FINAL = frozenset({"delivered", "bounced", "failed", "suppressed", "expired", "withdrawn"})
-NEVER_SENT = frozenset({"suppressed", "expired", "withdrawn"})
+NEVER_SENT = frozenset({"suppressed", "expired", "withdrawn", "failed"})  # never reached anyone
 ACCEPTED = frozenset({"sent", "delivered", "bounced"})  # the provider took the message
 
 

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from journeykit.delivery.provider_events import apply_twilio_status
+from journeykit.delivery.states import NEVER_SENT
 from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Customer, Enrollment, MessageEvent, OutboxMessage
@@ -122,13 +123,13 @@ def _numbered_reply(
     to send back, in the customer's language: the offer closed, the choice was already
     made, or the reply is not one of the documented numbers."""
     t = translator(pick_locale(customer.locale))
-    rows = session.exec(
+    rows = session.exec(  # the SMS the customer may be answering (not withdrawn, failed...)
         select(OutboxMessage)
         .where(
             OutboxMessage.customer_id == customer.id,
             OutboxMessage.channel == "sms",
             col(OutboxMessage.enrollment_id).is_not(None),
-            col(OutboxMessage.status).in_(SENT_TO_CUSTOMER),
+            col(OutboxMessage.status).not_in(NEVER_SENT),
         )
         .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
         .limit(20)
@@ -166,9 +167,6 @@ def _numbered_reply(
         )
         return None, ingested.routed.touched
     return t(f"sms.reply.{late or 'chosen'}", number=body), []
-
-
-SENT_TO_CUSTOMER = ("sending", "sent", "delivered", "simulated")
 
 
 def _as_number(text: str) -> int:
