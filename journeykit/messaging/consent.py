@@ -63,12 +63,13 @@ class ConsentState:
 def covers(row_purpose: str, purpose: str, channel: str) -> bool:
     """Whether a ledger row of ``row_purpose`` speaks about a message of ``purpose``. A
     marketing opt-in or refusal covers restock alerts too; on SMS every row speaks about
-    transactional messages (an SMS opt-out stops every SMS, and only an opt-in lifts it)."""
+    transactional messages (an SMS opt-out stops every SMS, and only a general opt-in lifts
+    it: a restock signup covers that item's alerts, nothing else)."""
     if row_purpose == purpose:
         return True
     if purpose.startswith("restock:") and row_purpose == MARKETING:
         return True
-    return channel == "sms" and purpose == TRANSACTIONAL
+    return channel == "sms" and purpose == TRANSACTIONAL and row_purpose == MARKETING
 
 
 def evaluate(rows: Iterable[Consent], channel: str, purpose: str) -> ConsentState:
@@ -78,6 +79,7 @@ def evaluate(rows: Iterable[Consent], channel: str, purpose: str) -> ConsentStat
     store-sourced grant after it is ignored. An SMS refusal covers every purpose."""
     ordered = sorted(rows, key=lambda r: (r.recorded_at, r.id or 0))
     state = ConsentState(None)
+    refusal: Consent | None = None  # the recipient's own refusal in force, if any
     for row in ordered:
         if row.channel != channel:
             continue
@@ -85,9 +87,10 @@ def evaluate(rows: Iterable[Consent], channel: str, purpose: str) -> ConsentStat
         if not (covers(row.purpose, purpose, channel) or refusal_of_all):
             continue
         if by_recipient(row.source):
+            refusal = None if row.granted else row
             state = ConsentState(row.granted, row.source, not row.granted)
-        elif row.granted and state.refused_by_recipient:
-            continue  # a store flag never overrides the recipient's own refusal
+        elif refusal is not None:
+            continue  # a store flag, "yes" or "no", never lifts the recipient's refusal
         else:
             state = ConsentState(row.granted, row.source, False)
     return state
