@@ -5,8 +5,8 @@ an outage) while the world changed. Run inside the claim on every claimed row, o
 state, a few queries per claim batch (never one per row):
 
 1. **the enrollment** that queued it is still in that node's visit: not exited (``exit_when``,
-   an order cancelled or shipped), completed or failed since the row was queued (a choice
-   made ends the sequence), nor come back to the node for a new visit;
+   an order cancelled or shipped), not woken by an event or a customer action since the row
+   was queued (a choice made), nor come back to the node for a new visit;
 2. **the send node's own condition** (``still_true`` in the journey, e.g.
    ``variant.inventory > 0``) still holds;
 3. **consent and suppression as of now**, per address and purpose
@@ -34,7 +34,7 @@ from journeykit.engine.nodes.flow_control import names_in
 from journeykit.engine.nodes.send import OFFER_RULE, purpose_of
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.template_context import build_context
-from journeykit.foundation.models import Customer, Enrollment, OutboxMessage
+from journeykit.foundation.models import Customer, Enrollment, EnrollmentHistory, OutboxMessage
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
 from journeykit.messaging.compliance import GROUP_CACHE, may_contact
@@ -42,6 +42,7 @@ from journeykit.messaging.consent import Ledger
 from journeykit.templating.expressions import holds
 
 ENDED = ("completed", "exited", "failed")
+WOKEN = ("wake", "action")  # history kinds: an event or a customer action woke it
 TOOK = ("sending", "sent", "delivered", "simulated")  # what the frequency cap counts
 # the names still_true may read that depend on the subject alone (built once per subject)
 SUBJECT_NAMES = frozenset({"variant", "product", "order", "lines", "cart", "store", "discount"})
@@ -67,6 +68,7 @@ def check(
     if not rows:
         return []
     enrollments = _enrollments(session, rows)
+    woken = _woken(session, enrollments)
     customers = _customers(session, rows)
     ledger = Ledger.load(session, customers.values())
     journeys: dict[str, Journey] = {}
@@ -76,7 +78,7 @@ def check(
     for row in rows:
         row_id = int(row.id)  # type: ignore[arg-type]
         enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
-        reason = _offer_expired(row, now) or _left_visit(row, enrollment)
+        reason = _offer_expired(row, now) or left_visit(row, enrollment, woken)
         journey = None
         if reason is None and enrollment is not None:
             journey = journeys.get(enrollment.version)
@@ -139,15 +141,43 @@ def _offer_expired(row: OutboxMessage, now: datetime) -> str | None:
     return None
 
 
-def _left_visit(row: OutboxMessage, enrollment: Enrollment | None) -> str | None:
-    """Why the enrollment is no longer in the visit that queued the row (None: it is)."""
+def _woken(session: Session, enrollments: dict[int, Enrollment]) -> dict[int, datetime]:
+    """The last time each enrollment was woken by an event or a customer action (one query):
+    a message queued before that belongs to a visit the enrollment has left."""
+    ids = sorted(enrollments)
+    last: dict[int, datetime] = {}
+    for start in range(0, len(ids), 900):
+        rows = session.exec(
+            select(EnrollmentHistory.enrollment_id, func.max(EnrollmentHistory.at))
+            .where(
+                col(EnrollmentHistory.enrollment_id).in_(ids[start : start + 900]),
+                col(EnrollmentHistory.kind).in_(WOKEN),
+            )
+            .group_by(col(EnrollmentHistory.enrollment_id))
+        ).all()
+        last.update({int(eid): at for eid, at in rows if at is not None})
+    return last
+
+
+def left_visit(
+    row: OutboxMessage, enrollment: Enrollment | None, woken: dict[int, datetime]
+) -> str | None:
+    """Why the enrollment is no longer in the visit that queued the row (None: it is).
+    Exited (``exit_when``, an operator) always counts; completing or failing counts when
+    an event or action woke the enrollment after the row was queued (a choice made), not
+    when it simply ran on to its end in the step that queued the row (a confirmation)."""
     if row.enrollment_id is None:
         return None
     if enrollment is None:
         return "the enrollment that queued it is gone"
-    if enrollment.status in ENDED and _after(enrollment.updated_at, row.created_at):
-        why = enrollment.exit_reason or enrollment.error or ""
-        return f"the enrollment {enrollment.status} since" + (f" ({why})" if why else "")
+    why = enrollment.exit_reason or enrollment.error or ""
+    if enrollment.status == "exited":
+        return "the enrollment exited since" + (f" ({why})" if why else "")
+    at = woken.get(row.enrollment_id)
+    if at is not None and _after(at, row.created_at):
+        if enrollment.status in ENDED:
+            return f"the enrollment {enrollment.status} since" + (f" ({why})" if why else "")
+        return f"the enrollment moved on since ({enrollment.data.get('_signal') or 'woken'})"
     if int((enrollment.visits or {}).get(row.node_id, 0)) > visit_of(row.key):
         return f"the enrollment came back to {row.node_id} since"
     return None

@@ -5,16 +5,18 @@ and the guard costs the same few queries whatever the batch size (set-based)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import pendulum
 from sqlalchemy import event
 from sqlmodel import Session, select
 
 from journeykit.delivery.claim import claim
+from journeykit.delivery.send_guard import left_visit
 from journeykit.delivery.states import may_move
 from journeykit.foundation.db import session_scope
-from journeykit.foundation.models import Consent, Customer
+from journeykit.foundation.models import Consent, Customer, Enrollment, OutboxMessage
 from journeykit.messaging.optout import record_sms_consent
 from tests.delivery.conftest import Outbox
 
@@ -97,3 +99,37 @@ def test_the_guard_is_set_based(outbox: Outbox) -> None:
     few = _statements(outbox, 3)
     many = _statements(outbox, 60)
     assert many == few, (few, many)
+
+
+def _enrollment(status: str, **kw: Any) -> Enrollment:
+    at = pendulum.datetime(2026, 1, 1, tz="UTC")
+    return Enrollment(
+        id=1, journey="j", version="v", subject_type="order", subject_key="order:1",
+        node_id="done", status=status, entered_at=at, updated_at=at + timedelta(seconds=1), **kw,
+    )  # fmt: skip
+
+
+def _queued(created: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        id=1, key="1:confirmation:email:1", enrollment_id=1, journey="j",
+        node_id="confirmation", customer_id=1, channel="email", template="t",
+        to_address="a@example.com", due_at=created, created_at=created,
+    )  # fmt: skip
+
+
+def test_running_on_to_the_end_keeps_the_confirmation() -> None:
+    at = pendulum.datetime(2026, 1, 1, tz="UTC")
+    row = _queued(at)  # queued, then the enrollment completed a moment later in that step
+    assert left_visit(row, _enrollment("completed"), {}) is None
+    assert left_visit(row, _enrollment("completed"), {1: at - timedelta(hours=1)}) is None
+
+
+def test_a_choice_or_an_exit_after_queueing_withdraws() -> None:
+    at = pendulum.datetime(2026, 1, 1, tz="UTC")
+    row = _queued(at)
+    chose = left_visit(row, _enrollment("completed"), {1: at + timedelta(hours=1)})
+    assert chose is not None and chose.startswith("the enrollment completed since")
+    gone = left_visit(row, _enrollment("exited", exit_reason="order.cancelled"), {})
+    assert gone == "the enrollment exited since (order.cancelled)"
+    again = _enrollment("waiting", visits={"confirmation": 2})
+    assert left_visit(row, again, {}) == "the enrollment came back to confirmation since"
