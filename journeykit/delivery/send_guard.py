@@ -47,6 +47,7 @@ TOOK = ("sending", "sent", "delivered", "simulated")  # what the frequency cap c
 # the names still_true may read that depend on the subject alone (built once per subject)
 SUBJECT_NAMES = frozenset({"variant", "product", "order", "lines", "cart", "store", "discount"})
 SUBJECT_NAMES |= {"substitute", "partial", "order_history"}
+SHARED_NAMES = SUBJECT_NAMES | {"settings", "journey"}  # no enrollment or customer names
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def check(
     journeys: dict[str, Journey] = {}
     reasons: dict[int, str] = {}
     subject_contexts: dict[tuple[str, str], dict[str, Any]] = {}
+    answers: dict[tuple[str, str, str], str] = {}
     session.info.setdefault(GROUP_CACHE, {})
     for row in rows:
         row_id = int(row.id)  # type: ignore[arg-type]
@@ -87,7 +89,7 @@ def check(
                     session, enrollment.version
                 )
             reason = _no_longer_true(
-                session, runtime, journey, row, enrollment, now, subject_contexts
+                session, runtime, journey, row, enrollment, now, subject_contexts, answers
             )
         if reason is None:
             customer = customers.get(row.customer_id)
@@ -197,6 +199,7 @@ def _no_longer_true(
     enrollment: Enrollment,
     now: datetime,
     subject_contexts: dict[tuple[str, str], dict[str, Any]],
+    subject_answers: dict[tuple[str, str, str], str],
 ) -> str | None:
     try:
         node = journey.node(row.node_id)
@@ -205,6 +208,29 @@ def _no_longer_true(
     if not isinstance(node, SendNode) or node.still_true is None:
         return None
     names = names_in(node.still_true)
+    key = (enrollment.version, enrollment.subject_key)
+    shared = names <= SHARED_NAMES  # the same answer for every enrollment of the subject
+    answer = subject_answers.get((*key, node.still_true)) if shared else None
+    if answer is None:
+        answer = _evaluate(
+            session, runtime, journey, node.still_true, names, enrollment, now, subject_contexts
+        )
+        if shared:
+            subject_answers[(*key, node.still_true)] = answer
+    return answer or None
+
+
+def _evaluate(
+    session: Session,
+    runtime: Runtime,
+    journey: Journey,
+    condition: str,
+    names: frozenset[str],
+    enrollment: Enrollment,
+    now: datetime,
+    subject_contexts: dict[tuple[str, str], dict[str, Any]],
+) -> str:
+    """An empty string when ``condition`` holds, else why not."""
     own: dict[str, Any] = {
         "enrollment": {
             "id": enrollment.id,
@@ -225,11 +251,11 @@ def _no_longer_true(
     else:
         context = _context(session, runtime, journey, enrollment, now)
     try:
-        if holds(node.still_true, context):
-            return None
+        if holds(condition, context):
+            return ""
     except Exception as exc:  # a condition that cannot be evaluated any more is not true
         return f"still_true could not be evaluated: {exc}"
-    return f"no longer true: {node.still_true}"
+    return f"no longer true: {condition}"
 
 
 def _context(
