@@ -43,7 +43,7 @@ def status(
     except Exception as exc:  # a wrong URL or an unmigrated database: one clear line
         fail(
             f"cannot read {url}: {type(exc).__name__}",
-            "check --database; run `journeys db upgrade`",
+            "check --database-url; run `journeys db upgrade`",
         )
     finally:
         engine.dispose()
@@ -52,6 +52,7 @@ def status(
     _backlog(console, state.backlog, now)
     _errors(console, state.errors)
     _inbox(console, *inbox)
+    _withdrawn(console, state.withdrawn)
 
 
 def when(at: datetime | None, now: datetime) -> str:
@@ -135,6 +136,17 @@ def _inbox(console: Console, counts: dict[str, int], failed: list[Any]) -> None:
         table.caption = "replay one with: journeys events replay ID"
     else:
         table.add_row("[green]no failed events[/green]", "", "", "", "")
+    console.print(table)
+
+
+def _withdrawn(console: Console, withdrawn: list[Any]) -> None:
+    if not withdrawn:
+        return
+    table = Table(title="Withdrawn (no longer true when claimed)", title_justify="left")
+    for column in ("journey", "node", "messages", "reason"):
+        table.add_column(column, justify="right" if column == "messages" else "left")
+    for row in withdrawn:
+        table.add_row(row.journey, row.node, str(row.count), row.reason)
     console.print(table)
 
 

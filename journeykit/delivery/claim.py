@@ -1,7 +1,9 @@
 """Claim due outbox rows for sending: expire what ran out of validity, push rows that fell
 into quiet hours (a retry's backoff or a worker outage can land a row at night) to the next
-allowed minute, turn SMS links into tracked short links, and move the rest queued -> sending
-(all committed before any provider call)."""
+allowed minute, withdraw what the send-time guard finds no longer true
+(:mod:`journeykit.delivery.send_guard`), turn SMS links into tracked short links, and move
+the rest queued -> sending (all committed before any provider call). The simulator claims
+through this same function."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
+from journeykit.delivery.send_guard import check
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import OutboxMessage
@@ -28,6 +31,8 @@ class Claimed:
     ids: list[int] = field(default_factory=list)
     expired: int = 0
     deferred: int = 0
+    withdrawn: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # why rows were withdrawn
 
 
 def claim(
@@ -57,23 +62,35 @@ def claim(
             query = query.where(OutboxMessage.journey == journey)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        to_shorten: dict[str, OutboxMessage] = {}
+        candidates: list[OutboxMessage] = []
         for row in session.exec(query).all():
-            row_id, decisions = int(row.id), list(row.decisions or [])  # type: ignore[arg-type]
+            decisions = list(row.decisions or [])
             later = _quiet_until(decisions, now)
             if later is None:
-                claimed.ids.append(row_id)
-                if row.channel == "sms" and runtime.settings.sending.sms_short_links:
-                    to_shorten[row.key] = row
+                candidates.append(row)
                 continue
             note = {"rule": "quiet_hours", "deferred_to": later.isoformat(), "at": now.isoformat()}
             session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id)
+                .where(col(OutboxMessage.id) == row.id)
                 .values(due_at=later, decisions=[*decisions, note]),
                 execution_options=NO_SYNC,
             )
             claimed.deferred += 1
+        withdrawn = {w.row_id: w.reason for w in check(session, runtime, candidates, now)}
+        if withdrawn:
+            _withdraw(session, withdrawn)
+            claimed.withdrawn = len(withdrawn)
+            for reason in withdrawn.values():
+                kind = reason.split(":", 1)[0].split(" (", 1)[0]
+                claimed.reasons[kind] = claimed.reasons.get(kind, 0) + 1
+        to_shorten: dict[str, OutboxMessage] = {}
+        for row in candidates:
+            if row.id in withdrawn:
+                continue
+            claimed.ids.append(int(row.id))  # type: ignore[arg-type]
+            if row.channel == "sms" and runtime.settings.sending.sms_short_links:
+                to_shorten[row.key] = row
         if to_shorten:
             _shorten_links(session, to_shorten, runtime.settings.web.public_base_url, now)
         if claimed.ids:
@@ -100,6 +117,18 @@ def _shorten_links(
             update(table).where(table.c.id == bindparam("row_id")).values(content=bindparam("new")),
             [{"row_id": rows[key].id, "new": content} for key, content in changed.items()],
         )
+
+
+def _withdraw(session: Session, reasons: dict[int, str]) -> None:
+    """queued -> withdrawn with the reason, in one executemany UPDATE (guarded like
+    :func:`journeykit.delivery.states.move`)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.status == "queued")
+        .values(status="withdrawn", error=bindparam("reason")),
+        [{"row_id": row_id, "reason": reason} for row_id, reason in reasons.items()],
+    )
 
 
 def claim_outbox(

@@ -96,12 +96,13 @@ def send_due(
     report.add(dispatch(runtime, senders, claimed.ids))
     report.expired += claimed.expired
     report.deferred += claimed.deferred
-    if report.claimed or report.reconciled or report.expired or report.deferred:
+    report.withdrawn += claimed.withdrawn
+    if report.claimed or report.reconciled or report.expired or report.deferred or report.withdrawn:
         log.info(
             "outbox: %d claimed, %d sent, %d retried, %d failed, %d ambiguous, %d reconciled, "
-            "%d expired, %d deferred (quiet hours), %d requests",
+            "%d expired, %d deferred (quiet hours), %d withdrawn (no longer true), %d requests",
             report.claimed, report.sent, report.retried, report.failed, report.ambiguous,
-            report.reconciled, report.expired, report.deferred, report.requests,
+            report.reconciled, report.expired, report.deferred, report.withdrawn, report.requests,
         )  # fmt: skip
     return report
 

@@ -33,6 +33,7 @@ COUNTS = [
     "ambiguous",
     "expired",
     "deferred",
+    "withdrawn",
     "reconciled",
     "requests",
 ]
@@ -47,6 +48,7 @@ class DispatchReport:
     ambiguous: int = 0
     expired: int = 0
     deferred: int = 0  # pushed out of quiet hours at claim time
+    withdrawn: int = 0  # no longer true at claim time (the send-time guard)
     reconciled: int = 0
     requests: int = 0  # provider HTTP requests made (a SendGrid batch is one)
     errors: list[str] = field(default_factory=list)

@@ -1,7 +1,8 @@
 """The outbox row's life: which status may follow which. A row only moves forward:
 
     queued -> sending -> sent -> delivered | bounced | failed
-    queued -> suppressed | expired              (never sent)
+    queued -> suppressed | expired | withdrawn  (never sent; withdrawn: the send-time guard
+                                                 found it no longer true, with the reason)
     sending -> queued                           (only when the provider surely did not take it)
     sending -> failed                           (permanent error)
     sending -> delivered | bounced              (a provider event overtook our own record)
@@ -22,7 +23,15 @@ from sqlmodel import Session, col
 from journeykit.foundation.models import OutboxMessage
 
 Status = Literal[
-    "queued", "sending", "sent", "delivered", "bounced", "failed", "suppressed", "expired"
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "bounced",
+    "failed",
+    "suppressed",
+    "expired",
+    "withdrawn",
 ]
 
 # target status -> the statuses it may be reached from
@@ -35,8 +44,10 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "failed": frozenset({"sending", "sent"}),
     "suppressed": frozenset({"queued"}),
     "expired": frozenset({"queued"}),
+    "withdrawn": frozenset({"queued"}),
 }
-FINAL = frozenset({"delivered", "bounced", "failed", "suppressed", "expired"})
+FINAL = frozenset({"delivered", "bounced", "failed", "suppressed", "expired", "withdrawn"})
+NEVER_SENT = frozenset({"suppressed", "expired", "withdrawn", "failed"})  # never reached anyone
 ACCEPTED = frozenset({"sent", "delivered", "bounced"})  # the provider took the message
 
 

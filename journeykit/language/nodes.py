@@ -43,6 +43,11 @@ class SendNode(Strict):
         default_factory=list, description="choices offered as signed links / numbered replies"
     )
     offer_valid_for: Duration | None = Field(None, description="the offer in this message expires")
+    still_true: str | None = Field(
+        None,
+        description="a condition that must hold when the message is queued and again when it "
+        "is sent, e.g. variant.inventory > 0 (else it is withdrawn)",
+    )
     next: NodeId | None = None
 
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 from journeykit.foundation.models import Consent, Customer, OutboxMessage
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import parse_local_time
+from journeykit.messaging.consent import MARKETING, TRANSACTIONAL, Ledger, may_send
 from journeykit.timing.quiet_hours import Window, next_allowed, union, window_for
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -21,6 +22,7 @@ COUNTED = ("queued", "sending", "sent", "delivered", "simulated")
 # ``session.info`` key of a node group's lookups, set only for one group's transaction by
 # the engine (``engine/advance.py``): rows that do not change while one node runs.
 GROUP_CACHE = "journeykit.group_cache"
+LEDGER = ("consent", "ledger")
 
 
 @dataclass
@@ -64,6 +66,16 @@ def prefetch_consents(session: Session, customer_ids: set[int], channel: str) ->
             if latest[row.customer_id] is None:
                 latest[row.customer_id] = row
     cache.setdefault(("consent", channel), {}).update(latest)
+    customers = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
+    cache[LEDGER] = Ledger.load(session, customers)
+
+
+def ledger_for(session: Session, customer: Customer) -> Ledger:
+    """The consent ledger of the node group (prefetched) or of this one customer."""
+    ledger = (session.info.get(GROUP_CACHE) or {}).get(LEDGER)
+    if ledger is not None and ledger.knows(customer):
+        return ledger
+    return Ledger.load(session, [customer])
 
 
 def valid_address(channel: str, address: str | None) -> bool:
@@ -75,23 +87,25 @@ def valid_address(channel: str, address: str | None) -> bool:
     return bool(EMAIL.match(address))
 
 
-def may_contact(session: Session, customer: Customer, channel: str, category: str) -> str | None:
-    """None when allowed, else why not. An SMS opt-out (STOP, 21610) blocks every SMS;
-    marketing needs recorded consent for the channel; every send needs a valid address."""
+def may_contact(
+    session: Session,
+    customer: Customer,
+    channel: str,
+    category: str,
+    purpose: str = MARKETING,
+    ledger: Ledger | None = None,
+) -> str | None:
+    """None when allowed, else why not. Consent is read per address and purpose
+    (:mod:`journeykit.messaging.consent`): an SMS opt-out (STOP, 21610) blocks every SMS;
+    marketing needs consent for the channel and purpose; every send needs a valid address."""
     address = customer.email if channel == "email" else customer.phone
     if not address:
         return f"no {channel} address"
     if not valid_address(channel, address):
         return f"invalid {channel} address {address!r}"
-    consent = latest_consent(session, customer.id, channel)  # type: ignore[arg-type]
-    if channel == "sms" and consent is not None and not consent.granted:
-        return f"opted out of sms ({consent.source})"
-    if category == "marketing":
-        if consent is None:
-            return f"no marketing consent for {channel}"
-        if not consent.granted:
-            return f"unsubscribed from {channel} ({consent.source})"
-    return None
+    ledger = ledger or ledger_for(session, customer)
+    wanted = purpose if category == MARKETING else TRANSACTIONAL
+    return may_send(ledger.state(customer, channel, wanted), channel, category)
 
 
 def parse_window(text: str) -> Window:
@@ -227,11 +241,12 @@ def decide(
     now: datetime,
     zones: list[str],
     country_quiet: dict[str, str] | None = None,
+    purpose: str = MARKETING,
 ) -> Decision:
     """Consent first (suppress), then quiet hours (defer to the next allowed minute in every
     zone the recipient may be in), then the frequency cap (defer or skip, per journey).
     The quiet window used is noted on the row, so the dispatcher re-checks it at send time."""
-    reason = may_contact(session, customer, channel, category)
+    reason = may_contact(session, customer, channel, category, purpose)
     if reason:
         return Decision(False, now, reason)
     windows = quiet_windows(journey, channel, customer.country, country_quiet)

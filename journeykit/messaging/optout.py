@@ -4,6 +4,7 @@ Every change is a row in the consent ledger, so the latest row for (customer, ch
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Literal
 
@@ -18,9 +19,15 @@ HELP = frozenset({"HELP", "INFO"})
 Keyword = Literal["opt_out", "opt_in", "help"]
 
 
+def normalise_reply(body: str) -> str:
+    """An inbound SMS as a word: NFKC (Japanese and Korean keyboards send full-width "２" or
+    "ＳＴＯＰ"), trimmed of spaces and final punctuation, upper case."""
+    return unicodedata.normalize("NFKC", body).strip().strip(".!?。、").strip().upper()
+
+
 def classify_keyword(body: str) -> Keyword | None:
     """The keyword a whole inbound message is, or None (a reply like "2" or "stop it" is not)."""
-    word = body.strip().strip(".!").upper()
+    word = normalise_reply(body)
     if word in OPT_OUT:
         return "opt_out"
     if word in OPT_IN:

@@ -49,7 +49,7 @@ def run_summary(
         f"{moved} enrollments moved ({len(report.moves)} steps); "
         f"{sum(queued.values())} messages queued ({by_channel}); "
         f"{sent.claimed} dispatched: {sent.sent} sent, {sent.retried} to retry, "
-        f"{sent.failed} failed"
+        f"{sent.failed} failed; {sent.withdrawn} withdrawn (no longer true when claimed)"
     )
 
 

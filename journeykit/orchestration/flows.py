@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session, col, select
 
-from journeykit.delivery.dispatch import DispatchReport, claim_outbox, dispatch
+from journeykit.delivery.dispatch import DispatchReport, claim, dispatch
 from journeykit.delivery.providers.from_settings import senders_for
 from journeykit.delivery.reconcile import reconcile, reconcile_windows
 from journeykit.engine.advance import (
@@ -150,14 +150,19 @@ def _dispatch_due(
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
     for channel in ("email", "sms"):
-        if scope is None:
-            ids = claim_outbox(runtime, limit=limit, channel=channel)
-        else:
-            ids = [
-                row_id
-                for name in sorted(scope)
-                for row_id in claim_outbox(runtime, limit=limit, channel=channel, journey=name)
+        claims = (
+            [claim(runtime, limit=limit, channel=channel)]
+            if scope is None
+            else [
+                claim(runtime, limit=limit, channel=channel, journey=name) for name in sorted(scope)
             ]
+        )
+        ids: list[int] = []
+        for claimed in claims:
+            total.expired += claimed.expired
+            total.deferred += claimed.deferred
+            total.withdrawn += claimed.withdrawn  # the send-time guard: no longer true
+            ids.extend(claimed.ids)
         if not ids:
             continue
         channels.add(channel)

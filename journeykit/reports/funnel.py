@@ -23,6 +23,7 @@ class NodeRow:
     waited: int = 0
     sent: int = 0
     suppressed: int = 0
+    withdrawn: int = 0  # no longer true when it would have left (the send-time guard)
     clicked: int = 0
     acted: int = 0
     converted: int = 0
@@ -104,6 +105,8 @@ def funnel_report(session: Session, name: str, journey: Journey | None = None) -
         row = rows.setdefault(message.node_id, NodeRow(message.node_id, "send"))
         if message.status == "suppressed":
             row.suppressed += 1
+        elif message.status == "withdrawn":
+            row.withdrawn += 1
         else:
             row.sent += 1
             row.clicked += message.id in clicked
@@ -122,7 +125,7 @@ def _variants(enrollments: Any, outbox: Any, converted: set[int | None]) -> list
             row.enrollments += 1
             row.converted += enrollment.id in converted
     for message in outbox:
-        if message.variant and message.status != "suppressed":
+        if message.variant and message.status not in ("suppressed", "withdrawn"):
             for part in message.variant.split(","):
                 split, _, variant = part.partition("=")
                 if (split, variant) in rows:

@@ -24,6 +24,7 @@ class Funnel:
     entered: int = 0
     at_node: dict[str, int] = field(default_factory=dict)  # live enrollments per node
     sent: dict[str, int] = field(default_factory=dict)  # messages sent per channel
+    withdrawn: dict[str, int] = field(default_factory=dict)  # no longer true when claimed
     converted: int = 0
     finished: dict[str, int] = field(default_factory=dict)  # completed / exited / failed
 
@@ -32,6 +33,10 @@ class Funnel:
         rows: list[dict[str, object]] = [{"stage": "entered", "where": "", "count": self.entered}]
         rows += [{"stage": "waiting", "where": n, "count": c} for n, c in self.at_node.items()]
         rows += [{"stage": "sent", "where": ch, "count": c} for ch, c in sorted(self.sent.items())]
+        rows += [
+            {"stage": "withdrawn", "where": ch, "count": c}
+            for ch, c in sorted(self.withdrawn.items())
+        ]
         rows.append({"stage": "converted", "where": "", "count": self.converted})
         rows += [
             {"stage": status, "where": "", "count": c}
@@ -53,6 +58,11 @@ def read_funnel(engine: Engine, journey: str, node_order: list[str] | None = Non
             .where(OutboxMessage.journey == journey, col(OutboxMessage.status).in_(SENT))
             .group_by(col(OutboxMessage.channel))
         ).all()
+        withdrawn = session.exec(
+            select(OutboxMessage.channel, func.count())
+            .where(OutboxMessage.journey == journey, OutboxMessage.status == "withdrawn")
+            .group_by(col(OutboxMessage.channel))
+        ).all()
         windows = Windows.from_settings(get_settings())
         funnel.converted = len(converted_enrollments(session, journey, windows=windows))
     at_node: dict[str, int] = {}
@@ -65,4 +75,5 @@ def read_funnel(engine: Engine, journey: str, node_order: list[str] | None = Non
     order = {node: i for i, node in enumerate(node_order or [])}
     funnel.at_node = dict(sorted(at_node.items(), key=lambda kv: (order.get(kv[0], 1e9), kv[0])))
     funnel.sent = {channel: int(count) for channel, count in sent}
+    funnel.withdrawn = {channel: int(count) for channel, count in withdrawn}
     return funnel

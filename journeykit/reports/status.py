@@ -1,5 +1,6 @@
 """What ``journeys status`` shows: enrollments per journey, node and status with the next
-due time, the outbox backlog per channel, and provider errors in the last hour."""
+due time, the outbox backlog per channel, provider errors in the last hour, and the messages
+the send-time guard withdrew, by reason."""
 
 from __future__ import annotations
 
@@ -42,10 +43,21 @@ class ProviderError:
 
 
 @dataclass
+class Withdrawn:
+    """Messages the send-time guard withdrew (no longer true when claimed), by reason."""
+
+    journey: str
+    node: str
+    reason: str
+    count: int
+
+
+@dataclass
 class Status:
     nodes: list[NodeStatus]
     backlog: list[Backlog]
     errors: list[ProviderError]
+    withdrawn: list[Withdrawn] = field(default_factory=list)
 
 
 def read_status(engine: Engine, now: datetime, journey: str | None = None) -> Status:
@@ -75,7 +87,20 @@ def read_status(engine: Engine, now: datetime, journey: str | None = None) -> St
             errors = errors.where(OutboxMessage.journey == journey)
         backlog = _backlog(list(session.exec(outbox).all()), now)
         failures = _errors(list(session.exec(errors).all()))
-    return Status(sorted(nodes.values(), key=lambda n: (n.journey, n.node)), backlog, failures)
+        gone = select_columns(
+            col(OutboxMessage.journey),
+            col(OutboxMessage.node_id),
+            col(OutboxMessage.error),
+            func.count(),
+        ).where(col(OutboxMessage.status) == "withdrawn")
+        if journey:
+            gone = gone.where(col(OutboxMessage.journey) == journey)
+        gone = gone.group_by(
+            col(OutboxMessage.journey), col(OutboxMessage.node_id), col(OutboxMessage.error)
+        )
+        withdrawn = [Withdrawn(j, n, r or "", c) for j, n, r, c in session.execute(gone).all()]
+    ordered = sorted(nodes.values(), key=lambda n: (n.journey, n.node))
+    return Status(ordered, backlog, failures, sorted(withdrawn, key=lambda w: (w.journey, w.node)))
 
 
 def _backlog(rows: list[OutboxMessage], now: datetime) -> list[Backlog]:

@@ -86,11 +86,14 @@ def funnel_table(report: FunnelReport) -> Table:
         title=f"Journey funnel: {report.journey}",
         caption=f"{report.enrollments} enrollments · {report.converted} converted",
     )
-    for name in ("Node", "Type", "Entered", "Waited", "Sent", "Suppressed", "Clicked", "Acted"):
+    names = ("Node", "Type", "Entered", "Waited", "Sent", "Suppressed", "Withdrawn", "Clicked")
+    for name in (*names, "Acted"):
         table.add_column(name, justify="left" if name in ("Node", "Type") else "right")
     table.add_column("Converted", justify="right")
     for n in report.nodes:
-        counts = (n.entered, n.waited, n.sent, n.suppressed, n.clicked, n.acted, n.converted)
+        counts = (
+            n.entered, n.waited, n.sent, n.suppressed, n.withdrawn, n.clicked, n.acted, n.converted
+        )  # fmt: skip
         table.add_row(n.node, n.type, *[str(c) if c else "·" for c in counts])
     return table
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from journeykit.foundation.models import (
     Cart,
@@ -20,6 +20,7 @@ from journeykit.foundation.models import (
     pk,
 )
 from journeykit.language import events as ev
+from journeykit.messaging.consent import MARKETING, by_recipient, consent_state, restock_purpose
 
 
 class UnknownSubject(LookupError):
@@ -37,7 +38,7 @@ def upsert_customer(session: Session, data: ev.CustomerIn, now: datetime) -> Cus
     session.add(customer)
     session.flush()
     for channel, granted in data.consent.items():
-        if current_consent(session, customer.id, channel) != granted:  # type: ignore[arg-type]
+        if _store_flag(session, pk(customer), channel) != granted:
             session.add(
                 Consent(
                     customer_id=customer.id,  # type: ignore[arg-type]
@@ -50,14 +51,30 @@ def upsert_customer(session: Session, data: ev.CustomerIn, now: datetime) -> Cus
     return customer
 
 
-def current_consent(session: Session, customer_id: int, channel: str) -> bool | None:
-    """The marketing consent in force for a channel (None: never asked)."""
-    row = session.exec(
+def _store_flag(session: Session, customer_id: int, channel: str) -> bool | None:
+    """The last marketing flag a store event carried for this customer and channel: a row is
+    appended only when the store's own flag changes (it never overrides the recipient's
+    refusal either way, see :mod:`journeykit.messaging.consent`)."""
+    rows = session.exec(
         select(Consent)
         .where(Consent.customer_id == customer_id, Consent.channel == channel)
-        .order_by(Consent.recorded_at.desc(), Consent.id.desc())  # type: ignore[attr-defined,union-attr]
-    ).first()
-    return None if row is None else row.granted
+        .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
+    ).all()
+    for row in rows:
+        if not by_recipient(row.source) and row.purpose == MARKETING:
+            return row.granted
+    return None
+
+
+def current_consent(
+    session: Session, customer_id: int, channel: str, purpose: str = MARKETING
+) -> bool | None:
+    """The consent in force for a channel and purpose (None: never asked), read per address
+    with the recipient's own refusals first (:mod:`journeykit.messaging.consent`)."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        return None
+    return consent_state(session, customer, channel, purpose).granted
 
 
 def variant_by_sku(session: Session, sku: str) -> Variant:
@@ -125,6 +142,7 @@ def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int
                     Consent(
                         customer_id=pk(customer),
                         channel=channel,
+                        purpose=restock_purpose(variant.sku),
                         granted=True,
                         source=f"restock:{event.source}",
                         wording=event.consent_wording,

@@ -41,7 +41,9 @@ class Outbox:
         self.runtime = Runtime(self.engine, self.clock, JourneyBook(), self.settings, owner="t")
         self._n = 0
 
-    def customer(self, *, phone: str = "+15551230001", tz: str = "America/New_York") -> int:
+    def customer(
+        self, *, phone: str = "+15551230001", tz: str = "America/New_York", consent: bool = False
+    ) -> int:
         self._n += 1
         with session_scope(self.engine) as s:
             c = Customer(
@@ -53,6 +55,16 @@ class Outbox:
             )
             s.add(c)
             s.flush()
+            for channel in ("email", "sms") if consent else ():  # marketing rows need it
+                s.add(
+                    Consent(
+                        customer_id=c.id,  # type: ignore[arg-type]
+                        channel=channel,
+                        granted=True,
+                        source="store",
+                        recorded_at=self.clock.now(),
+                    )
+                )
             return int(c.id)  # type: ignore[arg-type]
 
     def row(
@@ -66,7 +78,8 @@ class Outbox:
         expires_in: timedelta | None = None,
         html: str = "<p>Hello</p>",
     ) -> int:
-        cid = customer_id or self.customer(phone=to if channel == "sms" else "+15551230001")
+        phone = to if channel == "sms" else "+15551230001"
+        cid = customer_id or self.customer(phone=phone, consent=True)
         now = self.clock.now()
         content: dict[str, Any] = (
             {"body": body}

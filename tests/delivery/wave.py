@@ -70,10 +70,12 @@ def recipients(n: int) -> list[Recipient]:
             sms_stop="sms" in channels and i % 17 == 0,
             email_unsubscribed="email" in channels and i % 19 == 0,
         )
+        # Twilio's magic numbers are shared by many recipients here; suppression is per
+        # address, so a STOP from one of them would silence them all: none of them texts STOP.
         if "sms" in channels and i % 97 == 1:
-            r.magic, r.phone = "21610", "+15005550004"
+            r.magic, r.phone, r.sms_stop = "21610", "+15005550004", False
         elif "sms" in channels and i % 89 == 2:
-            r.magic, r.phone = "21211", "+15005550001"
+            r.magic, r.phone, r.sms_stop = "21211", "+15005550001", False
         out.append(r)
     return out
 

@@ -45,7 +45,9 @@ def simulate_with_messages(
             runtime = build_runtime(settings, engine=engine, clock=clock, book=book, owner="sim")
             seed_catalog(runtime, [scenario], start)
             steps = schedule([("scenario", scenario)], start)
-            errors = play(runtime, clock, steps, start + scenario.until, advance_due)
+            errors = play(
+                runtime, clock, steps, start + scenario.until, advance_due, include_outbox=True
+            )
             with Session(engine) as session:
                 contents = {
                     int(row.id or 0): {**row.content, "status": row.status, "to": row.to_address}

@@ -1,5 +1,7 @@
 """``simulate``: one scenario through the real engine on a temporary SQLite database and a
-virtual clock. Nothing is sent: outbox rows are what the customer would get, when."""
+virtual clock. Nothing is sent: due outbox rows are claimed as production claims them (the
+send-time guard withdraws what is no longer true) and recorded ``simulated``; the timeline
+shows what the customer would get, when, and what was withdrawn."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from sqlmodel import Session, SQLModel, select
 from journeykit.authoring.simulate.play import play, schedule, seed_catalog
 from journeykit.authoring.simulate.scenario import Scenario
 from journeykit.authoring.simulate.timeline import Entry, build_timeline
+from journeykit.delivery.simulated_send import send_simulated
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.runtime import Runtime
@@ -34,10 +37,12 @@ class SimulationResult:
 
 
 def advance_due(runtime: Runtime) -> list[str]:
-    """The simulator's tick: advance everything due, in-process."""
+    """The simulator's tick: advance everything due, in-process, then send what is due
+    through the production claim (held rows re-checked by the send-time guard)."""
     errors: list[str] = []
     while ids := claim_due(runtime, limit=10_000):
         errors += advance(runtime, ids).errors
+    send_simulated(runtime)
     return errors
 
 
@@ -58,6 +63,7 @@ def simulate(
                 schedule([("scenario", scenario)], start),
                 start + scenario.until,
                 advance_due,
+                include_outbox=True,
             )
             with Session(engine) as session:
                 summary = [

@@ -1,4 +1,5 @@
-"""The customer's timeline after a simulation: messages, actions, exits, in time order."""
+"""The customer's timeline after a simulation: messages (sent, or withdrawn by the send-time
+guard, with the reason), actions, exits, in time order."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from journeykit.foundation.models import (
 @dataclass(frozen=True)
 class Entry:
     at: str  # ISO 8601 with the customer's offset
-    kind: str  # send | action | exit
+    kind: str  # send | withdrawn | action | exit
     node: str
     channel: str | None
     template: str | None
@@ -42,15 +43,16 @@ def build_timeline(session: Session) -> list[Entry]:
     for row in session.exec(select(OutboxMessage).where(OutboxMessage.status != "suppressed")):
         customer = customers[row.customer_id]
         subject = row.content.get("subject") or row.content.get("body", "")
+        withdrawn = row.status == "withdrawn"  # the send-time guard: no longer true
         entries.append(
             Entry(
                 _local(row.due_at, customer),
-                "send",
+                "withdrawn" if withdrawn else "send",
                 row.node_id,
                 row.channel,
                 row.template,
                 customer.external_id,
-                subject[:90],
+                (row.error or "") if withdrawn else subject[:90],
                 (row.due_at, 1, row.id or 0),
             )
         )

@@ -7,10 +7,16 @@ from datetime import timedelta
 
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.foundation.models import OutboxMessage, pk
+from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
 from journeykit.messaging.compliance import decide
 from journeykit.messaging.compose import action_extras, compose
+from journeykit.messaging.consent import MARKETING, restock_purpose
 from journeykit.messaging.phone import time_zones_for
+from journeykit.templating.expressions import holds
+
+RESTOCK_AUDIENCE = "restock_signups"
+OFFER_RULE = "offer_expires"  # a row's note: the offer it carries ends at ``at``
 
 
 def outbox_key(enrollment_id: int, node_id: str, channel: str, visit: int) -> str:
@@ -36,6 +42,7 @@ def handle_send(ctx: StepContext) -> Step:
         now=ctx.now,
         zones=zones,
         country_quiet=ctx.runtime.settings.sending.quiet_hours_by_country,
+        purpose=purpose_of(ctx.journey, ctx.enrollment.subject_key),
     )
     key = outbox_key(ctx.enrollment.id, node.id, node.channel, ctx.visit())  # type: ignore[arg-type]
     address = (customer.email if node.channel == "email" else customer.phone) or ""
@@ -54,8 +61,14 @@ def handle_send(ctx: StepContext) -> Step:
         created_at=ctx.now,
         decisions=decision.notes,
     )
+    if node.offer_valid_for is not None:
+        expires = (ctx.now + node.offer_valid_for).isoformat()
+        row.decisions = [*row.decisions, {"rule": OFFER_RULE, "at": expires}]
     if not decision.allowed:
         row.status, row.error = "suppressed", decision.reason
+    elif node.still_true is not None and not holds(node.still_true, ctx.template_context):
+        row.status, row.error = "withdrawn", f"no longer true: {node.still_true}"
+        row.due_at = ctx.now  # decided now: it will never go
     else:
         extras = action_extras(
             ctx.runtime.settings,
@@ -83,6 +96,16 @@ def handle_send(ctx: StepContext) -> Step:
     if row.error:
         detail["reason"] = row.error
     return Step.goto(node.next, detail=detail)
+
+
+def purpose_of(journey: Journey, subject_key: str) -> str:
+    """The consent purpose a journey's messages need: restock alerts (the restock audience,
+    subject ``sku:X``) are covered by the signup for that item; everything else by marketing
+    consent for the channel."""
+    subject = dict(part.split(":", 1) for part in subject_key.split("|") if ":" in part)
+    if journey.trigger.audience == RESTOCK_AUDIENCE and "sku" in subject:
+        return restock_purpose(subject["sku"])
+    return MARKETING
 
 
 def _variant(ctx: StepContext) -> str | None:

@@ -11,7 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from journeykit.foundation.models._base import json_field
 
-# queued -> sending -> sent -> delivered | bounced | failed; never backwards.
+# queued -> sending -> sent -> delivered | bounced | failed; never backwards
+# (or queued -> suppressed | expired | withdrawn: never sent).
 OUTBOX_STATES = (
     "queued",
     "sending",
@@ -21,6 +22,7 @@ OUTBOX_STATES = (
     "failed",
     "suppressed",
     "expired",
+    "withdrawn",
     "simulated",
 )
 

@@ -1,5 +1,5 @@
-"""Checks on the Jinja expressions in a journey (``trigger.filter``, ``branches[].when``):
-they parse, and read only names the engine provides at that point."""
+"""Checks on the Jinja expressions in a journey (``trigger.filter``, ``branches[].when``,
+``still_true``): they parse, and read only names the engine provides at that point."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from jinja2.parser import Parser
 
 from journeykit.language.errors import SpecError, suggestion
 from journeykit.language.loading import LoadedJourney
-from journeykit.language.nodes import BranchNode
+from journeykit.language.nodes import BranchNode, SendNode
 from journeykit.language.scope import provided_names
 from journeykit.templating.sandbox import HardenedEnvironment, TemplateLimits
 
@@ -42,6 +42,9 @@ def expression_errors(loaded: LoadedJourney) -> list[SpecError]:
                 what = f"branch {j + 1} of branch node '{node.id}'"
                 path = ("nodes", i, "branches", j, "when")
                 errors += _expression(loaded, path, what, branch.when, names)
+        if isinstance(node, SendNode) and node.still_true is not None:
+            what = f"still_true of send node '{node.id}'"
+            errors += _expression(loaded, ("nodes", i, "still_true"), what, node.still_true, names)
     return errors
 
 

@@ -1,8 +1,10 @@
 """Twilio webhooks: inbound SMS (``/webhooks/twilio/sms``) and delivery status callbacks
 (``/webhooks/twilio/status``), each verified with ``X-Twilio-Signature`` against the public
 URL. Inbound: carrier keywords update the consent ledger, HELP gets the help text, a
-numbered reply is the choice it stands for in the customer's latest SMS; every MessageSid
-is handled once."""
+numbered reply (NFKC: "２" is 2) is the choice it stands for in the customer's latest SMS
+with choices; a late reply (offer closed, choice already made) or one we cannot read gets a
+short answer in the customer's language saying so, never silence. Every MessageSid is
+handled once."""
 
 from __future__ import annotations
 
@@ -17,10 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from twilio.twiml.messaging_response import MessagingResponse
 
 from journeykit.delivery.provider_events import apply_twilio_status
+from journeykit.delivery.states import NEVER_SENT
 from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Customer, Enrollment, MessageEvent, OutboxMessage
-from journeykit.messaging.optout import classify_keyword, record_sms_consent
+from journeykit.messaging.optout import classify_keyword, normalise_reply, record_sms_consent
+from journeykit.web.i18n import pick_locale, translator
 from journeykit.web.signatures import public_url, twilio_valid
 from journeykit.web.state import WebState, get_state, move_on
 
@@ -95,7 +99,7 @@ def _handle_inbound(
         if keyword == "help":
             reply = state.settings.sending.sms_help_text
         elif keyword is not None and customer is not None:
-            word = body.strip().strip(".!").upper()
+            word = normalise_reply(body)
             record_sms_consent(
                 session,
                 customer_id=customer.id,  # type: ignore[arg-type]
@@ -105,33 +109,51 @@ def _handle_inbound(
                 detail={"message_sid": sid},
             )
         elif customer is not None:
-            touched = _numbered_reply(session, customer, body.strip(), sid, now)
+            reply, touched = _numbered_reply(session, customer, normalise_reply(body), sid, now)
+        elif keyword is None:
+            reply = translator("en")("sms.reply.no_question")
     return reply, touched
 
 
 def _numbered_reply(
     session: Session, customer: Customer, body: str, sid: str, now: datetime
-) -> list[int]:
-    """Map "2" to the second choice of the customer's latest SMS whose enrollment still
-    waits for it; anything else is ignored."""
-    if not body.isdigit() or len(body) > 2:
-        return []
-    rows = session.exec(
+) -> tuple[str | None, list[int]]:
+    """Map "2" to the second choice of the customer's latest SMS with choices, when its
+    enrollment still waits for it: (no answer, enrollments touched). Otherwise the answer
+    to send back, in the customer's language: the offer closed, the choice was already
+    made, or the reply is not one of the documented numbers."""
+    t = translator(pick_locale(customer.locale))
+    rows = session.exec(  # the SMS the customer may be answering (not withdrawn, failed...)
         select(OutboxMessage)
         .where(
             OutboxMessage.customer_id == customer.id,
             OutboxMessage.channel == "sms",
             col(OutboxMessage.enrollment_id).is_not(None),
+            col(OutboxMessage.status).not_in(NEVER_SENT),
         )
         .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
         .limit(20)
     ).all()
-    for row in rows:
-        action = (row.content.get("replies") or {}).get(body)
-        enrollment = session.get(Enrollment, row.enrollment_id)
-        if not action or enrollment is None or enrollment.status != "waiting":
+    offers = [row for row in rows if row.content.get("replies")]
+    if not offers:
+        return t("sms.reply.no_question"), []
+    numbers = sorted({n for row in offers for n in row.content["replies"]}, key=_as_number)
+    listed = _numbers_list(customer.locale, sorted(offers[0].content["replies"], key=_as_number))
+    if body not in numbers:
+        return t("sms.reply.unknown", numbers=listed), []
+    late: str | None = None
+    for row in offers:
+        action = row.content["replies"].get(body)
+        if not action:
             continue
-        if f"action:{action}" not in enrollment.waiting_for:
+        enrollment = session.get(Enrollment, row.enrollment_id)
+        waiting = (
+            enrollment is not None
+            and enrollment.status == "waiting"
+            and f"action:{action}" in enrollment.waiting_for
+        )
+        if not waiting:
+            late = late or ("expired" if _offer_closed(row, enrollment, now) else "chosen")
             continue
         ingested = record_action(
             session,
@@ -139,12 +161,33 @@ def _numbered_reply(
             customer_id=customer.id,  # type: ignore[arg-type]
             name=action,
             key=f"sms:{sid}",
-            enrollment_id=enrollment.id,
+            enrollment_id=enrollment.id,  # type: ignore[union-attr]
             source="sms",
             data={"reply": body, "outbox_key": row.key},
         )
-        return ingested.routed.touched
-    return []
+        return None, ingested.routed.touched
+    return t(f"sms.reply.{late or 'chosen'}", number=body), []
+
+
+def _as_number(text: str) -> int:
+    return int(text) if text.isdigit() else 0
+
+
+def _numbers_list(locale: str, numbers: list[str]) -> str:
+    separator = "、" if locale.startswith("ja") else ", "
+    return separator.join(numbers)
+
+
+def _offer_closed(row: OutboxMessage, enrollment: Enrollment | None, now: datetime) -> bool:
+    """Whether the row's offer has run out (its deadline passed), as opposed to a choice
+    already made (the enrollment moved on before the deadline)."""
+    for note in row.decisions or []:
+        if note.get("rule") == "offer_expires":
+            at = datetime.fromisoformat(note["at"])
+            if at.tzinfo is None:
+                now = now.replace(tzinfo=None)
+            return now >= at
+    return enrollment is not None and enrollment.status == "waiting"
 
 
 @router.post("/webhooks/twilio/status", response_class=Response, responses=RESPONSES)

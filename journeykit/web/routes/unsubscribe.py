@@ -2,7 +2,8 @@
 ``journeykit.messaging.signed_links.sign_unsubscribe``). A GET shows the preferences; a
 form POST (CSRF checked) saves them; ``List-Unsubscribe=One-Click`` (RFC 8058,
 sent by mail clients without cookies) unsubscribes the token's channel at once. Every
-change is a consent-ledger row; saving what is already in force writes nothing."""
+change is a consent-ledger row made by the recipient (it outranks store flags, see
+``messaging/consent.py``); saving what is already in force writes nothing."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.datastructures import FormData
 
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Consent, Customer
+from journeykit.messaging.consent import consent_state
 from journeykit.messaging.signed_links import LinkError, read_unsubscribe
 from journeykit.store.sync import current_consent
 from journeykit.web import csrf
@@ -42,8 +44,11 @@ def _customer(session: Session, state: WebState, token: str) -> tuple[Customer, 
 def set_consent(
     session: Session, customer: Customer, channel: str, granted: bool, source: str, now: object
 ) -> bool:
-    """Append a row when ``granted`` differs from what is in force; True if written."""
-    if current_consent(session, customer.id, channel) == granted:  # type: ignore[arg-type]
+    """Append a row when ``granted`` differs from what is in force, or when the recipient
+    refuses what only a store flag refused (their own refusal must be on the ledger: a later
+    store flag cannot lift it); True if written."""
+    state = consent_state(session, customer, channel)
+    if state.granted == granted and (granted or state.refused_by_recipient):
         return False
     session.add(
         Consent(

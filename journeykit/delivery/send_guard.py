@@ -1,0 +1,329 @@
+"""The send-time guard: is a claimed message still true at the moment it would leave?
+
+A row was decided when it was queued; it may have been held (quiet hours, a backlog, a retry,
+an outage) while the world changed. Run inside the claim on every claimed row, on current
+state, a few queries per claim batch (never one per row):
+
+1. **the enrollment** that queued it is still in that node's visit: not exited (``exit_when``,
+   an order cancelled or shipped), not woken by an event or a customer action since the row
+   was queued (a choice made), nor come back to the node for a new visit;
+2. **the send node's own condition** (``still_true`` in the journey, e.g.
+   ``variant.inventory > 0``) still holds;
+3. **consent and suppression as of now**, per address and purpose
+   (:mod:`journeykit.messaging.consent`);
+4. **the frequency cap as of now**, counting what actually left (and what this batch takes);
+5. **the offer** the message carries has not expired.
+
+A failing row gets the terminal status ``withdrawn`` with the reason; its enrollment
+remembers it (``enrollment.data.withdrawn``: node id -> reason), so a follow-up about that
+message (a "sold out again" note) can say ``still_true`` only when the first one went out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from journeykit.engine.nodes.base import ENROLLMENT_NAMES
+from journeykit.engine.nodes.flow_control import names_in
+from journeykit.engine.nodes.send import OFFER_RULE, purpose_of
+from journeykit.engine.runtime import Runtime
+from journeykit.engine.template_context import build_context
+from journeykit.foundation.models import Customer, Enrollment, EnrollmentHistory, OutboxMessage
+from journeykit.language.journey import Journey
+from journeykit.language.nodes import SendNode
+from journeykit.messaging.compliance import GROUP_CACHE, may_contact
+from journeykit.messaging.consent import Ledger
+from journeykit.templating.expressions import holds
+
+ENDED = ("completed", "exited", "failed")
+WOKEN = ("wake", "action")  # history kinds: an event or a customer action woke it
+TOOK = ("sending", "sent", "delivered", "simulated")  # what the frequency cap counts
+# the names still_true may read that depend on the subject alone (built once per subject)
+SUBJECT_NAMES = frozenset({"variant", "product", "order", "lines", "cart", "store", "discount"})
+SUBJECT_NAMES |= {"substitute", "partial", "order_history"}
+SHARED_NAMES = SUBJECT_NAMES | {"settings", "journey"}  # no enrollment or customer names
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    row_id: int
+    reason: str
+
+
+def visit_of(key: str) -> int:
+    """The visit number in an outbox key ``enrollment:node:channel:visit``."""
+    tail = key.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def check(
+    session: Session, runtime: Runtime, rows: Sequence[OutboxMessage], now: datetime
+) -> list[Withdrawal]:
+    """The rows of one claim batch that must not go, with why (in row order)."""
+    if not rows:
+        return []
+    enrollments = _enrollments(session, rows)
+    woken = _woken(session, enrollments)
+    customers = _customers(session, rows)
+    ledger = Ledger.load(session, customers.values())
+    journeys: dict[str, Journey] = {}
+    reasons: dict[int, str] = {}
+    subject_contexts: dict[tuple[str, str], dict[str, Any]] = {}
+    answers: dict[tuple[str, str, str], str] = {}
+    session.info.setdefault(GROUP_CACHE, {})
+    for row in rows:
+        row_id = int(row.id)  # type: ignore[arg-type]
+        enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
+        reason = _offer_expired(row, now) or left_visit(row, enrollment, woken)
+        journey = None
+        if reason is None and enrollment is not None:
+            journey = journeys.get(enrollment.version)
+            if journey is None:
+                journey = journeys[enrollment.version] = runtime.book.at_version(
+                    session, enrollment.version
+                )
+            reason = _no_longer_true(
+                session, runtime, journey, row, enrollment, now, subject_contexts, answers
+            )
+        if reason is None:
+            customer = customers.get(row.customer_id)
+            if customer is None:
+                reason = "the customer is gone"
+            else:
+                purpose = (
+                    purpose_of(journey, enrollment.subject_key)
+                    if journey and enrollment
+                    else "marketing"
+                )
+                refused = may_contact(
+                    session, customer, row.channel, row.category, purpose, ledger=ledger
+                )
+                reason = f"as of now: {refused}" if refused else None
+        if reason is not None:
+            reasons[row_id] = reason
+    reasons |= _capped(session, runtime, rows, enrollments, journeys, reasons, now)
+    _remember(enrollments, rows, reasons)
+    return [Withdrawal(int(r.id), reasons[int(r.id)]) for r in rows if int(r.id) in reasons]  # type: ignore[arg-type]
+
+
+def _enrollments(session: Session, rows: Sequence[OutboxMessage]) -> dict[int, Enrollment]:
+    ids = sorted({r.enrollment_id for r in rows if r.enrollment_id is not None})
+    found: dict[int, Enrollment] = {}
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        for e in session.exec(select(Enrollment).where(col(Enrollment.id).in_(part))).all():
+            found[int(e.id)] = e  # type: ignore[arg-type]
+    return found
+
+
+def _customers(session: Session, rows: Sequence[OutboxMessage]) -> dict[int, Customer]:
+    ids = sorted({r.customer_id for r in rows})
+    found: dict[int, Customer] = {}
+    for start in range(0, len(ids), 900):
+        part = ids[start : start + 900]
+        for c in session.exec(select(Customer).where(col(Customer.id).in_(part))).all():
+            found[int(c.id)] = c  # type: ignore[arg-type]
+    return found
+
+
+def _offer_expired(row: OutboxMessage, now: datetime) -> str | None:
+    for note in row.decisions or []:
+        if note.get("rule") == OFFER_RULE:
+            at = datetime.fromisoformat(note["at"])
+            if at.tzinfo is None and now.tzinfo is not None:
+                at = at.replace(tzinfo=now.tzinfo)
+            if now >= at:
+                return f"the offer expired at {note['at']}"
+    return None
+
+
+def _woken(session: Session, enrollments: dict[int, Enrollment]) -> dict[int, datetime]:
+    """The last time each enrollment was woken by an event or a customer action (one query):
+    a message queued before that belongs to a visit the enrollment has left."""
+    ids = sorted(enrollments)
+    last: dict[int, datetime] = {}
+    for start in range(0, len(ids), 900):
+        rows = session.exec(
+            select(EnrollmentHistory.enrollment_id, func.max(EnrollmentHistory.at))
+            .where(
+                col(EnrollmentHistory.enrollment_id).in_(ids[start : start + 900]),
+                col(EnrollmentHistory.kind).in_(WOKEN),
+            )
+            .group_by(col(EnrollmentHistory.enrollment_id))
+        ).all()
+        last.update({int(eid): at for eid, at in rows if at is not None})
+    return last
+
+
+def left_visit(
+    row: OutboxMessage, enrollment: Enrollment | None, woken: dict[int, datetime]
+) -> str | None:
+    """Why the enrollment is no longer in the visit that queued the row (None: it is).
+    Exited (``exit_when``, an operator) always counts; completing or failing counts when
+    an event or action woke the enrollment after the row was queued (a choice made), not
+    when it simply ran on to its end in the step that queued the row (a confirmation)."""
+    if row.enrollment_id is None:
+        return None
+    if enrollment is None:
+        return "the enrollment that queued it is gone"
+    why = enrollment.exit_reason or enrollment.error or ""
+    if enrollment.status == "exited":
+        return "the enrollment exited since" + (f" ({why})" if why else "")
+    at = woken.get(row.enrollment_id)
+    if at is not None and _after(at, row.created_at):
+        if enrollment.status in ENDED:
+            return f"the enrollment {enrollment.status} since" + (f" ({why})" if why else "")
+        return f"the enrollment moved on since ({enrollment.data.get('_signal') or 'woken'})"
+    if int((enrollment.visits or {}).get(row.node_id, 0)) > visit_of(row.key):
+        return f"the enrollment came back to {row.node_id} since"
+    return None
+
+
+def _after(a: datetime, b: datetime) -> bool:
+    if (a.tzinfo is None) != (b.tzinfo is None):
+        a, b = a.replace(tzinfo=None), b.replace(tzinfo=None)
+    return a > b
+
+
+def _no_longer_true(
+    session: Session,
+    runtime: Runtime,
+    journey: Journey,
+    row: OutboxMessage,
+    enrollment: Enrollment,
+    now: datetime,
+    subject_contexts: dict[tuple[str, str], dict[str, Any]],
+    subject_answers: dict[tuple[str, str, str], str],
+) -> str | None:
+    try:
+        node = journey.node(row.node_id)
+    except (KeyError, LookupError):
+        return None
+    if not isinstance(node, SendNode) or node.still_true is None:
+        return None
+    names = names_in(node.still_true)
+    key = (enrollment.version, enrollment.subject_key)
+    shared = names <= SHARED_NAMES  # the same answer for every enrollment of the subject
+    answer = subject_answers.get((*key, node.still_true)) if shared else None
+    if answer is None:
+        answer = _evaluate(
+            session, runtime, journey, node.still_true, names, enrollment, now, subject_contexts
+        )
+        if shared:
+            subject_answers[(*key, node.still_true)] = answer
+    return answer or None
+
+
+def _evaluate(
+    session: Session,
+    runtime: Runtime,
+    journey: Journey,
+    condition: str,
+    names: frozenset[str],
+    enrollment: Enrollment,
+    now: datetime,
+    subject_contexts: dict[tuple[str, str], dict[str, Any]],
+) -> str:
+    """An empty string when ``condition`` holds, else why not."""
+    own: dict[str, Any] = {
+        "enrollment": {
+            "id": enrollment.id,
+            "entered_at": enrollment.entered_at,
+            "data": enrollment.data,
+        },
+        "settings": journey.settings,
+        "journey": {"name": journey.name, "settings": journey.settings},
+        "event": enrollment.data.get("last_event") or enrollment.data.get("event") or {},
+    }
+    if names <= ENROLLMENT_NAMES:
+        context = own
+    elif names <= ENROLLMENT_NAMES | SUBJECT_NAMES:
+        key = (enrollment.version, enrollment.subject_key)
+        if key not in subject_contexts:  # the subject's names once per claim batch
+            subject_contexts[key] = _context(session, runtime, journey, enrollment, now)
+        context = {**subject_contexts[key], **own}
+    else:
+        context = _context(session, runtime, journey, enrollment, now)
+    try:
+        if holds(condition, context):
+            return ""
+    except Exception as exc:  # a condition that cannot be evaluated any more is not true
+        return f"still_true could not be evaluated: {exc}"
+    return f"no longer true: {condition}"
+
+
+def _context(
+    session: Session, runtime: Runtime, journey: Journey, enrollment: Enrollment, now: datetime
+) -> dict[str, Any]:
+    return build_context(
+        session, settings=runtime.settings, journey=journey, enrollment=enrollment, now=now
+    )
+
+
+def _capped(
+    session: Session,
+    runtime: Runtime,
+    rows: Sequence[OutboxMessage],
+    enrollments: dict[int, Enrollment],
+    journeys: dict[str, Journey],
+    withdrawn: dict[int, str],
+    now: datetime,
+) -> dict[int, str]:
+    """Marketing rows over their journey's cap as of now: what left in the window (one
+    query for the batch) plus what this batch already lets go, in due order."""
+    capped: dict[int, tuple[OutboxMessage, Journey]] = {}
+    for row in rows:
+        enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
+        if row.category != "marketing" or enrollment is None or int(row.id) in withdrawn:  # type: ignore[arg-type]
+            continue
+        journey = journeys.get(enrollment.version)
+        if journey is not None and journey.frequency_cap is not None:
+            capped[int(row.id)] = (row, journey)  # type: ignore[arg-type]
+    if not capped:
+        return {}
+    widest: timedelta = max(j.frequency_cap.window for _, j in capped.values())  # type: ignore[union-attr]
+    customer_ids = sorted({r.customer_id for r, _ in capped.values()})
+    taken_at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.last_attempt_at)
+    taken: dict[int, list[datetime]] = {}
+    for start in range(0, len(customer_ids), 900):
+        for cid, at in session.exec(
+            select(OutboxMessage.customer_id, taken_at).where(
+                col(OutboxMessage.customer_id).in_(customer_ids[start : start + 900]),
+                OutboxMessage.category == "marketing",
+                col(OutboxMessage.status).in_(TOOK),
+                taken_at > now - widest,
+            )
+        ).all():
+            if at is not None:
+                taken.setdefault(cid, []).append(at)
+    reasons: dict[int, str] = {}
+    for row_id, (row, journey) in capped.items():
+        cap = journey.frequency_cap
+        assert cap is not None
+        since = now - cap.window
+        recent = [t for t in taken.get(row.customer_id, []) if _after(t, since)]
+        if len(recent) >= cap.max:
+            reasons[row_id] = f"as of now: frequency cap reached ({len(recent)} in {cap.window})"
+            continue
+        taken.setdefault(row.customer_id, []).append(now)
+    return reasons
+
+
+def _remember(
+    enrollments: dict[int, Enrollment], rows: Sequence[OutboxMessage], reasons: dict[int, str]
+) -> None:
+    """Note each withdrawn message on its enrollment (``data.withdrawn``: node -> reason)."""
+    for row in rows:
+        reason = reasons.get(int(row.id))  # type: ignore[arg-type]
+        enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
+        if reason is None or enrollment is None:
+            continue
+        withdrawn = dict(enrollment.data.get("withdrawn") or {})
+        withdrawn[row.node_id] = reason
+        enrollment.data = {**enrollment.data, "withdrawn": withdrawn}
