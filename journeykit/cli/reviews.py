@@ -28,7 +28,7 @@ def _engine(database: str | None) -> Any:
     except SchemaOutOfDate as exc:
         fail(str(exc))
     except Exception as exc:  # a wrong URL, a server that is down: one clear line
-        fail(f"cannot open {url}: {type(exc).__name__}", "check --database")
+        fail(f"cannot open {url}: {type(exc).__name__}", "check --database-url")
     return make_engine(url)
 
 
