@@ -1,6 +1,9 @@
 """D4: a substitute must be relevant to the delayed product. Another variant of the same
 product first, then the same category; in stock; priced within ``PRICE_BAND`` of it; the
-closest price wins. Never a product of another category (no swimwear for sunglasses)."""
+closest price wins. Never a product of another category (no swimwear for sunglasses), and
+never another size or colour than the one ordered: a variant's options are its title's
+parts as the store names them (Shopify: ``"Black / L"``), and every option the ordered
+variant gives must be an option of the substitute (a size L parka is never offered an M)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,12 @@ from sqlmodel import Session, col, select
 from journeykit.foundation.models import Order, OrderLine, Product, Variant
 
 PRICE_BAND = 0.35
+
+
+def variant_options(variant: Variant) -> frozenset[str]:
+    """The option values a variant's title names ("Black / L" -> {"black", "l"})."""
+    parts = (part.strip().casefold() for part in variant.title.split("/"))
+    return frozenset(part for part in parts if part and part != "default title")
 
 
 def find_substitute(session: Session, variant: Variant) -> Variant | None:
@@ -24,7 +33,13 @@ def find_substitute(session: Session, variant: Variant) -> Variant | None:
         .where(Variant.id != variant.id)
     ).all()
     low, high = variant.price_cents * (1 - PRICE_BAND), variant.price_cents * (1 + PRICE_BAND)
-    close = [(v, p) for v, p in rows if not variant.price_cents or low <= v.price_cents <= high]
+    wanted = variant_options(variant)
+    close = [
+        (v, p)
+        for v, p in rows
+        if (not variant.price_cents or low <= v.price_cents <= high)
+        and wanted <= variant_options(v)
+    ]
     if not close:
         return None
     close.sort(

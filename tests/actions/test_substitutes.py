@@ -86,3 +86,47 @@ def test_partial_split_needs_both_parts(session: Session) -> None:
     ingest_event(session, book=JourneyBook(), now=NOW, payload=payload, key="o1")
     order = session.exec(select(Order).where(Order.number == "1")).one()
     assert partial_split(session, order) == {"now": ["Tee"], "later": ["Aviator"]}
+
+
+def parka(sku: str, size: str, colour: str, inventory: int) -> dict[str, Any]:
+    payload = product(sku, "parka", "outerwear", 29900, inventory)
+    payload["product"]["variant_title"] = f"{colour} / {size}"
+    return payload
+
+
+def add(session: Session, *payloads: dict[str, Any]) -> None:
+    for i, payload in enumerate(payloads):
+        ingest_event(session, book=JourneyBook(), now=NOW, payload=payload, key=f"x{i}")
+    session.flush()
+
+
+def test_size_l_parka_never_gets_an_m(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        parka("PK-RED-M", "M", "Red", 40),
+    )
+    assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
+
+
+def test_substitute_keeps_size_and_colour_and_is_in_stock(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        parka("PK-RED-L", "L", "Red", 40),
+        product("ANORAK-NAVY-L", "anorak", "outerwear", 27900, 0),
+        product("ANORAK-NAVY-L2", "anorak-2", "outerwear", 28900, 5),
+    )
+    session.flush()
+    anorak = variant(session, "ANORAK-NAVY-L2")
+    anorak.title = "Navy / L"
+    session.add(anorak)
+    session.flush()
+    found = find_substitute(session, variant(session, "PK-NAVY-L"))
+    assert found is not None and found.sku == "ANORAK-NAVY-L2"  # not red, not M
+    anorak.inventory = 0
+    session.add(anorak)
+    session.flush()
+    assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
