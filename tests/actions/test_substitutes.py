@@ -14,7 +14,7 @@ from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Order, Variant
-from journeykit.store.substitutes import find_substitute, partial_split
+from journeykit.store.substitutes import find_substitute, partial_split, sizes, variant_options
 
 NOW = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
 
@@ -110,23 +110,48 @@ def test_size_l_parka_never_gets_an_m(session: Session) -> None:
     assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
 
 
-def test_substitute_keeps_size_and_colour_and_is_in_stock(session: Session) -> None:
+def test_same_product_may_change_colour_never_size(session: Session) -> None:
     add(
         session,
         parka("PK-NAVY-L", "L", "Navy", 0),
         parka("PK-NAVY-M", "M", "Navy", 40),
         parka("PK-RED-L", "L", "Red", 40),
-        product("ANORAK-NAVY-L", "anorak", "outerwear", 27900, 0),
-        product("ANORAK-NAVY-L2", "anorak-2", "outerwear", 28900, 5),
     )
-    session.flush()
-    anorak = variant(session, "ANORAK-NAVY-L2")
-    anorak.title = "Navy / L"
-    session.add(anorak)
+    found = find_substitute(session, variant(session, "PK-NAVY-L"))
+    assert found is not None and found.sku == "PK-RED-L"
+
+
+def test_another_product_keeps_size_and_colour_and_is_in_stock(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        product("ANORAK-BLACK-L", "anorak", "outerwear", 27900, 9),
+        product("ANORAK-NAVY-L", "anorak", "outerwear", 28900, 5),
+    )
+    for sku, title in (("ANORAK-BLACK-L", "Black / L"), ("ANORAK-NAVY-L", "Navy / L")):
+        other = variant(session, sku)
+        other.title = title
+        session.add(other)
     session.flush()
     found = find_substitute(session, variant(session, "PK-NAVY-L"))
-    assert found is not None and found.sku == "ANORAK-NAVY-L2"  # not red, not M
-    anorak.inventory = 0
-    session.add(anorak)
+    assert found is not None and found.sku == "ANORAK-NAVY-L"  # not black, not M
+    navy = variant(session, "ANORAK-NAVY-L")
+    navy.inventory = 0
+    session.add(navy)
     session.flush()
     assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "size"),
+    [
+        ("Navy / L", {"l"}),
+        ("XXL", {"xxl"}),
+        ("Black / 32", {"32"}),
+        ("EU 42 / Tan", {"eu 42"}),
+        ("Gold / Green lens", set()),
+    ],
+)
+def test_sizes_are_read_from_the_variant_title(title: str, size: set[str]) -> None:
+    assert sizes(variant_options(Variant(sku="x", product_id=1, title=title))) == size
