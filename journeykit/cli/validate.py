@@ -74,6 +74,7 @@ def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], in
     from journeykit.engine.registry import known_action_names, known_audience_names
     from journeykit.foundation.settings import get_settings
     from journeykit.language.checks import expand_paths, validate_paths
+    from journeykit.messaging.law_check import check_law_labels
 
     settings = get_settings()
     targets = paths or [settings.journeys_dir]
@@ -84,6 +85,7 @@ def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], in
         known_actions=known_action_names(),
         known_audiences=known_audience_names(),
     )
+    errors += check_law_labels(files, templates or settings.templates.dir)
     return errors, len(files)
 
 
