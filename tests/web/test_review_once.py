@@ -4,12 +4,18 @@ other submits answer "already received" (the unique index on (customer, order, p
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pendulum
+import pytest
 from sqlmodel import select
 
+from journeykit.engine.runtime import Runtime
+from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Review
+from journeykit.web.app import create_app
 from tests.web.conftest import LiveServer, Web, order_placed, product
 from tests.web.test_action_links import token_of
 from tests.web.test_review_help import review_web_product_id
@@ -52,3 +58,46 @@ def test_four_concurrent_submits_make_one_review(live: LiveServer) -> None:
     assert len(already) == 3
     with web.session() as session:
         assert len(session.exec(select(Review)).all()) == 1
+
+
+@pytest.mark.postgres
+def test_four_concurrent_submits_make_one_review_on_postgresql(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    upgrade(postgres_url)
+    web = Web(tmp_path)
+    web.engine.dispose()
+    web.engine = make_engine(postgres_url)
+    web.settings = web.settings.with_changes({"database.url": postgres_url})
+    web.runtime = Runtime(
+        engine=web.engine,
+        clock=web.clock,
+        book=web.runtime.book,
+        settings=web.settings,
+        owner="web-test",
+    )
+    web.app = create_app(web.settings, web.runtime)
+    delivered_and_asked(web)
+    path = web.links("ask")["review"]
+    first = web.client()
+    page = first.get(path)
+    fields = {
+        "csrf_token": token_of(page.text),
+        "product_id": review_web_product_id(page.text),
+        "rating": "5",
+        "body": "Lovely sofa",
+    }
+    cookies = dict(first.cookies)
+
+    def post(_: int) -> Any:
+        client = web.client()
+        client.cookies.update(cookies)
+        return client.post(path, data=fields)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(post, range(4)))
+    assert {a.status_code for a in answers} == {200}
+    assert sum("already" in a.text.lower() for a in answers) == 3
+    with web.session() as session:
+        assert len(session.exec(select(Review)).all()) == 1
+    web.engine.dispose()
