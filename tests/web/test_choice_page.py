@@ -5,8 +5,10 @@ credit, the amount."""
 from __future__ import annotations
 
 import html
+import re
 
 from tests.web.conftest import Web
+from tests.web.test_action_links import token_of
 
 
 def page_text(web: Web, action: str, lang: str | None = None) -> str:
@@ -37,3 +39,25 @@ def test_korean_page_uses_korean_dates_and_time(delay_web: Web) -> None:
     assert "2026년 3월 20일~25일" in text
     assert "오전 10:00" in text
     assert "50.00" in text
+
+
+def choose(web: Web, action: str) -> str:
+    client = web.client()
+    path = web.links("apology_email")[action]
+    page = client.get(path)
+    answer = client.post(path, data={"csrf_token": token_of(page.text)})
+    assert answer.status_code == 200, answer.text
+    return html.unescape(answer.text).replace("\u202f", " ")
+
+
+def test_confirmation_page_gives_the_credit_code_and_amount(delay_web: Web) -> None:
+    text = choose(delay_web, "credit")
+    assert re.search(r"Your store credit code is CREDIT-\S+, worth \$50\.00, valid until", text)
+
+
+def test_confirmation_page_says_express_shipping(delay_web: Web) -> None:
+    assert "express shipping, free of charge" in choose(delay_web, "expedite")
+
+
+def test_confirmation_page_says_the_refund(delay_web: Web) -> None:
+    assert "a full refund of $500.00" in choose(delay_web, "cancel")

@@ -164,6 +164,9 @@ def choose(state: WebState, request: Request, token: str, csrf_token: object) ->
         title_key="choice.done_title",
         body_key="choice.done",
         choice=t(f"choice.{view.claim.action}"),
+        detail=choice_facts.what_was_done(
+            state, view.claim.enrollment_id, locale, view.customer.timezone
+        ),
     )
 
 
