@@ -53,7 +53,7 @@ def build_context(
     subject = dict(part.split(":", 1) for part in enrollment.subject_key.split("|"))
     if journey.subject == "order":
         order = session.exec(select(Order).where(Order.number == subject["order"])).first()
-        lines = order_lines(session, order.id) if order else []  # type: ignore[arg-type]
+        lines = order_lines(session, order.id, settings.store) if order else []  # type: ignore[arg-type]
         ctx["order"] = _order(order, settings) if order else None
         ctx["lines"] = lines
         ctx["product"] = lines[0]["_product"] if lines else None
@@ -162,7 +162,8 @@ def variant_info(session: Session, variant: Variant, store: StoreSettings | None
         "currency": variant.currency,
         "inventory": variant.inventory,
         "url": product.url if product else "",
-        "cart_url": store_links.cart_url(store, "", [(variant.sku, 1)]) if store else "",
+        # "buy now": straight to the store's checkout with this one item
+        "cart_url": store_links.checkout_url(store, "", [(variant.sku, 1)]) if store else "",
         "_product": {
             "title": product.title if product else variant.sku,
             "url": product.url if product else "",
@@ -175,14 +176,24 @@ def variant_info(session: Session, variant: Variant, store: StoreSettings | None
     return info
 
 
-def order_lines(session: Session, order_id: int) -> list[dict[str, Any]]:
+def order_lines(
+    session: Session, order_id: int, store: StoreSettings | None = None
+) -> list[dict[str, Any]]:
     rows = session.exec(select(OrderLine).where(OrderLine.order_id == order_id)).all()
-    return [_line(session, line.variant_id, line.quantity, line.price_cents) for line in rows]
+    return [
+        _line(session, line.variant_id, line.quantity, line.price_cents, store) for line in rows
+    ]
 
 
-def _line(session: Session, variant_id: int, quantity: int, price_cents: int) -> dict[str, Any]:
+def _line(
+    session: Session,
+    variant_id: int,
+    quantity: int,
+    price_cents: int,
+    store: StoreSettings | None = None,
+) -> dict[str, Any]:
     variant = session.get(Variant, variant_id)
-    info = variant_info(session, variant, None)  # type: ignore[arg-type]
+    info = variant_info(session, variant, store)  # type: ignore[arg-type]
     product = info["_product"]
     return {
         "sku": info["sku"],
@@ -257,7 +268,9 @@ def _cart(
     for line in cart.lines:
         variant = session.exec(select(Variant).where(Variant.sku == line["sku"])).first()
         if variant is not None:
-            lines.append(_line(session, variant.id, line["quantity"], line["price_cents"]))  # type: ignore[arg-type]
+            lines.append(
+                _line(session, variant.id, line["quantity"], line["price_cents"], settings.store)  # type: ignore[arg-type]
+            )
     total = sum(line["price_cents"] * line["quantity"] for line in lines)
     items = [(str(line["sku"]), int(line["quantity"])) for line in cart.lines]
     currency = lines[0]["currency"] if lines else "USD"
