@@ -30,7 +30,7 @@ class LabelRule:
     sender_name: bool = True
     postal_address: bool = False
     unsubscribe_link: bool = False  # email
-    free_optout_number: bool = False  # SMS and email (Korea: "무료수신거부 080-...")
+    free_optout_number: bool = False  # SMS and email (Korea: "무료거부 080-...")
     # how the facts are written, in the country's language
     sender_line: str = "{name}"
     address_line: str = "{address}"
@@ -51,7 +51,7 @@ KOREA = LabelRule(
     sender_line="보낸 곳: {name}",
     address_line="주소: {address}",
     unsubscribe_line="수신거부: {url}",
-    optout_number_line="무료수신거부 {number}",
+    optout_number_line="무료거부 {number}",
 )
 
 JAPAN = LabelRule(

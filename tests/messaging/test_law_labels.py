@@ -81,11 +81,11 @@ def test_korean_marketing_is_labelled_as_the_network_act_asks(journey: str) -> N
         if message.channel == "sms":
             body = message.content["body"]
             assert body.startswith("(광고)"), body
-            assert "무료수신거부 080-123-4567" in body
+            assert "무료거부 080-123-4567" in body
         else:
             assert message.content["subject"].startswith("(광고)")
             for part in (message.content["html"], message.content["text"]):
-                assert "12 Harbour Road" in part and "무료수신거부 080-123-4567" in part
+                assert "12 Harbour Road" in part and "무료거부 080-123-4567" in part
                 assert "수신거부: http://" in part or "수신거부: https://" in part
 
 
