@@ -34,9 +34,18 @@ def expedite_shipping(ctx: ActionContext) -> dict[str, Any]:
     return {"expedited": True}
 
 
-@action("issue_store_credit")
+CREDIT_ACTION = "issue_store_credit"
+DEFAULT_CREDIT_PERCENT = 10
+
+
+def credit_amount_cents(total_cents: int, percent: int) -> int:
+    """The store credit for an order (D2): ``percent`` of its total, at least 1.00."""
+    return max(100, total_cents * int(percent) // 100)
+
+
+@action(CREDIT_ACTION)
 def issue_store_credit(
-    ctx: ActionContext, percent: int = 10, valid_days: int = 90
+    ctx: ActionContext, percent: int = DEFAULT_CREDIT_PERCENT, valid_days: int = 90
 ) -> dict[str, Any]:
     """Store credit usable now; one per order (a second slip never doubles it)."""
     order = order_of(ctx)
@@ -45,7 +54,7 @@ def issue_store_credit(
         customer_id=order.customer_id,
         order_id=order.id,
         code=new_code("CREDIT", ctx),
-        amount_cents=max(100, order.total_cents * int(percent) // 100),
+        amount_cents=credit_amount_cents(order.total_cents, percent),
         currency=order.currency,
         issued_at=ctx.now,
     )

@@ -14,6 +14,7 @@ from journeykit.language.checks import expand_paths, validate_paths
 from journeykit.language.errors import SpecError
 from journeykit.language.events import event_catalog
 from journeykit.language.schema import SCHEMA_PATH, schema_is_current, write_schema
+from journeykit.messaging.law_check import check_law_labels
 from journeykit.service.registry_loader import project_registry
 
 
@@ -88,6 +89,7 @@ def _run(paths: list[Path], templates: Path | None) -> tuple[list[SpecError], in
         known_audiences=registry.audience_names(),
         known_events=event_catalog(registry.declared_events()),
     )
+    errors += check_law_labels(files, templates or settings.templates.dir)
     return errors, len(files)
 
 

@@ -19,8 +19,9 @@ from journeykit.foundation.models import (
     StoreCredit,
     Variant,
 )
-from journeykit.foundation.settings import Settings
+from journeykit.foundation.settings import Settings, StoreSettings
 from journeykit.language.journey import Journey
+from journeykit.messaging import store_links
 from journeykit.messaging.compliance import GROUP_CACHE
 from journeykit.store.substitutes import partial_split, substitute_for_order
 
@@ -50,23 +51,22 @@ def build_context(
         "locale": locale,
         "now": _local_now(session, now, tz),
     }
-    base = settings.web.public_base_url.rstrip("/")
     subject = dict(part.split(":", 1) for part in enrollment.subject_key.split("|"))
     if journey.subject == "order":
         order = session.exec(select(Order).where(Order.number == subject["order"])).first()
-        lines = order_lines(session, order.id) if order else []  # type: ignore[arg-type]
-        ctx["order"] = _order(order, base) if order else None
+        lines = order_lines(session, order.id, settings.store) if order else []  # type: ignore[arg-type]
+        ctx["order"] = _order(order, settings) if order else None
         ctx["lines"] = lines
         ctx["product"] = lines[0]["_product"] if lines else None
         ctx["variant"] = lines[0]["_variant"] if lines else None
-        ctx.update(order_choices(session, order, base) if order else _NO_CHOICES)
+        ctx.update(order_choices(session, order, settings.store) if order else _NO_CHOICES)
     elif journey.subject == "sku":
         variant = _variant_by_sku(session, subject["sku"])
-        ctx["variant"] = variant_info(session, variant, base) if variant else None
+        ctx["variant"] = variant_info(session, variant, settings.store) if variant else None
         ctx["product"] = ctx["variant"]["_product"] if variant else None
     elif journey.subject == "cart":
         cart = session.exec(select(Cart).where(Cart.token == subject["cart"])).first()
-        ctx["cart"], ctx["lines"] = _cart(session, cart, base) if cart else (None, [])
+        ctx["cart"], ctx["lines"] = _cart(session, cart, settings) if cart else (None, [])
         ctx["discount"] = enrollment.data.get("discount")
     return ctx
 
@@ -109,7 +109,7 @@ def _product(session: Session, product_id: int) -> Product | None:
 _NO_CHOICES: dict[str, Any] = {"substitute": None, "partial": None}
 
 
-def order_choices(session: Session, order: Order, base: str) -> dict[str, Any]:
+def order_choices(session: Session, order: Order, store: StoreSettings) -> dict[str, Any]:
     """D2/D4: the relevant in-stock substitute for the delayed line and the partial-shipment
     split (None when there is none), plus what the order already has: its store credit and
     how many times its date has slipped."""
@@ -118,7 +118,7 @@ def order_choices(session: Session, order: Order, base: str) -> dict[str, Any]:
     substitute = None
     if plan is not None:
         variant = session.exec(select(Variant).where(Variant.sku == plan["to"])).one()
-        info = variant_info(session, variant, base)
+        info = variant_info(session, variant, store)
         substitute = {**info, "title": f"{info['_product']['title']} {variant.title}".strip()}
     credit = session.exec(select(StoreCredit).where(StoreCredit.order_id == order.id)).first()
     slips = session.exec(
@@ -146,10 +146,14 @@ def store_info(settings: Settings) -> dict[str, str]:
         "url": settings.store.url,
         "support_email": settings.store.support_email,
         "support_phone": settings.store.support_phone,
+        "postal_address": settings.store.postal_address,
+        "optout_phone": settings.store.optout_phone,
+        "timezone": settings.store.timezone,
+        "discount_parameter": settings.store.discount_parameter,
     }
 
 
-def variant_info(session: Session, variant: Variant, base: str) -> dict[str, Any]:
+def variant_info(session: Session, variant: Variant, store: StoreSettings | None) -> dict[str, Any]:
     product = _product(session, variant.product_id)
     info = {
         "sku": variant.sku,
@@ -158,7 +162,8 @@ def variant_info(session: Session, variant: Variant, base: str) -> dict[str, Any
         "currency": variant.currency,
         "inventory": variant.inventory,
         "url": product.url if product else "",
-        "cart_url": f"{base}/buy/{variant.sku}",
+        # "buy now": straight to the store's checkout with this one item
+        "cart_url": store_links.checkout_url(store, "", [(variant.sku, 1)]) if store else "",
         "_product": {
             "title": product.title if product else variant.sku,
             "url": product.url if product else "",
@@ -171,14 +176,24 @@ def variant_info(session: Session, variant: Variant, base: str) -> dict[str, Any
     return info
 
 
-def order_lines(session: Session, order_id: int) -> list[dict[str, Any]]:
+def order_lines(
+    session: Session, order_id: int, store: StoreSettings | None = None
+) -> list[dict[str, Any]]:
     rows = session.exec(select(OrderLine).where(OrderLine.order_id == order_id)).all()
-    return [_line(session, line.variant_id, line.quantity, line.price_cents) for line in rows]
+    return [
+        _line(session, line.variant_id, line.quantity, line.price_cents, store) for line in rows
+    ]
 
 
-def _line(session: Session, variant_id: int, quantity: int, price_cents: int) -> dict[str, Any]:
+def _line(
+    session: Session,
+    variant_id: int,
+    quantity: int,
+    price_cents: int,
+    store: StoreSettings | None = None,
+) -> dict[str, Any]:
     variant = session.get(Variant, variant_id)
-    info = variant_info(session, variant, "")  # type: ignore[arg-type]
+    info = variant_info(session, variant, store)  # type: ignore[arg-type]
     product = info["_product"]
     return {
         "sku": info["sku"],
@@ -217,7 +232,7 @@ def _customer(customer: Customer | None) -> dict[str, Any]:
     }
 
 
-def _order(order: Order, base: str) -> dict[str, Any]:
+def _order(order: Order, settings: Settings) -> dict[str, Any]:
     tracking_url = (
         f"https://track.example/{order.carrier or 'parcel'}/{order.tracking_number}"
         if order.tracking_number
@@ -242,22 +257,27 @@ def _order(order: Order, base: str) -> dict[str, Any]:
         "tags": list(order.tags),
         "is_backorder": order.is_backorder,
         "expedite_shipping": order.expedite_shipping,
-        "url": f"{base}/orders/{order.number}",
+        "url": store_links.order_url(settings.store, order.number),
     }
 
 
-def _cart(session: Session, cart: Cart, base: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _cart(
+    session: Session, cart: Cart, settings: Settings
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     lines = []
     for line in cart.lines:
         variant = session.exec(select(Variant).where(Variant.sku == line["sku"])).first()
         if variant is not None:
-            lines.append(_line(session, variant.id, line["quantity"], line["price_cents"]))  # type: ignore[arg-type]
+            lines.append(
+                _line(session, variant.id, line["quantity"], line["price_cents"], settings.store)  # type: ignore[arg-type]
+            )
     total = sum(line["price_cents"] * line["quantity"] for line in lines)
+    items = [(str(line["sku"]), int(line["quantity"])) for line in cart.lines]
     currency = lines[0]["currency"] if lines else "USD"
     info = {
         "token": cart.token,
-        "url": f"{base}/cart/{cart.token}",
-        "checkout_url": f"{base}/cart/{cart.token}/checkout",
+        "url": store_links.cart_url(settings.store, cart.token, items),
+        "checkout_url": store_links.checkout_url(settings.store, cart.token, items),
         "total_cents": total,
         "currency": currency,
     }

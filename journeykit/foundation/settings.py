@@ -78,6 +78,36 @@ class StoreSettings(BaseModel):
     url: str = Field("https://shop.example", description="the shop's home page")
     support_email: str = Field("help@shop.example", description="shown in emails and pages")
     support_phone: str = Field("+1 555 010 0100", description="shown in emails")
+    postal_address: str = Field(
+        "1 Example Street, Springfield, USA",
+        description="the sender's postal address, printed in marketing messages (CAN-SPAM, Japan)",
+    )
+    optout_phone: str = Field(
+        "080-000-0000",
+        description="a free number to refuse marketing, printed in Korean marketing messages",
+    )
+    timezone: str = Field(
+        "UTC",
+        description="the store's zone: ship and delivery windows are calendar dates there",
+    )
+    order_url_template: str = Field(
+        "{store_url}/account/orders/{order_number}",
+        description="the store's page of an order; {store_url} {order_number}",
+    )
+    cart_url_template: str = Field(
+        "{store_url}/cart/{items}?storefront=true",
+        description="the store's cart, refilled (Shopify cart permalink); {store_url} {cart_token} "
+        "{items} (sku:quantity,...)",
+    )
+    checkout_url_template: str = Field(
+        "{store_url}/cart/{items}",
+        description="straight to the store's checkout (Shopify cart permalink); same names as "
+        "cart_url_template",
+    )
+    discount_parameter: str = Field(
+        "discount",
+        description="the query parameter that applies a discount code to a cart link (Shopify)",
+    )
 
 
 class WebSettings(BaseModel):

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from journeykit.timing.clock import aware
+
+# A window end: a calendar date ("2026-03-02") or an instant. Date-only and naive values are
+# UTC, so a date-only value is stored as midnight UTC of that day, which templates read back
+# as that calendar day in the store's zone (templating/filters.py: calendar_day).
+WindowEnd = Annotated[datetime, AfterValidator(aware)]
 
 
 class Loose(BaseModel):
@@ -38,10 +45,10 @@ class LineIn(Loose):
 class OrderIn(Loose):
     number: str
     lines: list[LineIn] = Field(default_factory=list)
-    ship_from: datetime | None = None
-    ship_to: datetime | None = None
-    delivery_from: datetime | None = None
-    delivery_to: datetime | None = None
+    ship_from: WindowEnd | None = None
+    ship_to: WindowEnd | None = None
+    delivery_from: WindowEnd | None = None
+    delivery_to: WindowEnd | None = None
     total_cents: int = 0
     currency: str = "USD"
     is_backorder: bool = False
@@ -81,8 +88,8 @@ class OrderPlaced(Loose):
 class OrderDelayed(Loose):
     type: Literal["order.delayed"]
     order_number: str
-    ship_from: datetime | None = Field(None, description="new window; both empty = unknown")
-    ship_to: datetime | None = None
+    ship_from: WindowEnd | None = Field(None, description="new window; both empty = unknown")
+    ship_to: WindowEnd | None = None
     reason: str = ""
     fix: str = Field("", description="what is being done about it")
 

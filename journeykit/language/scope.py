@@ -8,7 +8,7 @@ from __future__ import annotations
 COMMON = frozenset(
     {
         "customer",  # first_name, email, phone, locale, timezone, country
-        "store",  # name, url, support_email, support_phone
+        "store",  # name, url, support_email, support_phone, postal_address, timezone, ...
         "journey",  # name, settings
         "settings",  # the journey's settings (same as journey.settings)
         "enrollment",  # id, entered_at, data

@@ -1,5 +1,6 @@
 """Turn a send node into outbox content: render the template with action links, numbered
-replies, unsubscribe headers; frozen at enqueue time so a retry sends the same bytes. SMS
+replies, unsubscribe headers, and for marketing the labels the recipient's country's law
+asks (``messaging/law.py``); frozen at enqueue time so a retry sends the same bytes. SMS
 links become tracked short links when the row is first claimed (``shorten_sms_contents``),
 still committed before the provider call."""
 
@@ -13,6 +14,7 @@ from sqlmodel import Session
 
 from journeykit.foundation.settings import Settings
 from journeykit.language.nodes import SendNode
+from journeykit.messaging.law import label_email, label_sms, labels_for
 from journeykit.messaging.shortlinks import shorten_many
 from journeykit.messaging.signed_links import sign_action, sign_unsubscribe
 from journeykit.templating.sms_segments import segments
@@ -66,7 +68,18 @@ def compose(
     category: str,
     unsubscribe_url: str,
 ) -> dict[str, Any]:
-    """The content stored on the outbox row (what the sender will send)."""
+    """The content stored on the outbox row (what the sender will send). Marketing messages
+    carry their country's labels; transactional ones never do."""
+    labels = (
+        labels_for(
+            node.channel,
+            dict(context.get("customer") or {}),
+            dict(context.get("store") or {}),
+            unsubscribe_url,
+        )
+        if category == "marketing"
+        else None
+    )
     if node.channel == "email":
         email = renderer.render_email(node.template, locale, context)
         headers = {}
@@ -75,7 +88,7 @@ def compose(
                 "List-Unsubscribe": f"<{unsubscribe_url}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             }
-        return {
+        content = {
             "subject": email.subject,
             "preheader": email.preheader,
             "html": email.html,
@@ -83,13 +96,16 @@ def compose(
             "headers": headers,
             "locale": email.locale,
         }
+        return label_email(content, labels) if labels else content
     sms = renderer.render_sms(node.template, locale, context)
     replies = {str(r["number"]): r["action"] for r in context.get("replies", [])}
+    body = label_sms(sms.body, labels) if labels else sms.body
+    counted = segments(body) if labels else sms.segments
     return {
-        "body": sms.body,
+        "body": body,
         "locale": sms.locale,
-        "segments": sms.segments.segments,
-        "encoding": sms.segments.encoding,
+        "segments": counted.segments,
+        "encoding": counted.encoding,
         "replies": replies,
     }
 

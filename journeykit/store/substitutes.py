@@ -1,9 +1,15 @@
 """D4: a substitute must be relevant to the delayed product. Another variant of the same
 product first, then the same category; in stock; priced within ``PRICE_BAND`` of it; the
-closest price wins. Never a product of another category (no swimwear for sunglasses)."""
+closest price wins. Never a product of another category (no swimwear for sunglasses), and
+never another size: a variant's options are its title's parts as the store names them
+(Shopify: ``"Navy / L"``); its size (``L``, ``32``, ``EU 42``) must be the substitute's too (a
+size L parka is never offered an M). Another variant of the same product may differ in its
+other options (the black aviators for the gold ones); another product must match every
+option given (size and colour)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -11,6 +17,30 @@ from sqlmodel import Session, col, select
 from journeykit.foundation.models import Order, OrderLine, Product, Variant
 
 PRICE_BAND = 0.35
+
+
+SIZE = re.compile(
+    r"^(?:x{0,3}s|m|x{0,3}l|[2-6]xl|one size|os|\d+(?:\.\d+)?(?:\s?x\s?\d+)?"
+    r"|(?:eu|us|uk|jp|fr|it)\s?\d+(?:\.\d+)?)$"
+)
+
+
+def variant_options(variant: Variant) -> frozenset[str]:
+    """The option values a variant's title names ("Black / L" -> {"black", "l"})."""
+    parts = (part.strip().casefold() for part in variant.title.split("/"))
+    return frozenset(part for part in parts if part and part != "default title")
+
+
+def sizes(options: frozenset[str]) -> frozenset[str]:
+    return frozenset(option for option in options if SIZE.match(option))
+
+
+def options_fit(ordered: Variant, candidate: Variant) -> bool:
+    """The candidate keeps the ordered size; another product keeps every option given."""
+    wanted, offered = variant_options(ordered), variant_options(candidate)
+    if candidate.product_id == ordered.product_id:
+        return sizes(wanted) == sizes(offered)
+    return wanted <= offered and sizes(wanted) == sizes(offered)
 
 
 def find_substitute(session: Session, variant: Variant) -> Variant | None:
@@ -24,7 +54,11 @@ def find_substitute(session: Session, variant: Variant) -> Variant | None:
         .where(Variant.id != variant.id)
     ).all()
     low, high = variant.price_cents * (1 - PRICE_BAND), variant.price_cents * (1 + PRICE_BAND)
-    close = [(v, p) for v, p in rows if not variant.price_cents or low <= v.price_cents <= high]
+    close = [
+        (v, p)
+        for v, p in rows
+        if (not variant.price_cents or low <= v.price_cents <= high) and options_fit(variant, v)
+    ]
     if not close:
         return None
     close.sort(

@@ -62,9 +62,11 @@ def message(
     title_key: str,
     body_key: str,
     status_code: int = 200,
+    detail: str | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    """A page that only says something (done, already done, expired, not found)."""
+    """A page that only says something (done, already done, expired, not found); ``detail``
+    adds what exactly was done."""
     t = translator(locale)
     values.setdefault("support", state.settings.store.support_email)
     return render(
@@ -75,6 +77,7 @@ def message(
         status_code=status_code,
         title=t(title_key, **values),
         body=t(body_key, **values),
+        detail=detail,
         tone="error" if status_code >= 400 else "ok",
     )
 

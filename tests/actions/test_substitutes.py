@@ -14,7 +14,7 @@ from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Order, Variant
-from journeykit.store.substitutes import find_substitute, partial_split
+from journeykit.store.substitutes import find_substitute, partial_split, sizes, variant_options
 
 NOW = pendulum.datetime(2026, 1, 5, 9, tz="UTC")
 
@@ -86,3 +86,72 @@ def test_partial_split_needs_both_parts(session: Session) -> None:
     ingest_event(session, book=JourneyBook(), now=NOW, payload=payload, key="o1")
     order = session.exec(select(Order).where(Order.number == "1")).one()
     assert partial_split(session, order) == {"now": ["Tee"], "later": ["Aviator"]}
+
+
+def parka(sku: str, size: str, colour: str, inventory: int) -> dict[str, Any]:
+    payload = product(sku, "parka", "outerwear", 29900, inventory)
+    payload["product"]["variant_title"] = f"{colour} / {size}"
+    return payload
+
+
+def add(session: Session, *payloads: dict[str, Any]) -> None:
+    for i, payload in enumerate(payloads):
+        ingest_event(session, book=JourneyBook(), now=NOW, payload=payload, key=f"x{i}")
+    session.flush()
+
+
+def test_size_l_parka_never_gets_an_m(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        parka("PK-RED-M", "M", "Red", 40),
+    )
+    assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
+
+
+def test_same_product_may_change_colour_never_size(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        parka("PK-RED-L", "L", "Red", 40),
+    )
+    found = find_substitute(session, variant(session, "PK-NAVY-L"))
+    assert found is not None and found.sku == "PK-RED-L"
+
+
+def test_another_product_keeps_size_and_colour_and_is_in_stock(session: Session) -> None:
+    add(
+        session,
+        parka("PK-NAVY-L", "L", "Navy", 0),
+        parka("PK-NAVY-M", "M", "Navy", 40),
+        product("ANORAK-BLACK-L", "anorak", "outerwear", 27900, 9),
+        product("ANORAK-NAVY-L", "anorak", "outerwear", 28900, 5),
+    )
+    for sku, title in (("ANORAK-BLACK-L", "Black / L"), ("ANORAK-NAVY-L", "Navy / L")):
+        other = variant(session, sku)
+        other.title = title
+        session.add(other)
+    session.flush()
+    found = find_substitute(session, variant(session, "PK-NAVY-L"))
+    assert found is not None and found.sku == "ANORAK-NAVY-L"  # not black, not M
+    navy = variant(session, "ANORAK-NAVY-L")
+    navy.inventory = 0
+    session.add(navy)
+    session.flush()
+    assert find_substitute(session, variant(session, "PK-NAVY-L")) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "size"),
+    [
+        ("Navy / L", {"l"}),
+        ("XXL", {"xxl"}),
+        ("Black / 32", {"32"}),
+        ("EU 42 / Tan", {"eu 42"}),
+        ("Gold / Green lens", set()),
+    ],
+)
+def test_sizes_are_read_from_the_variant_title(title: str, size: set[str]) -> None:
+    assert sizes(variant_options(Variant(sku="x", product_id=1, title=title))) == size

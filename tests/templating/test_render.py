@@ -318,7 +318,8 @@ def test_datetime(renderer: TemplateRenderer) -> None:
     ny = fmt(renderer, "{{ d | datetime }}", tz="America/New_York", d=moment)
     assert ny == "Mar 3, 2026, 10:00 PM"
     assert (
-        fmt(renderer, "{{ d | datetime }}", "ko", "Asia/Seoul", d=moment) == "2026. 3. 4. PM 12:00"
+        fmt(renderer, "{{ d | datetime }}", "ko", "Asia/Seoul", d=moment)
+        == "2026. 3. 4. 오후 12:00"
     )
     assert fmt(renderer, "{{ d | datetime('short') }}", "en-GB", "Europe/London", d=moment) == (
         "04/03/2026, 03:00"
@@ -347,11 +348,17 @@ def test_daterange(
     assert result.replace("\u2009", " ") == expected
 
 
-def test_daterange_converts_instants_to_local_days(renderer: TemplateRenderer) -> None:
+def test_daterange_is_calendar_days_in_the_store_zone(renderer: TemplateRenderer) -> None:
     start = pendulum.datetime(2026, 3, 3, 2, tz="UTC")  # Mar 2 evening in New York
     end = pendulum.datetime(2026, 3, 7, 2, tz="UTC")
-    result = fmt(renderer, "{{ a | daterange(b) }}", tz="America/New_York", a=start, b=end)
-    assert result.replace("\u2009", " ") == "Mar 2 – 6, 2026"
+    template = "{{ a | daterange(b) }}"
+    # the reader's zone does not move a ship window: the store's zone does
+    result = fmt(renderer, template, tz="America/New_York", a=start, b=end)
+    assert result.replace("\u2009", " ") == "Mar 3 – 7, 2026"
+    in_ny = renderer.env.from_string(template).render(
+        {"locale": "en", "store": {"timezone": "America/New_York"}, "a": start, "b": end}
+    )
+    assert in_ny.replace("\u2009", " ") == "Mar 2 – 6, 2026"
 
 
 def test_weekday(renderer: TemplateRenderer) -> None:

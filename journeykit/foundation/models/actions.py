@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from journeykit.foundation.models._base import json_field
@@ -43,6 +44,14 @@ class SupportTicket(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
+    """One review per (customer, order, product): a double submit finds the first one."""
+
+    __table_args__ = (
+        Index(
+            "uq_review_customer_order_product", "customer_id", "order_id", "product_id", unique=True
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     product_id: int = Field(foreign_key="product.id", index=True)

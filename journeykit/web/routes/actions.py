@@ -15,7 +15,7 @@ from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction
 from journeykit.messaging.signed_links import LinkError, read_action
-from journeykit.web import csrf
+from journeykit.web import choice_facts, csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import pick_locale, translator
 from journeykit.web.pages import csrf_rejected, invalid_link, message, render
@@ -82,9 +82,11 @@ def show_action(token: str, request: Request, state: WebState = Depends(get_stat
             action_url=f"/a/{token}",
             order=view.order,
             lines=view.lines,
-            window=view.window,
+            window=choice_facts.ship_window(state, view, locale),
             show_window=view.enrollment.journey == "delay_apology",
             choice_label=t(f"choice.{view.claim.action}"),
+            deadline=choice_facts.deadline(view, locale),
+            credit_amount=choice_facts.credit_amount(state, view, locale),
         )
 
 
@@ -162,6 +164,9 @@ def choose(state: WebState, request: Request, token: str, csrf_token: object) ->
         title_key="choice.done_title",
         body_key="choice.done",
         choice=t(f"choice.{view.claim.action}"),
+        detail=choice_facts.what_was_done(
+            state, view.claim.enrollment_id, locale, view.customer.timezone
+        ),
     )
 
 

@@ -7,16 +7,18 @@ them to review the order's other products and browse the store."""
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import Response
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 
 from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
-from journeykit.foundation.models import Product, Review
+from journeykit.foundation.models import Order, Product, Review
 from journeykit.messaging.signed_links import LinkError
 from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
@@ -38,30 +40,62 @@ def image_type(head: bytes) -> str | None:
     return None
 
 
-def _product(view: LinkView, wanted: Any) -> Product | None:
+def _scope(session: Session, view: LinkView) -> dict[int, tuple[Product, int]]:
+    """The products this link may review, each with the order it came in: the order's own,
+    and (P1 ask once) those of the other orders the ask covered (``review_products``)."""
+    scope: dict[int, tuple[Product, int]] = {}
+    if view.order is None:
+        return scope
     for product in view.products:
+        scope[product.id] = (product, view.order.id)  # type: ignore[index,assignment]
+    extra = view.enrollment.data.get("review_products") or []
+    numbers = {str(item.get("order")) for item in extra if isinstance(item, dict)}
+    if not numbers:
+        return scope
+    orders = {
+        o.number: o.id
+        for o in session.exec(
+            select(Order).where(
+                col(Order.number).in_(numbers), Order.customer_id == view.customer.id
+            )
+        ).all()
+    }
+    for item in extra:
+        order_id = orders.get(str(item.get("order")))
+        extra_product = session.get(Product, item.get("id")) if order_id else None
+        if extra_product is not None and extra_product.id not in scope:
+            scope[extra_product.id] = (extra_product, order_id)  # type: ignore[index,assignment]
+    return scope
+
+
+def _product(scope: dict[int, tuple[Product, int]], wanted: Any) -> Product | None:
+    for product, _order_id in scope.values():
         if str(product.id) == str(wanted):
             return product
-    return view.products[0] if view.products and wanted in (None, "") else None
+    if scope and wanted in (None, ""):
+        return next(iter(scope.values()))[0]
+    return None
 
 
-def _reviewed(session: Session, view: LinkView) -> set[int]:
+def _reviewed(session: Session, view: LinkView, scope: dict[int, tuple[Product, int]]) -> set[int]:
+    order_ids = {order_id for _product, order_id in scope.values()}
     rows = session.exec(
-        select(Review.product_id).where(
+        select(Review.product_id, Review.order_id).where(
             Review.customer_id == view.customer.id,
-            Review.order_id == view.order.id,  # type: ignore[union-attr]
+            col(Review.order_id).in_(order_ids),
         )
     ).all()
-    return set(rows)
+    return {pid for pid, oid in rows if pid in scope and scope[pid][1] == oid}
 
 
 def show(
     state: WebState, request: Request, session: Session, view: LinkView, locale: str
 ) -> Response:
-    product = _product(view, request.query_params.get("product"))
+    scope = _scope(session, view)
+    product = _product(scope, request.query_params.get("product"))
     if product is None or view.order is None:
         return invalid_link(state, request, locale=locale)
-    if product.id in _reviewed(session, view):
+    if product.id in _reviewed(session, view, scope):
         return thanks(state, request, session, view, locale, product, already=True)
     return form_page(state, request, view, locale, product, {}, [])
 
@@ -102,8 +136,9 @@ def thanks(
     already: bool = False,
 ) -> Response:
     t = translator(locale)
-    done = _reviewed(session, view)
-    mine = {p.id for p in view.products}
+    scope = _scope(session, view)
+    done = _reviewed(session, view, scope)
+    mine = set(scope)
     browse = session.exec(select(Product).where(Product.url != "").limit(20)).all()
     return render(
         state,
@@ -113,7 +148,7 @@ def thanks(
         title=t("review.thanks_title"),
         heading=t("review.thanks_title"),
         body=t("review.already" if already else "review.thanks", product=product.title),
-        to_review=[p for p in view.products if p.id not in done],
+        to_review=[p for p, _order_id in scope.values() if p.id not in done],
         browse=[p for p in browse if p.id not in mine][:6],
         action_url=str(request.url.path),
     )
@@ -142,29 +177,32 @@ def submit(
         rejected = csrf_rejected(state, request, token_field, locale=locale)
         if rejected is not None:
             return rejected
-        product = _product(view, form.get("product_id"))
+        scope = _scope(session, view)
+        product = _product(scope, form.get("product_id"))
         if product is None or view.order is None:
             return invalid_link(state, request, locale=locale)
-        if product.id in _reviewed(session, view):
+        if product.id in _reviewed(session, view, scope):
             return thanks(state, request, session, view, locale, product, already=True)
         values, errors, photo = _validate(state, form, photo_data, translator(locale))
         if errors:
             return form_page(state, request, view, locale, product, values, errors)
         now = state.now()
-        session.add(
-            Review(
-                customer_id=view.customer.id,  # type: ignore[arg-type]
-                product_id=product.id,  # type: ignore[arg-type]
-                order_id=view.order.id,
-                rating=values["rating"],
-                name=values["name"],
-                title=values["title"],
-                body=values["body"],
-                photo_path=_save_photo(state, photo) if photo else None,
-                photo_status=PHOTO_PENDING if photo else None,  # shown once approved
-                created_at=now,
-            )
+        review = Review(
+            customer_id=view.customer.id,  # type: ignore[arg-type]
+            product_id=product.id,  # type: ignore[arg-type]
+            order_id=scope[product.id][1],  # type: ignore[index]
+            rating=values["rating"],
+            name=values["name"],
+            title=values["title"],
+            body=values["body"],
+            photo_path=_save_photo(state, photo) if photo else None,
+            photo_status=PHOTO_PENDING if photo else None,  # shown once approved
+            created_at=now,
         )
+        if not _saved_once(session, review):
+            if review.photo_path:
+                Path(review.photo_path).unlink(missing_ok=True)
+            return thanks(state, request, session, view, locale, product, already=True)
         ingested = record_action(
             session,
             now=now,
@@ -179,6 +217,17 @@ def submit(
         page = thanks(state, request, session, view, locale, product)
     move_on(state, ingested.routed.touched)
     return page
+
+
+def _saved_once(session: Session, review: Review) -> bool:
+    """Insert the review unless the same (customer, order, product) already has one: the
+    unique index decides between concurrent submits, the losers answer "already received"."""
+    try:
+        with session.begin_nested():
+            session.add(review)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _validate(

@@ -1,7 +1,7 @@
 """event inbox: accepted events, stored before the 202, applied in order per subject
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 18:15:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
