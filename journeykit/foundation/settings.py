@@ -92,13 +92,46 @@ class WebSettings(BaseModel):
         "inline", description="inline: advance touched enrollments at once; prefect: emit event"
     )
     max_body_bytes: int = Field(6_000_000, ge=1, description="largest request body")
+    max_json_depth: int = Field(
+        32, ge=2, le=500, description="deepest nesting of arrays/objects in a JSON body"
+    )
     review_photo_max_bytes: int = Field(5_000_000, ge=1, description="largest review photo")
+    review_photo_max_side: int = Field(
+        2048, ge=16, description="a review photo is shrunk to fit this many pixels a side"
+    )
+    review_photo_max_pixels: int = Field(
+        40_000_000, ge=256, description="a larger image (a decompression bomb) is refused"
+    )
     review_photos_dir: Path = Field(
         PROJECT_ROOT / ".journeykit" / "review_photos", description="where review photos go"
     )
     csrf_max_age_seconds: int = Field(4 * HOUR, ge=1, description="a form's CSRF token lifetime")
     widget_token_max_age_seconds: int = Field(
         7 * DAY, ge=1, description="a restock widget token's lifetime"
+    )
+    api_docs: bool | None = Field(
+        None,
+        description="serve /docs and /openapi.json; empty = only outside production",
+    )
+    shop_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (https://shop.example) whose pages may post the restock widget; "
+        "the store's url and public_base_url are always allowed",
+    )
+    signups_per_address: str = Field(
+        "5/hour", description="restock signups per email or phone (a `limits` rate string)"
+    )
+    signups_per_client: str = Field(
+        "30/hour", description="restock signups per client address (a `limits` rate string)"
+    )
+    rate_limit_storage: str = Field(
+        "memory://", description="`limits` storage URI; redis://host:6379 with several workers"
+    )
+    content_security_policy: str = Field(
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'",
+        description="the Content-Security-Policy header of every page",
     )
     receipt_retention_seconds: int = Field(
         72 * HOUR,

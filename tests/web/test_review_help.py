@@ -8,9 +8,10 @@ from sqlmodel import select
 
 from journeykit.foundation.models import CustomerAction, Review, SupportTicket
 from tests.web.conftest import Web
+from tests.web.images import image_bytes
 from tests.web.test_action_links import token_of
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = image_bytes("PNG")
 
 
 def reviews(web: Web) -> list[Review]:

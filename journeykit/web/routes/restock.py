@@ -28,6 +28,17 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 WIDGET_SALT = "journeykit.widget"
 CORS = {"Access-Control-Allow-Origin": "*"}
+# The catalog messages the widget shows (``restock.<name>``), in every language.
+WIDGET_TEXTS = (
+    "title",
+    "email",
+    "phone",
+    "consent_email",
+    "consent_sms",
+    "submit",
+    "done",
+    "error",
+)
 
 
 class SignupIn(BaseModel):
@@ -170,19 +181,7 @@ def widget_script(
         "token": widget_token(state),
         "locale": pick_locale(locale),
         "texts": {
-            code: {
-                name: translator(code)(f"restock.{name}")
-                for name in (
-                    "title",
-                    "email",
-                    "phone",
-                    "consent_email",
-                    "consent_sms",
-                    "submit",
-                    "done",
-                    "error",
-                )
-            }
+            code: {name: translator(code)(f"restock.{name}") for name in WIDGET_TEXTS}
             for code in supported()
         },
     }

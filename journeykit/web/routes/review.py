@@ -22,6 +22,7 @@ from journeykit.web import csrf
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
 from journeykit.web.pages import csrf_rejected, invalid_link, render
+from journeykit.web.photo_images import PhotoRejected, clean_photo
 from journeykit.web.review_moderation import PHOTO_PENDING
 from journeykit.web.state import WebState, move_on
 
@@ -186,7 +187,7 @@ def _validate(
 ) -> tuple[dict[str, Any], list[str], tuple[bytes, str] | None]:
     errors: list[str] = []
     raw = str(form.get("rating") or "")
-    rating = int(raw) if raw.isdigit() and 1 <= int(raw) <= 5 else 0
+    rating = int(raw) if raw in ("1", "2", "3", "4", "5") else 0
     body = str(form.get("body") or "").strip()
     values: dict[str, Any] = {
         "rating": rating,
@@ -207,7 +208,21 @@ def _validate(
         elif ext is None:
             errors.append(t("review.error_photo_type"))
         else:
-            photo = (data, ext)
+            try:
+                clean = clean_photo(
+                    data,
+                    max_side=state.settings.web.review_photo_max_side,
+                    max_pixels=state.settings.web.review_photo_max_pixels,
+                )
+            except PhotoRejected as exc:
+                key = (
+                    "review.error_photo_pixels"
+                    if exc.reason == "pixels"
+                    else "review.error_photo_type"
+                )
+                errors.append(t(key))
+            else:
+                photo = (clean.data, clean.ext)
     return values, errors, photo
 
 

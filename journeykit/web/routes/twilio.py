@@ -114,7 +114,7 @@ def _numbered_reply(
 ) -> list[int]:
     """Map "2" to the second choice of the customer's latest SMS whose enrollment still
     waits for it; anything else is ignored."""
-    if not body.isdigit() or len(body) > 2:
+    if not (body.isascii() and body.isdigit()) or len(body) > 2:
         return []
     rows = session.exec(
         select(OutboxMessage)
