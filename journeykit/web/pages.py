@@ -12,6 +12,8 @@ from journeykit.web import csrf
 from journeykit.web.i18n import translator
 from journeykit.web.state import WebState
 
+FLASH_COOKIE = "jk_flash"  # a redirected form's errors (journeykit.web.flash)
+
 # Pages are personal (order details, preferences): never cached, never indexed, not framed.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -51,6 +53,8 @@ def render(
     )
     secure = state.settings.web.public_base_url.startswith("https://")
     csrf.set_cookie(response, cookie, secure=secure)
+    if getattr(request.state, "flash_used", False):  # errors of a redirected form: shown once
+        response.delete_cookie(FLASH_COOKIE, path=request.url.path)
     return response
 
 
@@ -62,9 +66,11 @@ def message(
     title_key: str,
     body_key: str,
     status_code: int = 200,
+    links: list[dict[str, str]] | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    """A page that only says something (done, already done, expired, not found)."""
+    """A page that only says something (done, already done, expired, not found), with
+    ``links`` (``{"url": ..., "label_key": ...}``) under it."""
     t = translator(locale)
     values.setdefault("support", state.settings.store.support_email)
     return render(
@@ -76,6 +82,7 @@ def message(
         title=t(title_key, **values),
         body=t(body_key, **values),
         tone="error" if status_code >= 400 else "ok",
+        links=[{"url": link["url"], "label": t(link["label_key"])} for link in links or []],
     )
 
 

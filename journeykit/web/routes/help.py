@@ -14,7 +14,7 @@ from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction, SupportTicket
 from journeykit.messaging.signed_links import LinkError
-from journeykit.web import csrf
+from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
 from journeykit.web.pages import csrf_rejected, message, render
@@ -39,7 +39,6 @@ def show(
         request,
         "help.html",
         locale=locale,
-        status_code=422 if errors else 200,
         title=t("help.title"),
         order=view.order,
         lines=view.lines,
@@ -59,15 +58,16 @@ def submit(state: WebState, request: Request, token: str, form: FormData) -> Res
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
-            return link_problem(state, request, exc)
+            return link_problem(state, request, exc, token=token)
         locale = view_locale(request, view)
         token_field = form.get(csrf.FIELD)
         rejected = csrf_rejected(state, request, token_field, locale=locale)
         if rejected is not None:
             return rejected
         text = str(form.get("message") or "").strip()
-        if not text or len(text) > MAX_MESSAGE:
-            return show(state, request, view, locale, [translator(locale)("help.error_message")])
+        if not text or len(text) > MAX_MESSAGE:  # post, redirect, get: Back and reload work
+            error = translator(locale)("help.error_message")
+            return flash.redirect_with_errors(state, request, [error], {"message": text[:3000]})
         key = f"{view.key}:help"
         seen = session.exec(select(CustomerAction).where(CustomerAction.key == key)).first()
         if seen is not None:  # back, type, send again: the words reach the same request

@@ -18,7 +18,7 @@ from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Product, Review
 from journeykit.messaging.signed_links import LinkError
-from journeykit.web import csrf
+from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
 from journeykit.web.pages import csrf_rejected, invalid_link, render
@@ -57,14 +57,24 @@ def _reviewed(session: Session, view: LinkView) -> set[int]:
 
 
 def show(
-    state: WebState, request: Request, session: Session, view: LinkView, locale: str
+    state: WebState,
+    request: Request,
+    session: Session,
+    view: LinkView,
+    locale: str,
+    errors: list[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
-    product = _product(view, request.query_params.get("product"))
+    """The form; ``errors`` and ``values`` of a submission sent back (post, redirect, get)."""
+    values = values or {}
+    wanted = values.get("product_id") or request.query_params.get("product")
+    product = _product(view, wanted)
     if product is None or view.order is None:
         return invalid_link(state, request, locale=locale)
     if product.id in _reviewed(session, view):
         return thanks(state, request, session, view, locale, product, already=True)
-    return form_page(state, request, view, locale, product, {}, [])
+    kept = {k: values[k] for k in ("rating", "name", "title", "body") if k in values}
+    return form_page(state, request, view, locale, product, kept, errors or [])
 
 
 def form_page(
@@ -82,7 +92,6 @@ def form_page(
         request,
         "review.html",
         locale=locale,
-        status_code=422 if errors else 200,
         title=t("review.title", product=product.title),
         product=product,
         errors=errors,
@@ -137,7 +146,7 @@ def submit(
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
-            return link_problem(state, request, exc)
+            return link_problem(state, request, exc, token=token)
         locale = view_locale(request, view)
         token_field = form.get(csrf.FIELD)
         rejected = csrf_rejected(state, request, token_field, locale=locale)
@@ -149,8 +158,10 @@ def submit(
         if product.id in _reviewed(session, view):
             return thanks(state, request, session, view, locale, product, already=True)
         values, errors, photo = _validate(state, form, photo_data, translator(locale))
-        if errors:
-            return form_page(state, request, view, locale, product, values, errors)
+        if errors:  # post, redirect, get: Back and reload work
+            return flash.redirect_with_errors(
+                state, request, errors, {**values, "product_id": product.id}
+            )
         now = state.now()
         session.add(
             Review(
