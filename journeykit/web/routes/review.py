@@ -73,7 +73,9 @@ def show(
         return invalid_link(state, request, locale=locale)
     if product.id in _reviewed(session, view):
         return thanks(state, request, session, view, locale, product, already=True)
-    kept = {k: values[k] for k in ("rating", "name", "title", "body") if k in values}
+    kept: dict[str, Any] = {
+        k: values[k] for k in ("rating", "name", "title", "body") if k in values
+    }
     return form_page(state, request, view, locale, product, kept, errors or [])
 
 
