@@ -129,7 +129,8 @@ def test_review_form_in_the_browser(
 TEXTS = {
     "en": {
         "help": "support team",
-        "prefs": "unsubscribed",
+        "prefs": "no longer receive marketing emails",
+        "undone": "subscribed again",
         "email": "Email",
         "notify": "Notify me",
         "done": "We will let you know",
@@ -137,7 +138,8 @@ TEXTS = {
     },
     "ko": {
         "help": "고객지원팀",
-        "prefs": "수신 거부가 완료",
+        "prefs": "더 이상 마케팅 이메일을",
+        "undone": "다시 수신하도록",
         "email": "이메일",
         "notify": "알림 신청",
         "done": "신청되었습니다",
@@ -174,14 +176,18 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     token = sign_unsubscribe(
         web.settings.web.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
-    page.goto(f"{live.url}/u/{token}")
+    page.goto(f"{live.url}/u/{token}")  # one click unsubscribes, then offers "undo"
     assert_accessible(page, locale)
-    with page.expect_navigation():
-        page.locator("#unsubscribe-all").click()
-    assert texts["prefs"] in page.locator("#notice").inner_text()
+    assert texts["prefs"] in page.locator("#unsubscribed").inner_text()
     with web.session() as session:
         latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
     assert latest is not None and latest.granted is False
+    with page.expect_navigation():
+        page.locator("#undo").click()
+    assert texts["undone"] in page.locator("#notice").inner_text()
+    with web.session() as session:
+        latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
+    assert latest is not None and latest.granted is True
 
     page.goto(f"{live.url}/widget/restock?sku=SOFA-1&lang={locale}")
     page.locator("form.jk-restock").wait_for()

@@ -10,6 +10,7 @@ from sqlmodel import select
 from journeykit.foundation.models import Review, SupportTicket
 from tests.web.conftest import Web
 from tests.web.test_action_links import token_of
+from tests.web.test_pages import email_consents, unsubscribe_path
 from tests.web.test_review_help import review_web_product_id
 
 
@@ -75,3 +76,24 @@ def test_form_errors_are_post_redirect_get_and_shown_once(review_web: Web) -> No
     assert "Typed title" in shown.text
     reloaded = client.get(path)  # the errors were shown once
     assert "Choose a rating" not in reloaded.text
+
+
+def test_one_click_unsubscribes_then_offers_undo(delay_web: Web) -> None:
+    client = delay_web.client()
+    path = unsubscribe_path(delay_web)
+    page = client.get(path + "?lang=ja")
+    assert page.status_code == 200 and "配信を停止しました" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert email_consents(delay_web)[-1] == (False, "unsubscribe link")
+    undo = client.post(path, data={"csrf_token": token_of(page.text), "op": "undo"})
+    assert undo.status_code == 200
+    assert email_consents(delay_web)[-1] == (True, "unsubscribe undone")
+
+
+def test_rfc8058_one_click_answers_a_localised_page(delay_web: Web) -> None:
+    answer = delay_web.client().post(
+        unsubscribe_path(delay_web), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    assert "You are unsubscribed" in answer.text and 'id="undo"' in answer.text
+    assert email_consents(delay_web)[-1] == (False, "one-click unsubscribe")
