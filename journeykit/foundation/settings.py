@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from limits import parse as parse_rate
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -124,6 +125,9 @@ class WebSettings(BaseModel):
     signups_per_client: str = Field(
         "30/hour", description="restock signups per client address (a `limits` rate string)"
     )
+    signup_confirm_max_age_seconds: int = Field(
+        2 * DAY, ge=60, description="a restock signup's confirmation link lifetime"
+    )
     rate_limit_storage: str = Field(
         "memory://", description="`limits` storage URI; redis://host:6379 with several workers"
     )
@@ -139,6 +143,17 @@ class WebSettings(BaseModel):
         description="keep idempotency receipts (Idempotency-Key, Shopify webhook id) this long; "
         "the sweep and `journeys db prune-receipts` delete older ones",
     )
+
+    @field_validator("signups_per_address", "signups_per_client")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a rate: write e.g. '5/hour' or '30 per minute'"
+            ) from exc
+        return value
 
 
 class SendingSettings(BaseModel):

@@ -33,6 +33,7 @@ from journeykit.web.routes import (
     unsubscribe,
 )
 from journeykit.web.security_headers import SecurityHeaders
+from journeykit.web.signup_limits import SignupLimits
 from journeykit.web.state import Emitter, WebState, prefect_emitter
 
 HERE = Path(__file__).parent
@@ -109,6 +110,7 @@ def create_app(
         templates=Jinja2Templates(directory=str(HERE / "templates")),
         emit=emit,
     )
+    app.state.signup_limits = SignupLimits(settings)
     app.add_middleware(BusyRetry)  # inside the body limit: it replays a bounded body
     app.add_middleware(
         BodyLimit,

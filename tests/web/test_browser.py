@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from journeykit_rigs import fixtures as testing
+from pydantic import SecretStr
 from sqlmodel import select
 
 from journeykit.foundation.models import Consent, RestockSignup, Review, SupportTicket
+from journeykit.sandbox.server import SandboxServer
 from tests.web.conftest import LiveServer, delayed, order_placed, product
+
+sandbox_server = testing.sandbox_server
+sandbox = testing.sandbox
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -133,7 +139,8 @@ TEXTS = {
         "undone": "subscribed again",
         "email": "Email",
         "notify": "Notify me",
-        "done": "We will let you know",
+        "done": "Almost done",
+        "confirmed": "We will let you know",
         "wording": "Email me once",
     },
     "ko": {
@@ -142,18 +149,27 @@ TEXTS = {
         "undone": "다시 수신하도록",
         "email": "이메일",
         "notify": "알림 신청",
-        "done": "신청되었습니다",
+        "done": "거의 완료되었습니다",
+        "confirmed": "재입고되면 한 번 알려",
         "wording": "이 상품이 재입고되면",
     },
 }
 
 
 @pytest.mark.parametrize("locale", ["en", "ko"])
-def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str) -> None:
+def test_help_preferences_and_widget(
+    browser: Any, live: LiveServer, sandbox: SandboxServer, locale: str
+) -> None:
     import pendulum
 
     texts = TEXTS[locale]
     web = live.web
+    providers = web.settings.providers  # the live app's settings: send through the sandbox
+    providers.sendgrid.base_url = providers.twilio.base_url = sandbox.url
+    providers.sendgrid.api_key = SecretStr(sandbox.sendgrid_api_key)
+    providers.twilio.account_sid = sandbox.account_sid
+    providers.twilio.auth_token = SecretStr(sandbox.auth_token)
+    web.runtime.cache.clear()
     web.emit(product(), "p")
     web.emit(order_placed(locale=locale), "o")
     web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
@@ -195,7 +211,16 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     page.get_by_label(texts["email"], exact=True).fill("shopper@example.com")
     page.locator("input[name=channels][value=email]").check()
     page.get_by_role("button", name=texts["notify"]).click()
-    page.get_by_text(texts["done"]).wait_for(timeout=5000)
+    page.get_by_text(texts["done"]).wait_for(timeout=5000)  # double opt-in: check your email
+    with web.session() as session:
+        assert session.exec(select(RestockSignup)).all() == []
+    (mail,) = sandbox.store.messages(provider="sendgrid", to="shopper@example.com")
+    link = mail.text[mail.text.index(web.settings.web.public_base_url) :].split()[0]
+    page.goto(link)
+    assert_accessible(page, locale)
+    with page.expect_navigation():
+        page.locator("#confirm-signup").click()
+    assert texts["confirmed"] in page.locator("main").inner_text()
     with web.session() as session:
         signup = session.exec(select(RestockSignup)).one()
     assert signup.consent_wording.startswith(texts["wording"])

@@ -26,7 +26,7 @@ def keys_in(paths: list[Path], *, lines_with: tuple[str, ...] = ()) -> set[str]:
     found: set[str] = set()
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
-            if not lines_with or any(marker in line for marker in lines_with):
+            if not lines_with or any(re.search(marker, line) for marker in lines_with):
                 found |= set(LITERAL.findall(line))
     return found
 
@@ -42,7 +42,7 @@ def used_keys() -> dict[str, set[str]]:
     }
     return {
         "templates": keys_in(templates),
-        "web code": keys_in(code, lines_with=("t(", "_key")),
+        "web code": keys_in(code, lines_with=(r"\bt\(", "_key")),
         "actions linked from messages": {f"choice.{a}" for a in actions},
         "restock widget": {f"restock.{name}" for name in WIDGET_TEXTS},
     }
