@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from journeykit.messaging.phone import normalize_e164
@@ -50,7 +50,26 @@ WIDGET_TEXTS = (
 )
 
 
+# What the schema cannot say with properties alone: a channel needs its address, and a
+# signup carries the consent wording (API key) or the widget's form token.
+CONDITIONALLY_REQUIRED: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"channels": {"contains": {"const": "email"}}}},
+            "then": {"required": ["email"]},
+        },
+        {
+            "if": {"properties": {"channels": {"contains": {"const": "sms"}}}},
+            "then": {"required": ["phone"]},
+        },
+        {"anyOf": [{"required": ["consent_wording"]}, {"required": ["form_token"]}]},
+    ]
+}
+
+
 class SignupIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=CONDITIONALLY_REQUIRED)
+
     sku: str = Field(min_length=1, max_length=100)
     channels: list[Literal["email", "sms"]] = Field(min_length=1, max_length=2)
     email: str | None = Field(None, max_length=320)
