@@ -7,7 +7,7 @@ from __future__ import annotations
 import pendulum
 from sqlmodel import select
 
-from journeykit.foundation.models import Review, SupportTicket
+from journeykit.foundation.models import Product, Review, SupportTicket
 from tests.web.conftest import Web
 from tests.web.test_action_links import token_of
 from tests.web.test_pages import email_consents, unsubscribe_path
@@ -97,3 +97,21 @@ def test_rfc8058_one_click_answers_a_localised_page(delay_web: Web) -> None:
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
     assert "You are unsubscribed" in answer.text and 'id="undo"' in answer.text
     assert email_consents(delay_web)[-1] == (False, "one-click unsubscribe")
+
+
+def test_a_stored_javascript_url_never_becomes_a_link(review_web: Web) -> None:
+    with review_web.session() as session:
+        session.add(Product(handle="evil", title="Evil", url="javascript:alert(1)"))
+        session.commit()
+    client = review_web.client()
+    path = review_web.links("ask")["review"]
+    page = client.get(path)
+    fields = {
+        "csrf_token": token_of(page.text),
+        "product_id": review_web_product_id(page.text),
+        "rating": "5",
+        "body": "Lovely",
+    }
+    thanks = client.post(path, data=fields)
+    assert thanks.status_code == 200 and "Rug" in thanks.text  # other products are offered
+    assert "javascript:" not in thanks.text

@@ -117,6 +117,8 @@ def thanks(
     done = _reviewed(session, view)
     mine = {p.id for p in view.products}
     browse = session.exec(select(Product).where(Product.url != "").limit(20)).all()
+    # Only http(s) links reach a page (events refuse others; rows stored before may not).
+    browse = [p for p in browse if p.url.lower().startswith(("https://", "http://"))]
     return render(
         state,
         request,
