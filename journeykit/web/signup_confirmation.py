@@ -16,7 +16,8 @@ from markupsafe import escape
 from sqlmodel import Session, select
 
 from journeykit.delivery.providers.base import EmailMessage, SmsMessage
-from journeykit.delivery.providers.from_settings import senders_for
+from journeykit.delivery.providers.sendgrid import SendGridEmailSender
+from journeykit.delivery.providers.twilio import TwilioSmsSender
 from journeykit.foundation.models import Product, Variant
 from journeykit.web.i18n import translator
 from journeykit.web.state import WebState
@@ -72,7 +73,6 @@ def send_confirmation(state: WebState, payload: dict[str, Any], channel: str) ->
     t = translator(str(customer.get("locale") or "en"))
     values = {"product": product_title(state, payload["sku"]), "store": state.settings.store.name}
     key = "restock-confirm:" + hashlib.sha256(token.encode()).hexdigest()[:32]
-    senders = senders_for(state.runtime)
     if channel == "email":
         text = t("restock.confirm_email", url=url, **values)
         html = (
@@ -80,7 +80,7 @@ def send_confirmation(state: WebState, payload: dict[str, Any], channel: str) ->
             f'<p><a href="{escape(url)}">{escape(t("restock.confirm", **values))}</a></p>'
             f"<p>{escape(t('restock.confirm_ignore', **values))}</p>"
         )
-        result = senders.email.send(
+        result = _email_sender(state).send(
             EmailMessage(
                 key=key,
                 to=str(customer["email"]),
@@ -91,8 +91,25 @@ def send_confirmation(state: WebState, payload: dict[str, Any], channel: str) ->
         )
     else:
         body = t("restock.confirm_sms", url=url, **values)
-        result = senders.sms.send(SmsMessage(key=key, to=str(customer["phone"]), body=body))
+        result = _sms_sender(state).send(SmsMessage(key=key, to=str(customer["phone"]), body=body))
     taken = result.outcome in ("sent", "ambiguous")  # ambiguous: it may well have gone out
     if not taken:
         log.warning("restock confirmation (%s) not sent: %s", channel, result.error)
     return taken
+
+
+def _email_sender(state: WebState) -> SendGridEmailSender:
+    """The SDK sender, built once per runtime (no Prefect rate limiter: one message)."""
+    cache = state.runtime.cache
+    if "confirmation_email" not in cache:
+        cache["confirmation_email"] = SendGridEmailSender.from_settings(state.settings)
+    sender: SendGridEmailSender = cache["confirmation_email"]
+    return sender
+
+
+def _sms_sender(state: WebState) -> TwilioSmsSender:
+    cache = state.runtime.cache
+    if "confirmation_sms" not in cache:
+        cache["confirmation_sms"] = TwilioSmsSender.from_settings(state.settings)
+    sender: TwilioSmsSender = cache["confirmation_sms"]
+    return sender

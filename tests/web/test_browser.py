@@ -17,6 +17,7 @@ from sqlmodel import select
 from journeykit.foundation.models import Consent, RestockSignup, Review, SupportTicket
 from journeykit.sandbox.server import SandboxServer
 from tests.web.conftest import LiveServer, delayed, order_placed, product
+from tests.web.images import image_bytes
 
 sandbox_server = testing.sandbox_server
 sandbox = testing.sandbox
@@ -115,7 +116,7 @@ def test_review_form_in_the_browser(
     web.clock.advance(pendulum.duration(days=1))
     web.sweep()
     photo = tmp_path / "sofa.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    photo.write_bytes(image_bytes("PNG"))
     page = page_for(browser, locale)
     page.goto(live.url + web.links("ask")["review"])
     assert_accessible(page, locale)
@@ -211,7 +212,8 @@ def test_help_preferences_and_widget(
     page.get_by_label(texts["email"], exact=True).fill("shopper@example.com")
     page.locator("input[name=channels][value=email]").check()
     page.get_by_role("button", name=texts["notify"]).click()
-    page.get_by_text(texts["done"]).wait_for(timeout=5000)  # double opt-in: check your email
+    # double opt-in: "check your email" once the confirmation went out through the SDK
+    page.get_by_text(texts["done"]).wait_for(timeout=20_000)
     with web.session() as session:
         assert session.exec(select(RestockSignup)).all() == []
     (mail,) = sandbox.store.messages(provider="sendgrid", to="shopper@example.com")
