@@ -65,9 +65,9 @@ def product_title(state: WebState, sku: str) -> str:
 
 
 def send_confirmation(state: WebState, payload: dict[str, Any], channel: str) -> bool:
-    """Send the confirmation of ``payload`` (one channel) to its address; True if the
-    provider took it."""
-    token = confirmation_token(state, {**payload, "channels": [channel]})
+    """Send the confirmation of ``payload`` (a signup for ``channel`` alone) to its address;
+    True if the provider took it."""
+    token = confirmation_token(state, payload)
     url = f"{state.settings.web.public_base_url.rstrip('/')}/restock/confirm/{token}"
     customer = payload["customer"]
     t = translator(str(customer.get("locale") or "en"))

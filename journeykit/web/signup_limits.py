@@ -29,8 +29,8 @@ def allowed_origins(settings: Settings) -> frozenset[str]:
 
 
 class SignupLimits:
-    """``check(address, client)``: None when allowed (and counted), else which limit was
-    hit (``"client"`` or ``"address"``)."""
+    """``check(addresses, client)``: None when allowed (and counted), else which limit was
+    hit: ``"client"``, or the address over its limit."""
 
     def __init__(self, settings: Settings) -> None:
         web = settings.web
@@ -39,12 +39,13 @@ class SignupLimits:
         self.per_address: RateLimitItem = parse(web.signups_per_address)
         self.per_client: RateLimitItem = parse(web.signups_per_client)
 
-    def check(self, address: str, client: str) -> str | None:
+    def check(self, addresses: list[str], client: str) -> str | None:
         if not self.limiter.hit(self.per_client, "restock-client", client):
             return "client"
-        if not self.limiter.hit(self.per_address, "restock-address", address.lower()):
-            return "address"
+        for address in addresses:
+            if not self.limiter.hit(self.per_address, "restock-address", address.lower()):
+                return address
         return None
 
-    def retry_after_seconds(self, which: str) -> int:
-        return int((self.per_client if which == "client" else self.per_address).get_expiry())
+    def retry_after_seconds(self, hit: str) -> int:
+        return int((self.per_client if hit == "client" else self.per_address).get_expiry())

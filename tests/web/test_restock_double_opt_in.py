@@ -144,3 +144,24 @@ def test_only_shop_origins_may_post_the_widget(web: Web, sandbox: SandboxServer)
     store = widget_signup(web, email="b@example.com", headers={"Origin": "https://shop.example"})
     assert store.status_code == 202  # the store's own site (store.url) is always allowed
     assert len(sandbox.store.messages(provider="sendgrid")) == 2
+
+
+def test_each_channel_confirms_its_own_signup(web: Web, sandbox: SandboxServer) -> None:
+    use_sandbox(web, sandbox)
+    web.emit(product(), "p")
+    data = {
+        "sku": "SOFA-1",
+        "channels": ["email", "sms"],
+        "email": "both@example.com",
+        "phone": "+14155550199",
+        "form_token": form_token(web),
+    }
+    assert web.client().post("/restock/signups", data=data).status_code == 202
+    (mail,) = sandbox.store.messages(provider="sendgrid")
+    assert len(sandbox.store.messages(provider="twilio")) == 1
+    client = web.client()
+    path = confirm_link(mail.text, web)
+    page = client.get(path)
+    assert client.post(path, data={"csrf_token": token_of(page.text)}).status_code == 200
+    (signup,) = signups(web)
+    assert signup.channel == "email" and "Text me" not in signup.consent_wording

@@ -209,21 +209,18 @@ async def _ask_to_confirm(
     """Rate-limit, then send each channel's confirmation (email link / text message link)."""
     limits: SignupLimits = request.app.state.signup_limits
     client = request.client.host if request.client else "unknown"
-    for address in filter(None, (signup.email, signup.phone)):
-        hit = limits.check(address, client)
-        if hit is not None:
-            headers = {**CORS, "Retry-After": str(limits.retry_after_seconds(hit))}
-            detail = [
-                {
-                    "loc": ["body", "email" if address == signup.email else "phone"],
-                    "msg": t("restock.limited"),
-                    "type": f"rate_limited_{hit}",
-                }
-            ]
-            return JSONResponse({"detail": detail}, status_code=429, headers=headers)
+    addresses = [a for a in (signup.email, signup.phone) if a]
+    hit = limits.check(addresses, client)
+    if hit is not None:
+        field = "phone" if hit == signup.phone or not signup.email else "email"
+        kind = "rate_limited_client" if hit == "client" else "rate_limited_address"
+        headers = {**CORS, "Retry-After": str(limits.retry_after_seconds(hit))}
+        detail = [{"loc": ["body", field], "msg": t("restock.limited"), "type": kind}]
+        return JSONResponse({"detail": detail}, status_code=429, headers=headers)
     sent = []
-    for channel in signup.channels:
-        if await run_in_threadpool(send_confirmation, state, payload, channel):
+    for channel in signup.channels:  # each channel confirms its own signup and wording
+        one = {**payload, "channels": [channel], "consent_wording": t(f"restock.consent_{channel}")}
+        if await run_in_threadpool(send_confirmation, state, one, channel):
             sent.append(channel)
     if not sent:
         return _problem(503, "the confirmation could not be sent; please try again")
