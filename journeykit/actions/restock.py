@@ -36,7 +36,9 @@ def _window(settings: dict[str, Any]) -> timedelta:
 
 
 def previous_quantity(session: Session, event: DomainEvent, sku: str) -> int:
-    """Units the store reported for ``sku`` before ``event`` (0 if never reported)."""
+    """Units the store reported for ``sku`` before ``event`` (0 if never reported). One
+    row, found from the end of the ``subject_key`` index (its entries are ordered by id):
+    constant time however many events the SKU has had."""
     row = session.exec(
         select(DomainEvent)
         .where(
@@ -45,6 +47,7 @@ def previous_quantity(session: Session, event: DomainEvent, sku: str) -> int:
             col(DomainEvent.id) < (event.id or 0),
         )
         .order_by(col(DomainEvent.id).desc())
+        .limit(1)
     ).first()
     if row is None:
         return 0

@@ -5,6 +5,7 @@ customer gets. Emails are written as one HTML file (+ its text part) per message
 from __future__ import annotations
 
 import re
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,20 @@ from journeykit.templating.limits import TemplateLimits
 from journeykit.templating.render import TemplateRenderer
 
 PREVIEW_NOW = pendulum.datetime(2026, 3, 2, 14, tz="UTC")
+# Links in a preview go nowhere: a host under the reserved .invalid domain, signed with a
+# secret made up for this preview, so no server (production least of all) accepts them for
+# any customer. The customer is the sample's (a fictitious one from a throwaway database).
+PREVIEW_BASE_URL = "https://x.invalid"
+
+
+def preview_settings(settings: Settings) -> Settings:
+    """``settings`` with the link host and signing secret of a preview (never the real ones)."""
+    return settings.with_changes(
+        {
+            "web.public_base_url": PREVIEW_BASE_URL,
+            "web.signing_secret": secrets.token_urlsafe(32),
+        }
+    )
 
 
 @dataclass
@@ -79,6 +94,7 @@ def render_messages(
     ``renderer``: the settings' templates with their limits unless given; ``registry``: the
     project's (``[tool.journeykit]``) unless given."""
     registry = registry if registry is not None else project_registry()
+    settings = preview_settings(settings)
     renderer = renderer or TemplateRenderer(
         settings.templates.dir, limits=TemplateLimits.from_settings(settings)
     )

@@ -60,6 +60,7 @@ _register_all()
 
 def main() -> None:
     from pydantic import ValidationError
+    from rich.text import Text
 
     from journeykit.cli.common import err
     from journeykit.foundation.settings import variable
@@ -72,5 +73,6 @@ def main() -> None:
         for problem in exc.errors():
             name = variable(problem["loc"])
             where = f"{name}: " if name else ""
-            err.print(f"[red]error:[/red] {where}{problem['msg'].removeprefix('Value error, ')}")
+            text = problem["msg"].removeprefix("Value error, ")
+            err.print(f"[red]error:[/red] {where}", Text(text), sep="")
         raise SystemExit(1) from None

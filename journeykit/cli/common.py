@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 err = Console(stderr=True, soft_wrap=True)  # long paths stay on one line
 
@@ -25,9 +26,11 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tabl
 
 
 def fail(message: str, hint: str | None = None) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}")
+    """Print ``error: message`` (and a hint) and exit 1. Both are plain text, never rich
+    markup: they often quote a stored or typed string (a SKU, a path, a review title)."""
+    err.print(Text.assemble(("error:", "red"), " ", message))
     if hint:
-        err.print(f"  [dim]hint:[/dim] {hint}")
+        err.print(Text.assemble("  ", ("hint:", "dim"), " ", hint))
     raise typer.Exit(1)
 
 
@@ -59,7 +62,7 @@ def load_book(journeys_dir: Path | None = None) -> Any:
         return JourneyBook.from_dir(directory)
     except SpecErrors as exc:
         for error in exc.errors:
-            err.print(error.format())
+            err.print(Text(error.format()))
         fail(
             f"{len(exc.errors)} error(s) in the journeys under {directory}",
             "run `journeys validate` for details",

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from journeykit.cli.common import err, fail
 
@@ -65,14 +66,15 @@ def preview(
     for message in messages:
         title = f"[bold]{message.node}[/bold] · {message.channel} · {message.template}"
         if message.error:
-            console.print(f"{title}\n  [red]error:[/red] {message.error}")
+            console.print(title)
+            console.print(Text.assemble("  ", ("error:", "red"), " ", str(message.error)))
             continue
         content = message.content
         if message.channel == "email":
             console.print(f"{title} · {content['locale']}")
-            console.print(f"  subject: {content['subject']}")
+            console.print(Text(f"  subject: {content['subject']}"))
             if content.get("preheader"):
-                console.print(f"  preheader: {content['preheader']}")
+                console.print(Text(f"  preheader: {content['preheader']}"))
             console.print(f"  html: {message.html_path}\n  text: {message.text_path}")
             if open_browser and message.html_path:
                 webbrowser.open(message.html_path.resolve().as_uri())

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journeykit.cli.common import DatabaseUrl, fail
 
@@ -54,17 +55,18 @@ def list_command(
     for name in ("id", "created", "product", "stars", "name", "title", "photo", "file"):
         table.add_column(name, justify="right" if name in ("id", "stars") else "left")
     for row in rows:
+        # Customer strings are Text, never markup: "[/]" or "[green]approved[/]" in a review
+        # is shown as typed and cannot fake the status column or crash the table.
         status = row.photo_status or "—"
-        style = STATUS_STYLE.get(status)
         table.add_row(
             str(row.id),
             f"{row.created_at:%Y-%m-%d %H:%M}",
-            row.product,
+            Text(row.product),
             str(row.rating),
-            row.name,
-            row.title,
-            f"[{style}]{status}[/]" if style else status,
-            row.photo_path or "",
+            Text(row.name),
+            Text(row.title),
+            Text(status, style=STATUS_STYLE.get(status, "")),
+            Text(row.photo_path or ""),
         )
     console.print(table)
 

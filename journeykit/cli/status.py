@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journeykit.cli.common import DatabaseUrl, fail
 
@@ -107,7 +108,9 @@ def _errors(console: Console, errors: list[Any]) -> None:
     for column in ("channel", "code", "messages", "last error"):
         table.add_column(column, justify="right" if column == "messages" else "left")
     for row in errors:
-        table.add_row(row.channel, f"[red]{row.code}[/red]", str(row.count), row.example)
+        table.add_row(
+            Text(row.channel), Text(str(row.code), style="red"), str(row.count), Text(row.example)
+        )
     if not errors:
         table.add_row("[green]none[/green]", "", "", "")
     console.print(table)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Self
 
+from limits import parse as parse_rate
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -122,7 +123,16 @@ class WebSettings(BaseModel):
         "inline", description="inline: advance touched enrollments at once; prefect: emit event"
     )
     max_body_bytes: int = Field(6_000_000, ge=1, description="largest request body")
+    max_json_depth: int = Field(
+        32, ge=2, le=500, description="deepest nesting of arrays/objects in a JSON body"
+    )
     review_photo_max_bytes: int = Field(5_000_000, ge=1, description="largest review photo")
+    review_photo_max_side: int = Field(
+        2048, ge=16, description="a review photo is shrunk to fit this many pixels a side"
+    )
+    review_photo_max_pixels: int = Field(
+        40_000_000, ge=256, description="a larger image (a decompression bomb) is refused"
+    )
     review_photos_dir: Path = Field(
         PROJECT_ROOT / ".journeykit" / "review_photos", description="where review photos go"
     )
@@ -130,12 +140,50 @@ class WebSettings(BaseModel):
     widget_token_max_age_seconds: int = Field(
         7 * DAY, ge=1, description="a restock widget token's lifetime"
     )
+    api_docs: bool | None = Field(
+        None,
+        description="serve /docs and /openapi.json; empty = only outside production",
+    )
+    shop_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (https://shop.example) whose pages may post the restock widget; "
+        "the store's url and public_base_url are always allowed",
+    )
+    signups_per_address: str = Field(
+        "5/hour", description="restock signups per email or phone (a `limits` rate string)"
+    )
+    signups_per_client: str = Field(
+        "30/hour", description="restock signups per client address (a `limits` rate string)"
+    )
+    signup_confirm_max_age_seconds: int = Field(
+        2 * DAY, ge=60, description="a restock signup's confirmation link lifetime"
+    )
+    rate_limit_storage: str = Field(
+        "memory://", description="`limits` storage URI; redis://host:6379 with several workers"
+    )
+    content_security_policy: str = Field(
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'",
+        description="the Content-Security-Policy header of every page",
+    )
     receipt_retention_seconds: int = Field(
         72 * HOUR,
         ge=HOUR,
         description="keep idempotency receipts (Idempotency-Key, Shopify webhook id) this long; "
         "the sweep and `journeys db prune-receipts` delete older ones",
     )
+
+    @field_validator("signups_per_address", "signups_per_client")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{value!r} is not a rate: write e.g. '5/hour' or '30 per minute'"
+            ) from exc
+        return value
 
 
 class SendingSettings(BaseModel):

@@ -7,71 +7,158 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from journeykit.timing.clock import aware
+from journeykit.timing.waits import zone
 
+# Bounds of the numbers an event may carry: far above any real store, far below what the
+# database's 64-bit integers hold (1e30 is refused here, not by an OverflowError later).
+MAX_QUANTITY = 1_000_000_000
+MAX_CENTS = 10**13
+MAX_DAYS = 3660
+# A date outside these years is a typo (ship_from 9999, ship_to 0001), not a shipping window.
+YEARS = (2000, 2200)
+
+
+def _no_lone_surrogates(value: Any) -> Any:
+    """A string with a lone UTF-16 surrogate (U+D800) cannot be stored or sent as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("contains an invalid character (a lone surrogate)") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_lone_surrogates(key)
+            _no_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_lone_surrogates(item)
+    return value
+
+
+def _known_zone(value: str) -> str:
+    zone(value)  # ValueError "unknown time zone 'Not/AZone'"
+    return value
+
+
+def _web_url(value: str) -> str:
+    """Empty, or an absolute http(s) URL: a ``javascript:`` link never reaches a page."""
+    if value == "":
+        return value
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
+def _sane_year(value: datetime | None) -> datetime | None:
+    if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValueError(f"the year must be between {YEARS[0]} and {YEARS[1]}")
+    return value
+
+
+Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Short = Annotated[str, StringConstraints(max_length=500)]
+Long = Annotated[str, StringConstraints(max_length=5000)]
+Zone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
+WebUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_web_url)]
 # A window end: a calendar date ("2026-03-02") or an instant. Date-only and naive values are
 # UTC, so a date-only value is stored as midnight UTC of that day, which templates read back
 # as that calendar day in the store's zone (templating/filters.py: calendar_day).
 WindowEnd = Annotated[datetime, AfterValidator(aware)]
+When = Annotated[WindowEnd | None, AfterValidator(_sane_year)]
+Stock = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+
+
+def _window(start: datetime | None, end: datetime | None, name: str) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"{name}_to is before {name}_from: a window cannot end before it starts")
 
 
 class Loose(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8_text(cls, value: Any) -> Any:
+        return _no_lone_surrogates(value)
+
 
 class CustomerIn(Loose):
-    id: str = Field(description="the store's customer id")
-    email: str | None = None
-    phone: str | None = None
-    first_name: str = ""
-    timezone: str = "UTC"
-    locale: str = "en"
-    country: str | None = None
-    consent: dict[str, bool] = Field(
-        default_factory=dict, description="marketing consent per channel, e.g. {email: true}"
+    id: Key = Field(description="the store's customer id")
+    email: Short | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    first_name: Short = ""
+    timezone: Zone = Field("UTC", description="an IANA time zone, e.g. America/New_York")
+    locale: Annotated[str, StringConstraints(max_length=20)] = "en"
+    country: Annotated[str, StringConstraints(max_length=64)] | None = None
+    consent: dict[Annotated[str, StringConstraints(max_length=20)], StrictBool] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="marketing consent per channel, e.g. {email: true}",
     )
-    consent_source: str = "store"
+    consent_source: Short = "store"
 
 
 class LineIn(Loose):
-    sku: str
-    quantity: int = Field(1, ge=1)
-    price_cents: int = Field(0, ge=0)
+    sku: Key
+    quantity: int = Field(1, ge=1, le=MAX_QUANTITY)
+    price_cents: Cents = 0
 
 
 class OrderIn(Loose):
-    number: str
-    lines: list[LineIn] = Field(default_factory=list)
-    ship_from: WindowEnd | None = None
-    ship_to: WindowEnd | None = None
-    delivery_from: WindowEnd | None = None
-    delivery_to: WindowEnd | None = None
-    total_cents: int = 0
-    currency: str = "USD"
-    is_backorder: bool = False
+    number: Key
+    lines: list[LineIn] = Field(default_factory=list, max_length=1000)
+    ship_from: When = None
+    ship_to: When = None
+    delivery_from: When = None
+    delivery_to: When = None
+    total_cents: Cents = 0
+    currency: Annotated[str, StringConstraints(min_length=1, max_length=10)] = "USD"
+    is_backorder: StrictBool = False
+
+    @model_validator(mode="after")
+    def _windows_in_order(self) -> OrderIn:
+        _window(self.ship_from, self.ship_to, "ship")
+        _window(self.delivery_from, self.delivery_to, "delivery")
+        return self
 
 
 class CartIn(Loose):
-    token: str
-    lines: list[LineIn] = Field(default_factory=list)
+    token: Key
+    lines: list[LineIn] = Field(default_factory=list, max_length=1000)
 
 
 class ProductIn(Loose):
-    sku: str
-    handle: str
-    title: str
-    variant_title: str = ""
-    category: str = "general"
-    url: str = ""
-    image_url: str = ""
-    price_cents: int = 0
-    currency: str = "USD"
-    inventory: int = 0
-    backorderable: bool = False
-    days_to_use: int = 14
+    sku: Key
+    handle: Key
+    title: Name
+    variant_title: Short = ""
+    category: Annotated[str, StringConstraints(max_length=200)] = "general"
+    url: WebUrl = Field("", description="empty or an http(s) URL")
+    image_url: WebUrl = Field("", description="empty or an http(s) URL")
+    price_cents: Cents = 0
+    currency: Annotated[str, StringConstraints(min_length=1, max_length=10)] = "USD"
+    inventory: Stock = 0
+    backorderable: StrictBool = False
+    days_to_use: int = Field(14, ge=1, le=MAX_DAYS)
 
 
 class ProductUpserted(Loose):
@@ -87,26 +174,31 @@ class OrderPlaced(Loose):
 
 class OrderDelayed(Loose):
     type: Literal["order.delayed"]
-    order_number: str
-    ship_from: WindowEnd | None = Field(None, description="new window; both empty = unknown")
-    ship_to: WindowEnd | None = None
-    reason: str = ""
-    fix: str = Field("", description="what is being done about it")
+    order_number: Key
+    ship_from: When = Field(None, description="new window; both empty = unknown")
+    ship_to: When = None
+    reason: Long = ""
+    fix: Long = Field("", description="what is being done about it")
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> OrderDelayed:
+        _window(self.ship_from, self.ship_to, "ship")
+        return self
 
 
 class OrderStatus(Loose):
     """processing / shipped / delivered / cancelled."""
 
     type: Literal["order.processing", "order.shipped", "order.delivered", "order.cancelled"]
-    order_number: str
-    tracking_number: str | None = None
-    carrier: str | None = None
+    order_number: Key
+    tracking_number: Short | None = None
+    carrier: Short | None = None
 
 
 class InventoryChanged(Loose):
     type: Literal["inventory.changed"]
-    sku: str
-    quantity: int = Field(description="units available now")
+    sku: Key
+    quantity: Stock = Field(description="units available now")
 
 
 class CartUpdated(Loose):
@@ -117,22 +209,22 @@ class CartUpdated(Loose):
 
 class CheckoutCompleted(Loose):
     type: Literal["checkout.completed"]
-    cart_token: str
-    order_number: str | None = None
+    cart_token: Key
+    order_number: Key | None = None
 
 
 class RestockSignup(Loose):
     type: Literal["restock.signup"]
     customer: CustomerIn
-    sku: str
-    channels: list[Literal["email", "sms"]] = Field(min_length=1)
-    consent_wording: str = ""
-    source: str = "widget"
+    sku: Key
+    channels: list[Literal["email", "sms"]] = Field(min_length=1, max_length=2)
+    consent_wording: Long = ""
+    source: Annotated[str, StringConstraints(max_length=50)] = "widget"
 
 
 class TicketSolved(Loose):
     type: Literal["ticket.solved"]
-    ticket_id: int
+    ticket_id: int = Field(ge=1, le=2**62)
 
 
 EventIn = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.table import Table
+from rich.text import Text
 
 from journeykit.reports.backorder import BackorderReport, Cohort
 from journeykit.reports.demand import DemandReport
@@ -42,8 +43,8 @@ def demand_table(report: DemandReport, now: datetime) -> Table:
         days = max(0, (now - row.oldest).days)
         table.add_row(
             str(rank),
-            row.sku,
-            f"{row.product} {row.variant}".strip(),
+            Text(row.sku),
+            Text(f"{row.product} {row.variant}".strip()),
             str(max(0, row.inventory)),
             str(row.shoppers),
             str(row.email),

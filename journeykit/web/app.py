@@ -16,6 +16,7 @@ from starlette.routing import Match
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.settings import Settings
 from journeykit.service.runtime_factory import build_runtime, worker_owner
+from journeykit.web.busy_retry import BusyRetry
 from journeykit.web.i18n import pick_locale
 from journeykit.web.limits import BodyLimit
 from journeykit.web.pages import message
@@ -30,6 +31,8 @@ from journeykit.web.routes import (
     twilio,
     unsubscribe,
 )
+from journeykit.web.security_headers import SecurityHeaders
+from journeykit.web.signup_limits import SignupLimits
 from journeykit.web.state import Emitter, WebState, prefect_emitter
 
 HERE = Path(__file__).parent
@@ -64,15 +67,27 @@ def allowed_methods(app: FastAPI, request: Request) -> list[str]:
     return sorted(methods)
 
 
+def api_docs_enabled(settings: Settings) -> bool:
+    """``/docs`` and ``/openapi.json``: on outside production, off in production unless
+    ``web.api_docs`` says so."""
+    if settings.web.api_docs is not None:
+        return settings.web.api_docs
+    return settings.environment != "production"
+
+
 def create_app(
     settings: Settings, runtime: Runtime | None = None, *, emit: Emitter | None = None
 ) -> FastAPI:
     """The app. ``emit`` replaces the Prefect emitter used when
     ``settings.web.event_delivery == "prefect"`` (tests pass a fake)."""
+    docs = api_docs_enabled(settings)
     app = FastAPI(
         title="Journeykit",
         version="1.0",
         description="Store events, provider webhooks and customer action pages.",
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     if emit is None and settings.web.event_delivery == "prefect":
         emit = prefect_emitter
@@ -82,7 +97,16 @@ def create_app(
         templates=Jinja2Templates(directory=str(HERE / "templates")),
         emit=emit,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.web.max_body_bytes)
+    app.state.signup_limits = SignupLimits(settings)
+    app.add_middleware(BusyRetry)  # inside the body limit: it replays a bounded body
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.web.max_body_bytes,
+        max_depth=settings.web.max_json_depth,
+    )
+    app.add_middleware(
+        SecurityHeaders, content_security_policy=settings.web.content_security_policy
+    )
     for module in ROUTERS:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

@@ -1,16 +1,40 @@
-"""A cap on request bodies: a larger Content-Length is refused with 413 before the body is
-read, and a streamed body is cut off (413) once it passes the cap."""
+"""Caps on request bodies, before any route parses one: a larger Content-Length is refused
+with 413 before the body is read, a streamed body is cut off (413) once it passes the cap,
+and a JSON body nested deeper than ``max_depth`` (``[`` x 100,000 would exhaust Python's
+recursion in ``json.loads``) is refused with 400 naming the body, before any signature or
+route code runs."""
 
 from __future__ import annotations
 
-from starlette.responses import PlainTextResponse
+import re
+from itertools import accumulate
+
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
+_OPEN, _CLOSE = b"[{", b"]}"
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[{]}")
+
+
+def json_depth(body: bytes) -> int:
+    """The deepest nesting of arrays and objects in ``body`` (brackets inside strings do not
+    count). Fast when there are few brackets; linear in the brackets otherwise."""
+    if body.count(b"[") + body.count(b"{") == 0:
+        return 0
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKET)
+    if not brackets:
+        return 0
+    steps = (1 if b in _OPEN else -1 for b in brackets)
+    return max(0, *accumulate(steps))
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int = 32) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -18,7 +42,7 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length", b"").decode("latin-1")
-        if length and (not length.isdigit() or int(length) > self.max_bytes):
+        if length and (not (length.isascii() and length.isdigit()) or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -36,6 +60,10 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        content_type = headers.get(b"content-type", b"").lower()
+        if not content_type.startswith(_FORM_TYPES) and json_depth(body) > self.max_depth:
+            await self._too_deep(scope, receive, send)
+            return
         sent = False
 
         async def replay() -> Message:
@@ -52,3 +80,13 @@ class BodyLimit:
             f"request body too large (at most {self.max_bytes} bytes)", status_code=413
         )
         await response(scope, receive, send)
+
+    async def _too_deep(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = [
+            {
+                "loc": ["body"],
+                "msg": f"JSON nested deeper than {self.max_depth} levels",
+                "type": "json_too_deep",
+            }
+        ]
+        await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)

@@ -12,6 +12,8 @@ from journeykit.web import csrf
 from journeykit.web.i18n import translator
 from journeykit.web.state import WebState
 
+FLASH_COOKIE = "jk_flash"  # a redirected form's errors (journeykit.web.flash)
+
 # Pages are personal (order details, preferences): never cached, never indexed, not framed.
 PAGE_HEADERS = {
     "Cache-Control": "no-store",
@@ -51,6 +53,8 @@ def render(
     )
     secure = state.settings.web.public_base_url.startswith("https://")
     csrf.set_cookie(response, cookie, secure=secure)
+    if getattr(request.state, "flash_used", False):  # errors of a redirected form: shown once
+        response.delete_cookie(FLASH_COOKIE, path=request.url.path)
     return response
 
 
@@ -63,10 +67,11 @@ def message(
     body_key: str,
     status_code: int = 200,
     detail: str | None = None,
+    links: list[dict[str, str]] | None = None,
     **values: Any,
 ) -> HTMLResponse:
     """A page that only says something (done, already done, expired, not found); ``detail``
-    adds what exactly was done."""
+    adds what exactly was done, ``links`` (``{"url": ..., "label_key": ...}``) go under it."""
     t = translator(locale)
     values.setdefault("support", state.settings.store.support_email)
     return render(
@@ -79,6 +84,7 @@ def message(
         body=t(body_key, **values),
         detail=detail,
         tone="error" if status_code >= 400 else "ok",
+        links=[{"url": link["url"], "label": t(link["label_key"])} for link in links or []],
     )
 
 

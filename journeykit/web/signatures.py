@@ -62,7 +62,7 @@ def sendgrid_valid(
 
 def timestamp_fresh(timestamp: str, now: datetime, max_age_s: int) -> bool:
     """Within ``max_age_s`` of now, either way (a replayed old batch is refused)."""
-    if not timestamp.isdigit() or len(timestamp) > 12:
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         return False
     return abs(now.timestamp() - int(timestamp)) <= max_age_s
 

@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from journeykit_rigs import fixtures as testing
+from pydantic import SecretStr
 from sqlmodel import select
 
 from journeykit.foundation.models import Consent, RestockSignup, Review, SupportTicket
+from journeykit.sandbox.server import SandboxServer
 from tests.web.conftest import LiveServer, delayed, order_placed, product
+from tests.web.images import image_bytes
+
+sandbox_server = testing.sandbox_server
+sandbox = testing.sandbox
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -109,7 +116,7 @@ def test_review_form_in_the_browser(
     web.clock.advance(pendulum.duration(days=1))
     web.sweep()
     photo = tmp_path / "sofa.png"
-    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    photo.write_bytes(image_bytes("PNG"))
     page = page_for(browser, locale)
     page.goto(live.url + web.links("ask")["review"])
     assert_accessible(page, locale)
@@ -129,29 +136,41 @@ def test_review_form_in_the_browser(
 TEXTS = {
     "en": {
         "help": "support team",
-        "prefs": "unsubscribed",
+        "prefs": "no longer receive marketing emails",
+        "undone": "subscribed again",
         "email": "Email",
         "notify": "Notify me",
-        "done": "We will let you know",
+        "done": "Almost done",
+        "confirmed": "We will let you know",
         "wording": "Email me once",
     },
     "ko": {
         "help": "고객지원팀",
-        "prefs": "수신 거부가 완료",
+        "prefs": "더 이상 마케팅 이메일을",
+        "undone": "다시 수신하도록",
         "email": "이메일",
         "notify": "알림 신청",
-        "done": "신청되었습니다",
+        "done": "거의 완료되었습니다",
+        "confirmed": "재입고되면 한 번 알려",
         "wording": "이 상품이 재입고되면",
     },
 }
 
 
 @pytest.mark.parametrize("locale", ["en", "ko"])
-def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str) -> None:
+def test_help_preferences_and_widget(
+    browser: Any, live: LiveServer, sandbox: SandboxServer, locale: str
+) -> None:
     import pendulum
 
     texts = TEXTS[locale]
     web = live.web
+    providers = web.settings.providers  # the live app's settings: send through the sandbox
+    providers.sendgrid.base_url = providers.twilio.base_url = sandbox.url
+    providers.sendgrid.api_key = SecretStr(sandbox.sendgrid_api_key)
+    providers.twilio.account_sid = sandbox.account_sid
+    providers.twilio.auth_token = SecretStr(sandbox.auth_token)
+    web.runtime.cache.clear()
     web.emit(product(), "p")
     web.emit(order_placed(locale=locale), "o")
     web.emit({"type": "order.delivered", "order_number": "1001"}, "dl")
@@ -174,14 +193,18 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     token = sign_unsubscribe(
         web.settings.web.signing_secret.get_secret_value(), customer_id=1, channel="email"
     )
-    page.goto(f"{live.url}/u/{token}")
+    page.goto(f"{live.url}/u/{token}")  # one click unsubscribes, then offers "undo"
     assert_accessible(page, locale)
-    with page.expect_navigation():
-        page.locator("#unsubscribe-all").click()
-    assert texts["prefs"] in page.locator("#notice").inner_text()
+    assert texts["prefs"] in page.locator("#unsubscribed").inner_text()
     with web.session() as session:
         latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
     assert latest is not None and latest.granted is False
+    with page.expect_navigation():
+        page.locator("#undo").click()
+    assert texts["undone"] in page.locator("#notice").inner_text()
+    with web.session() as session:
+        latest = session.exec(select(Consent).order_by(Consent.id.desc())).first()  # type: ignore[union-attr]
+    assert latest is not None and latest.granted is True
 
     page.goto(f"{live.url}/widget/restock?sku=SOFA-1&lang={locale}")
     page.locator("form.jk-restock").wait_for()
@@ -189,7 +212,17 @@ def test_help_preferences_and_widget(browser: Any, live: LiveServer, locale: str
     page.get_by_label(texts["email"], exact=True).fill("shopper@example.com")
     page.locator("input[name=channels][value=email]").check()
     page.get_by_role("button", name=texts["notify"]).click()
-    page.get_by_text(texts["done"]).wait_for(timeout=5000)
+    # double opt-in: "check your email" once the confirmation went out through the SDK
+    page.get_by_text(texts["done"]).wait_for(timeout=20_000)
+    with web.session() as session:
+        assert session.exec(select(RestockSignup)).all() == []
+    (mail,) = sandbox.store.messages(provider="sendgrid", to="shopper@example.com")
+    link = mail.text[mail.text.index(web.settings.web.public_base_url) :].split()[0]
+    page.goto(link)
+    assert_accessible(page, locale)
+    with page.expect_navigation():
+        page.locator("#confirm-signup").click()
+    assert texts["confirmed"] in page.locator("main").inner_text()
     with web.session() as session:
         signup = session.exec(select(RestockSignup)).one()
     assert signup.consent_wording.startswith(texts["wording"])

@@ -3,8 +3,6 @@ widget, short-link redirects, and a clean OpenAPI schema."""
 
 from __future__ import annotations
 
-import re
-
 from sqlmodel import select
 
 from journeykit.foundation.models import Consent, MessageEvent, RestockSignup, ShortLink
@@ -50,30 +48,6 @@ def test_bad_unsubscribe_token_is_friendly(delay_web: Web) -> None:
     assert client.get("/u/forged").status_code == 404
     assert client.post("/u/forged", data={"List-Unsubscribe": "One-Click"}).status_code == 404
     assert email_consents(delay_web) == [(True, "store")]
-
-
-def test_widget_signup_stores_the_consent_wording(web: Web) -> None:
-    web.emit(product(), "p")
-    client = web.client()
-    script = client.get("/widget/restock.js?locale=ko")
-    assert script.status_code == 200
-    assert script.headers["content-type"].startswith("application/javascript")
-    form_token = re.search(r'"token": "([^"]+)"', script.text)
-    assert form_token and "재입고" in script.text
-    data = {
-        "sku": "SOFA-1",
-        "email": "kim@example.com",
-        "channels": "email",
-        "locale": "ko",
-        "form_token": form_token.group(1),
-    }
-    response = client.post("/restock/signups", data=data)
-    assert response.status_code == 202, response.text
-    with web.session() as session:
-        signup = session.exec(select(RestockSignup)).one()
-        consent = session.exec(select(Consent).where(Consent.wording != "")).one()
-    assert signup.consent_wording.startswith("이 상품이 재입고되면 이메일로")
-    assert consent.wording == signup.consent_wording and consent.granted
 
 
 def test_signup_auth_and_validation(web: Web) -> None:

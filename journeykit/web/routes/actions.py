@@ -4,6 +4,8 @@ routes/help.py); every other action is a confirm-your-choice page."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +17,7 @@ from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction
 from journeykit.messaging.signed_links import LinkError, read_action
-from journeykit.web import choice_facts, csrf
+from journeykit.web import choice_facts, csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import pick_locale, translator
 from journeykit.web.pages import csrf_rejected, invalid_link, message, render
@@ -36,11 +38,27 @@ PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def link_problem(
-    state: WebState, request: Request, exc: Exception, locale: str | None = None
+    state: WebState,
+    request: Request,
+    exc: Exception,
+    locale: str | None = None,
+    token: str | None = None,
 ) -> HTMLResponse:
-    """The friendly page for a forged, expired or dangling link (nothing happens)."""
+    """The friendly page for a forged, expired or dangling link (nothing happens). An expired
+    help link says how to reach support (a mailto link) instead of "this offer has ended"."""
     locale = locale or pick_locale(accept_language=request.headers.get("accept-language"))
     if isinstance(exc, LinkError) and "expired" in str(exc):
+        if token is not None and _expired_action(state, token) == "help":
+            support = state.settings.store.support_email
+            return message(
+                state,
+                request,
+                locale=locale,
+                title_key="help.expired_title",
+                body_key="help.expired",
+                status_code=410,
+                links=[{"url": f"mailto:{support}", "label_key": "help.write_support"}],
+            )
         return message(
             state,
             request,
@@ -50,6 +68,17 @@ def link_problem(
             status_code=410,
         )
     return invalid_link(state, request, locale=locale)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _expired_action(state: WebState, token: str) -> str | None:
+    """The action of a genuine link whose time is up (read as of the epoch)."""
+    try:
+        return read_action(state.secret, token, now=EPOCH).action
+    except (LinkError, KeyError, TypeError, ValueError):
+        return None
 
 
 def view_locale(request: Request, view: LinkView) -> str:
@@ -63,12 +92,14 @@ def show_action(token: str, request: Request, state: WebState = Depends(get_stat
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
-            return link_problem(state, request, exc)
+            return link_problem(state, request, exc, token=token)
         locale = view_locale(request, view)
-        if view.claim.action == "review":
-            return review_pages.show(state, request, session, view, locale)
-        if view.claim.action == "help":
-            return help_pages.show(state, request, view, locale)
+        if view.claim.action in ("review", "help"):
+            # A form sent back with errors (post, redirect, get): show them once.
+            errors, values = flash.pop(state, request)
+            if view.claim.action == "review":
+                return review_pages.show(state, request, session, view, locale, errors, values)
+            return help_pages.show(state, request, view, locale, errors, values.get("message", ""))
         done = _done(session, view.key)
         if done is not None:
             return _already(state, request, locale, done.name)
@@ -128,7 +159,7 @@ def choose(state: WebState, request: Request, token: str, csrf_token: object) ->
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
-            return link_problem(state, request, exc)
+            return link_problem(state, request, exc, token=token)
         locale = view_locale(request, view)
         rejected = csrf_rejected(state, request, csrf_token, locale=locale)
         if rejected is not None:

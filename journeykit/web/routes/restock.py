@@ -13,13 +13,22 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from journeykit.messaging.phone import normalize_e164
+from journeykit.web import csrf
 from journeykit.web.auth import key_matches
 from journeykit.web.i18n import pick_locale, supported, translator
-from journeykit.web.pages import render
+from journeykit.web.pages import csrf_rejected, message, render
+from journeykit.web.signup_confirmation import (
+    ConfirmationInvalid,
+    confirmation_key,
+    product_title,
+    read_confirmation,
+    send_confirmation,
+)
+from journeykit.web.signup_limits import SignupLimits, allowed_origins, origin_of
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import accept_event
 
@@ -28,9 +37,39 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
 WIDGET_SALT = "journeykit.widget"
 CORS = {"Access-Control-Allow-Origin": "*"}
+# The catalog messages the widget shows (``restock.<name>``), in every language.
+WIDGET_TEXTS = (
+    "title",
+    "email",
+    "phone",
+    "consent_email",
+    "consent_sms",
+    "submit",
+    "done",
+    "error",
+)
+
+
+# What the schema cannot say with properties alone: a channel needs its address, and a
+# signup carries the consent wording (API key) or the widget's form token.
+CONDITIONALLY_REQUIRED: dict[str, Any] = {
+    "allOf": [
+        {
+            "if": {"properties": {"channels": {"contains": {"const": "email"}}}},
+            "then": {"required": ["email"]},
+        },
+        {
+            "if": {"properties": {"channels": {"contains": {"const": "sms"}}}},
+            "then": {"required": ["phone"]},
+        },
+        {"anyOf": [{"required": ["consent_wording"]}, {"required": ["form_token"]}]},
+    ]
+}
 
 
 class SignupIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=CONDITIONALLY_REQUIRED)
+
     sku: str = Field(min_length=1, max_length=100)
     channels: list[Literal["email", "sms"]] = Field(min_length=1, max_length=2)
     email: str | None = Field(None, max_length=320)
@@ -121,6 +160,13 @@ async def restock_signup(
     by_api = key_matches(state, x_api_key)
     if not by_api and not _widget_ok(state, signup.form_token):
         return _problem(401, "send the API key (X-Api-Key) or the widget's form_token")
+    origin = request.headers.get("origin")
+    if (
+        not by_api
+        and origin is not None
+        and origin_of(origin) not in allowed_origins(state.settings)
+    ):
+        return _problem(403, f"origin {origin[:200]!r} is not an allowed shop (web.shop_origins)")
     if by_api and not signup.consent_wording:
         return _problem(
             422,
@@ -149,10 +195,106 @@ async def restock_signup(
         "consent_wording": wording,
         "source": "api" if by_api else "widget",
     }
+    if not by_api:  # double opt-in: nothing is recorded until the shopper confirms
+        return await _ask_to_confirm(state, request, payload, signup, t)
     answer = await run_in_threadpool(
         accept_event, state, payload, scope="restock", key=idempotency_key, source="widget"
     )
     return JSONResponse(answer.body, status_code=answer.status_code, headers=CORS)
+
+
+async def _ask_to_confirm(
+    state: WebState, request: Request, payload: dict[str, Any], signup: SignupIn, t: Any
+) -> JSONResponse:
+    """Rate-limit, then send each channel's confirmation (email link / text message link)."""
+    limits: SignupLimits = request.app.state.signup_limits
+    client = request.client.host if request.client else "unknown"
+    addresses = [a for a in (signup.email, signup.phone) if a]
+    hit = limits.check(addresses, client)
+    if hit is not None:
+        field = "phone" if hit == signup.phone or not signup.email else "email"
+        kind = "rate_limited_client" if hit == "client" else "rate_limited_address"
+        headers = {**CORS, "Retry-After": str(limits.retry_after_seconds(hit))}
+        detail = [{"loc": ["body", field], "msg": t("restock.limited"), "type": kind}]
+        return JSONResponse({"detail": detail}, status_code=429, headers=headers)
+    sent = []
+    for channel in signup.channels:  # each channel confirms its own signup and wording
+        one = {**payload, "channels": [channel], "consent_wording": t(f"restock.consent_{channel}")}
+        if await run_in_threadpool(send_confirmation, state, one, channel):
+            sent.append(channel)
+    if not sent:
+        return _problem(503, "the confirmation could not be sent; please try again")
+    body = {
+        "status": "confirmation_sent",
+        "channels": sent,
+        "message": " ".join(
+            t("restock.check_email" if c == "email" else "restock.check_phone") for c in sent
+        ),
+    }
+    return JSONResponse(body, status_code=202, headers=CORS)
+
+
+@router.get("/restock/confirm/{token}", response_class=HTMLResponse)
+def confirm_page(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """The confirmation link: a page with one button (opening the link changes nothing, so
+    a mail scanner that follows links signs nobody up)."""
+    try:
+        payload = read_confirmation(state, token[:4000])
+    except ConfirmationInvalid:
+        return _confirm_invalid(state, request)
+    locale = pick_locale(str(payload["customer"].get("locale") or ""))
+    t = translator(locale)
+    product = product_title(state, str(payload["sku"]))
+    return render(
+        state,
+        request,
+        "restock_confirm.html",
+        locale=locale,
+        title=t("restock.confirm_title"),
+        question=t("restock.confirm", product=product),
+        action_url=str(request.url.path),
+    )
+
+
+@router.post("/restock/confirm/{token}", response_class=HTMLResponse)
+async def confirm(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
+    """Confirm: the signup is recorded (once, however often this is pressed)."""
+    form = await request.form(max_files=0, max_fields=5)
+    try:
+        payload = read_confirmation(state, token[:4000])
+    except ConfirmationInvalid:
+        return _confirm_invalid(state, request)
+    locale = pick_locale(str(payload["customer"].get("locale") or ""))
+    rejected = csrf_rejected(state, request, form.get(csrf.FIELD), locale=locale)
+    if rejected is not None:
+        return rejected
+    key = confirmation_key(token)
+    answer = await run_in_threadpool(
+        accept_event, state, payload, scope="restock", key=key, source="widget"
+    )
+    if answer.status_code >= 400:
+        return _confirm_invalid(state, request, status_code=answer.status_code)
+    product = product_title(state, str(payload["sku"]))
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="restock.confirmed_title",
+        body_key="restock.confirmed",
+        product=product,
+    )
+
+
+def _confirm_invalid(state: WebState, request: Request, status_code: int = 404) -> HTMLResponse:
+    locale = pick_locale(accept_language=request.headers.get("accept-language"))
+    return message(
+        state,
+        request,
+        locale=locale,
+        title_key="restock.confirm_invalid_title",
+        body_key="restock.confirm_invalid",
+        status_code=status_code,
+    )
 
 
 @router.get(
@@ -170,19 +312,7 @@ def widget_script(
         "token": widget_token(state),
         "locale": pick_locale(locale),
         "texts": {
-            code: {
-                name: translator(code)(f"restock.{name}")
-                for name in (
-                    "title",
-                    "email",
-                    "phone",
-                    "consent_email",
-                    "consent_sms",
-                    "submit",
-                    "done",
-                    "error",
-                )
-            }
+            code: {name: translator(code)(f"restock.{name}") for name in WIDGET_TEXTS}
             for code in supported()
         },
     }

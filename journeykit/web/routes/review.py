@@ -20,10 +20,11 @@ from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Order, Product, Review
 from journeykit.messaging.signed_links import LinkError
-from journeykit.web import csrf
+from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
 from journeykit.web.pages import csrf_rejected, invalid_link, render
+from journeykit.web.photo_images import PhotoRejected, clean_photo
 from journeykit.web.review_moderation import PHOTO_PENDING
 from journeykit.web.state import WebState, move_on
 
@@ -89,15 +90,27 @@ def _reviewed(session: Session, view: LinkView, scope: dict[int, tuple[Product, 
 
 
 def show(
-    state: WebState, request: Request, session: Session, view: LinkView, locale: str
+    state: WebState,
+    request: Request,
+    session: Session,
+    view: LinkView,
+    locale: str,
+    errors: list[str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
+    """The form; ``errors`` and ``values`` of a submission sent back (post, redirect, get)."""
+    values = values or {}
+    wanted = values.get("product_id") or request.query_params.get("product")
     scope = _scope(session, view)
-    product = _product(scope, request.query_params.get("product"))
+    product = _product(scope, wanted)
     if product is None or view.order is None:
         return invalid_link(state, request, locale=locale)
     if product.id in _reviewed(session, view, scope):
         return thanks(state, request, session, view, locale, product, already=True)
-    return form_page(state, request, view, locale, product, {}, [])
+    kept: dict[str, Any] = {
+        k: values[k] for k in ("rating", "name", "title", "body") if k in values
+    }
+    return form_page(state, request, view, locale, product, kept, errors or [])
 
 
 def form_page(
@@ -115,7 +128,6 @@ def form_page(
         request,
         "review.html",
         locale=locale,
-        status_code=422 if errors else 200,
         title=t("review.title", product=product.title),
         product=product,
         errors=errors,
@@ -140,6 +152,8 @@ def thanks(
     done = _reviewed(session, view, scope)
     mine = set(scope)
     browse = session.exec(select(Product).where(Product.url != "").limit(20)).all()
+    # Only http(s) links reach a page (events refuse others; rows stored before may not).
+    browse = [p for p in browse if p.url.lower().startswith(("https://", "http://"))]
     return render(
         state,
         request,
@@ -171,7 +185,7 @@ def submit(
         try:
             view = open_link(session, state.secret, token, state.now())
         except (LinkError, LinkNotFound) as exc:
-            return link_problem(state, request, exc)
+            return link_problem(state, request, exc, token=token)
         locale = view_locale(request, view)
         token_field = form.get(csrf.FIELD)
         rejected = csrf_rejected(state, request, token_field, locale=locale)
@@ -184,8 +198,10 @@ def submit(
         if product.id in _reviewed(session, view, scope):
             return thanks(state, request, session, view, locale, product, already=True)
         values, errors, photo = _validate(state, form, photo_data, translator(locale))
-        if errors:
-            return form_page(state, request, view, locale, product, values, errors)
+        if errors:  # post, redirect, get: Back and reload work
+            return flash.redirect_with_errors(
+                state, request, errors, {**values, "product_id": product.id}
+            )
         now = state.now()
         review = Review(
             customer_id=view.customer.id,  # type: ignore[arg-type]
@@ -235,7 +251,7 @@ def _validate(
 ) -> tuple[dict[str, Any], list[str], tuple[bytes, str] | None]:
     errors: list[str] = []
     raw = str(form.get("rating") or "")
-    rating = int(raw) if raw.isdigit() and 1 <= int(raw) <= 5 else 0
+    rating = int(raw) if raw in ("1", "2", "3", "4", "5") else 0
     body = str(form.get("body") or "").strip()
     values: dict[str, Any] = {
         "rating": rating,
@@ -256,7 +272,21 @@ def _validate(
         elif ext is None:
             errors.append(t("review.error_photo_type"))
         else:
-            photo = (data, ext)
+            try:
+                clean = clean_photo(
+                    data,
+                    max_side=state.settings.web.review_photo_max_side,
+                    max_pixels=state.settings.web.review_photo_max_pixels,
+                )
+            except PhotoRejected as exc:
+                key = (
+                    "review.error_photo_pixels"
+                    if exc.reason == "pixels"
+                    else "review.error_photo_type"
+                )
+                errors.append(t(key))
+            else:
+                photo = (clean.data, clean.ext)
     return values, errors, photo
 
 

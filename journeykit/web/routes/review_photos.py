@@ -40,7 +40,7 @@ def _not_found(review_id: str) -> JSONResponse:
 )
 async def review_photo(review_id: str, state: WebState = Depends(get_state)) -> Response:
     """The photo of review ``review_id`` if the brand approved it."""
-    if not review_id.isdigit() or len(review_id) > 18:
+    if not (review_id.isascii() and review_id.isdigit()) or len(review_id) > 18:
         return _not_found(review_id[:20])
     found = await run_in_threadpool(approved_photo, state.runtime.engine, int(review_id))
     if found is None:

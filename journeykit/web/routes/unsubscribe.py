@@ -1,14 +1,15 @@
 """Unsubscribe and preferences: ``/u/{token}`` and ``/preferences/{token}`` (tokens from
-``journeykit.messaging.signed_links.sign_unsubscribe``). A GET shows the preferences; a
-form POST (CSRF checked) saves them; ``List-Unsubscribe=One-Click`` (RFC 8058,
-sent by mail clients without cookies) unsubscribes the token's channel at once. Every
+``journeykit.messaging.signed_links.sign_unsubscribe``). One click on ``/u/`` (a GET) or
+``List-Unsubscribe=One-Click`` (RFC 8058, a POST sent by mail clients without cookies)
+unsubscribes the token's channel at once and answers a localised page with "undo";
+``/preferences/`` shows the preferences and a form POST (CSRF checked) saves them. Every
 change is a consent-ledger row made by the recipient (it outranks store flags, see
 ``messaging/consent.py``); saving what is already in force writes nothing."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -26,7 +27,7 @@ from journeykit.web.state import WebState, get_state
 router = APIRouter(tags=["customer pages"])
 CHANNELS = ("email", "sms")
 RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"content": {"text/html": {}, "text/plain": {}}},
+    200: {"content": {"text/html": {}}},
     404: {"description": "forged or unknown link", "content": {"text/html": {}}},
     403: {"description": "form expired (CSRF)", "content": {"text/html": {}}},
 }
@@ -85,7 +86,38 @@ def _invalid(state: WebState, request: Request) -> HTMLResponse:
     return invalid_link(state, request, locale=locale)
 
 
+def _unsubscribed(
+    state: WebState, request: Request, customer: Customer, channel: str
+) -> HTMLResponse:
+    """The localised "you are unsubscribed" page with an undo button."""
+    locale = pick_locale(request.query_params.get("lang"), customer.locale)
+    t = translator(locale)
+    return render(
+        state,
+        request,
+        "unsubscribed.html",
+        locale=locale,
+        title=t("unsub.title"),
+        body=t("unsub.done_sms" if channel == "sms" else "unsub.done_email"),
+        action_url=str(request.url.path),
+        preferences_url=str(request.url.path).replace("/u/", "/preferences/", 1),
+    )
+
+
 @router.get("/u/{token}", response_class=HTMLResponse, responses=RESPONSES)
+def unsubscribe_link(
+    token: str, request: Request, state: WebState = Depends(get_state)
+) -> Response:
+    """One click: the link's channel is unsubscribed, and the page offers "undo"."""
+    with session_scope(state.runtime.engine) as session:
+        found = _customer(session, state, token)
+        if found is None:
+            return _invalid(state, request)
+        customer, channel = found
+        set_consent(session, customer, channel, False, "unsubscribe link", state.now())
+        return _unsubscribed(state, request, customer, channel)
+
+
 @router.get("/preferences/{token}", response_class=HTMLResponse, responses=RESPONSES)
 def preferences(token: str, request: Request, state: WebState = Depends(get_state)) -> Response:
     """The preferences page (changes nothing)."""
@@ -113,14 +145,17 @@ def _save(state: WebState, request: Request, token: str, form: FormData) -> Resp
         now = state.now()
         if form.get("List-Unsubscribe") == "One-Click":
             set_consent(session, customer, channel, False, "one-click unsubscribe", now)
-            return PlainTextResponse("unsubscribed")
+            return _unsubscribed(state, request, customer, channel)
         locale = pick_locale(request.query_params.get("lang"), customer.locale)
         field = form.get(csrf.FIELD)
         rejected = csrf_rejected(state, request, field, locale=locale)
         if rejected is not None:
             return rejected
         t = translator(locale)
-        if form.get("op") == "unsubscribe":
+        if form.get("op") == "undo":
+            set_consent(session, customer, channel, True, "unsubscribe undone", now)
+            notice = t("unsub.undone")
+        elif form.get("op") == "unsubscribe":
             for each in CHANNELS:
                 set_consent(session, customer, each, False, "preferences page", now)
             notice = t("prefs.unsubscribed")

@@ -43,7 +43,11 @@
         data.append("channels", box.value);
       });
       fetch(CONFIG.endpoint, { method: "POST", body: data, headers: { "Accept": "application/json" } })
-        .then(function (resp) { status.textContent = resp.ok ? t.done : t.error; })
+        .then(function (resp) {
+          return resp.json().catch(function () { return {}; }).then(function (body) {
+            status.textContent = resp.ok ? (body.message || t.done) : t.error;
+          });
+        })
         .catch(function () { status.textContent = t.error; });
     });
     root.appendChild(form);
