@@ -32,7 +32,12 @@ from journeykit.orchestration.artifacts import (
     publish_moves,
     run_summary,
 )
-from journeykit.orchestration.rename import label_current_run, run_tags
+from journeykit.orchestration.rename import (
+    current_event_run_name,
+    label_current_run,
+    run_tags,
+    subject_tags,
+)
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
 
@@ -185,9 +190,10 @@ def sweep_name(journeys: set[str], due: int) -> str:
     return f"{who} · sweep · {due} due"
 
 
-@flow(name="journeykit-event", flow_run_name="event · {event[type]}")
+@flow(name="journeykit-event", flow_run_name=current_event_run_name)
 async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[str, int]:
     """Record one domain event, then advance at once the enrollments it touched."""
+    label_current_run(None, subject_tags(event))  # order:5001, customer:…, even if it fails
     runtime = current_runtime()
     with session_scope(runtime.engine) as session:
         ingested = ingest_event(

@@ -1,12 +1,16 @@
 """Give the running flow run a name and tags ops can search for: ``restock · sweep · 12 due``
 or ``delay_apology · order:5001``, tagged ``journey:restock``, ``version:3f2a…``,
-``channel:sms``. Tags go on the flow run (one API call), never on per-customer task runs
-(task tags take concurrency leases: 0.4–0.8 s each)."""
+``channel:sms``; an event run is named after its subject from the start (``order #5001 ·
+order.delayed``, so a run that fails before it is renamed still says what it was about) and
+tagged ``order:5001`` / ``customer:<store id>`` / ``sku:…`` / ``cart:…``. Tags go on the flow
+run (one API call), never on per-customer task runs (task tags take concurrency leases:
+0.4–0.8 s each); flow-run tags take none. Never an email address or a phone number."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import get_client
@@ -23,6 +27,58 @@ def run_tags(
     tags |= {f"version:{v[:8]}" for v in versions}
     tags |= {f"channel:{c}" for c in channels}
     return sorted(tags)
+
+
+# (field of the event, field of a nested object, kind): what an event is about, as ops know it
+_SUBJECT_FIELDS = (
+    ("order_number", "number", "order"),
+    ("sku", "sku", "sku"),
+    ("cart_token", "token", "cart"),
+)
+
+
+def subject_parts(event: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``[("order", "5001"), ("customer", "c-7")]``: the order, SKU or cart the event names,
+    then its customer (the store's id, from ``customer.id``); no addresses, no numbers."""
+    parts: list[tuple[str, str]] = []
+    for field, nested, kind in _SUBJECT_FIELDS:
+        value = event.get(field)
+        inner = event.get(kind)
+        if not value and isinstance(inner, Mapping):
+            value = inner.get(nested) or inner.get("id")
+        if value not in (None, ""):
+            parts.append((kind, str(value)))
+    customer = event.get("customer")
+    if isinstance(customer, Mapping) and customer.get("id") not in (None, ""):
+        parts.append(("customer", str(customer["id"])))
+    elif event.get("customer_id") not in (None, ""):
+        parts.append(("customer", str(event["customer_id"])))
+    return parts
+
+
+def subject_tags(event: Mapping[str, Any]) -> list[str]:
+    """``order:5001``, ``customer:c-7``: filter the runs list by them (tags are short)."""
+    return sorted({f"{kind}:{value}"[:100] for kind, value in subject_parts(event)})
+
+
+def event_run_name(event: Mapping[str, Any]) -> str:
+    """``order #5001 · order.delayed``; ``customer c-7 · restock.signup``; else the type."""
+    kind = str(event.get("type") or "event")
+    parts = subject_parts(event)
+    if not parts:
+        return f"event · {kind}"
+    what, value = parts[0]
+    return f"{what} #{value} · {kind}" if what == "order" else f"{what} {value} · {kind}"
+
+
+def current_event_run_name() -> str:
+    """For ``@flow(flow_run_name=...)`` of the event flow: named from its ``event``
+    parameter when the run starts (before anything can fail)."""
+    try:
+        event = flow_run.get_parameters().get("event")
+    except Exception:  # never fail a run over its name
+        event = None
+    return event_run_name(event) if isinstance(event, Mapping) else "event"
 
 
 def label_current_run(name: str | None = None, tags: Iterable[str] = ()) -> None:
