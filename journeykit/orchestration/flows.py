@@ -38,6 +38,7 @@ from journeykit.orchestration.rename import (
     run_tags,
     subject_tags,
 )
+from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
 
@@ -128,6 +129,8 @@ def run_batch(
         "moves": len(report.moves),
         "queued": sum(queued.values()),
         "sent": sent.sent,
+        "failed": sent.failed,
+        "to_retry": sent.retried,
         "errors": len(report.errors) + len(sent.errors),
     }
 
@@ -167,7 +170,7 @@ def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
 
 
 @flow(name="journeykit-sweep", flow_run_name="sweep")
-async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
+async def sweep(journey: str | None = None, limit: int = 500) -> Any:
     """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
     all journeys also deletes idempotency receipts older than their retention."""
     title = f"{journey} · sweep" if journey else "all journeys · sweep"
@@ -176,7 +179,7 @@ async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
     )
     if journey is None:
         counts["receipts_pruned"] = prune_expired_receipts(current_runtime())
-    return counts
+    return run_outcome(counts)  # Failed / a named state when sends failed, never plain green
 
 
 def sweep_name(journeys: set[str], due: int) -> str:
@@ -191,7 +194,7 @@ def sweep_name(journeys: set[str], due: int) -> str:
 
 
 @flow(name="journeykit-event", flow_run_name=current_event_run_name)
-async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[str, int]:
+async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
     """Record one domain event, then advance at once the enrollments it touched."""
     label_current_run(None, subject_tags(event))  # order:5001, customer:…, even if it fails
     runtime = current_runtime()
@@ -213,13 +216,14 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[st
         many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
         return f"{', '.join(sorted(journeys))} · {subject}{many}"
 
-    return run_batch(
+    counts = run_batch(
         journey=None,
         limit=max(1, len(touched)),
         ids=touched,
         title=f"{event.get('type')} · {subject}",
         name=name,
     )
+    return run_outcome(counts)
 
 
 def event_subject(event: dict[str, Any]) -> str:
@@ -240,7 +244,7 @@ def journey_flow(name: str) -> Any:
     """The flow for one journey, named after it: a sweep of that journey alone."""
 
     @flow(name=name, flow_run_name=f"{name} · sweep")
-    async def run_journey(limit: int = 500) -> dict[str, int]:
-        return run_batch(journey=name, limit=limit, title=f"{name} · sweep")
+    async def run_journey(limit: int = 500) -> Any:
+        return run_outcome(run_batch(journey=name, limit=limit, title=f"{name} · sweep"))
 
     return run_journey
