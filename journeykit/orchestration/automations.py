@@ -20,7 +20,11 @@ from prefect.events.actions import ChangeFlowRunState, DoNothing, SendNotificati
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.states import StateType
 
-from journeykit.orchestration.run_outcome import FAILED_SENDS, SENDS_TO_RETRY
+from journeykit.orchestration.run_outcome import (
+    ENROLLMENTS_FAILED,
+    FAILED_SENDS,
+    SENDS_TO_RETRY,
+)
 
 ALERT_BLOCK = "journeykit-alerts"
 PREFIX = "journeykit · "
@@ -135,7 +139,12 @@ def automations(timing: AlertTiming, notify: UUID | None) -> list[AutomationCore
                     "prefect.resource.name": "journeykit-sweep",
                     "prefect.resource.role": "flow",
                 },
-                expect={"prefect.flow-run.Completed"},
+                # a sweep that finished, whatever its sends did (named states are events of
+                # their own: prefect.flow-run.<state name>)
+                expect={
+                    f"prefect.flow-run.{name}"
+                    for name in ("Completed", SENDS_TO_RETRY, ENROLLMENTS_FAILED, FAILED_SENDS)
+                },
                 posture=Posture.Proactive,
                 threshold=1,
                 within=timedelta(minutes=timing.backlog_minutes),

@@ -39,6 +39,7 @@ from journeykit.orchestration.rename import (
     subject_tags,
 )
 from journeykit.orchestration.run_outcome import run_outcome
+from journeykit.orchestration.story_artifact import publish_event_story
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
 
@@ -223,6 +224,7 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
         title=f"{event.get('type')} · {subject}",
         name=name,
     )
+    publish_event_story(runtime.engine, event)  # story-order-<number> / story-customer-<id>
     return run_outcome(counts)
 
 

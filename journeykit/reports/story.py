@@ -65,27 +65,33 @@ def artifact_key(kind: str, ident: str) -> str:
     return f"story-{kind}-" + "-".join(part for part in cleaned.split("-") if part)
 
 
-def find_customer(session: Session, ident: str) -> Customer:
-    """By our id, the store's id, an email address or a phone number (any written form)."""
+def find_customer(session: Session, ident: str, *, store_id: bool = False) -> Customer:
+    """By our id, the store's id, an email address or a phone number (any written form);
+    ``store_id``: by the store's id only (what an event names)."""
     text = ident.strip()
     conditions: list[Any] = [col(Customer.external_id) == text]
-    if text.isdigit():
-        conditions.append(col(Customer.id) == int(text))
-    if "@" in text:
-        conditions.append(col(Customer.email) == text)
-        conditions.append(col(Customer.email) == text.lower())
-    else:
-        with contextlib.suppress(ValueError):
-            conditions.append(col(Customer.phone) == normalize_e164(text))
+    if not store_id:
+        conditions += _other_ways(text)
     rows = session.exec(select(Customer).where(or_(*conditions))).all()
     if not rows:
         raise StoryNotFound(f"no customer with id, store id, email or phone {text!r}")
     # our own id wins over a store id that happens to be the same digits
-    return sorted(rows, key=lambda c: (str(c.id) != text, c.id or 0))[0]
+    return sorted(rows, key=lambda c: (store_id or str(c.id) != text, c.id or 0))[0]
 
 
-def customer_story(session: Session, ident: str) -> Story:
-    customer = find_customer(session, ident)
+def _other_ways(text: str) -> list[Any]:
+    """Our id, an email address, a phone number written any way."""
+    if text.isdigit():
+        return [col(Customer.id) == int(text)]
+    if "@" in text:
+        return [col(Customer.email).in_({text, text.lower()})]
+    with contextlib.suppress(ValueError):
+        return [col(Customer.phone) == normalize_e164(text)]
+    return []
+
+
+def customer_story(session: Session, ident: str, *, store_id: bool = False) -> Story:
+    customer = find_customer(session, ident, store_id=store_id)
     cid = customer.id
     enrollments = list(session.exec(select(Enrollment).where(Enrollment.customer_id == cid)))
     events = list(session.exec(select(DomainEvent).where(DomainEvent.customer_id == cid)))

@@ -100,6 +100,8 @@ def test_event_runs_and_artifacts_ops_can_find(tmp_path: Path) -> None:
     assert not any("@" in tag for tag in good.tags)
     keys = {a.key for a in artifacts}
     assert "moves-journeykit-event" in keys
+    assert "story-order-6001" in keys  # each event run updates its subject's story
+    assert "story-order-6999" not in keys  # no such order: no story
     assert story.key in keys
     [stored] = [a for a in artifacts if a.key == story.key]
     assert "order.placed" in str(stored.data) and "| when | kind | what | detail |" in str(

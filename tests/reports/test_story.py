@@ -115,3 +115,18 @@ def test_markdown_helpers() -> None:
     assert table(("a", "b"), [("x|y", 1)]) == ["| a | b |", "|---|---|", "| x\\|y | 1 |"]
     assert artifact_key("order", "#A-1042/ÉTÉ") == "story-order-a-1042-t"
     assert artifact_key("customer", "12") == "story-customer-12"
+
+
+def test_an_events_story_is_its_orders_else_its_customers(url) -> None:
+    from journeykit.orchestration.story_artifact import event_story
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        by_order = event_story(session, {"type": "order.delayed", "order_number": "3001"})
+        by_customer = event_story(session, {"type": "x", "customer": {"id": "C-3"}})
+        nobody = event_story(session, {"type": "x", "customer": {"id": "1"}})  # not a store id
+        nothing = event_story(session, {"type": "ticket.solved", "ticket_id": 4})
+    engine.dispose()
+    assert by_order is not None and by_order.key == "story-order-3001"
+    assert by_customer is not None and by_customer.key.startswith("story-customer-")
+    assert nobody is None and nothing is None
