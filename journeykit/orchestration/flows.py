@@ -197,8 +197,9 @@ def sweep_name(journeys: set[str], due: int) -> str:
 @flow(name="journeykit-event", flow_run_name=current_event_run_name)
 async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
     """Record one domain event, then advance at once the enrollments it touched."""
-    label_current_run(None, subject_tags(event))  # order:5001, customer:…, even if it fails
     runtime = current_runtime()
+    # order:5001, customer:<store id> (from the order if the event does not say): even if it fails
+    label_current_run(None, subject_tags(event, runtime.engine))
     with session_scope(runtime.engine) as session:
         ingested = ingest_event(
             session,

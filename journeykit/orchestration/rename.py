@@ -15,6 +15,10 @@ from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.runtime import flow_run
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from journeykit.foundation.models import Cart, Customer, Order
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +60,32 @@ def subject_parts(event: Mapping[str, Any]) -> list[tuple[str, str]]:
     return parts
 
 
-def subject_tags(event: Mapping[str, Any]) -> list[str]:
-    """``order:5001``, ``customer:c-7``: filter the runs list by them (tags are short)."""
-    return sorted({f"{kind}:{value}"[:100] for kind, value in subject_parts(event)})
+def subject_tags(event: Mapping[str, Any], engine: Engine | None = None) -> list[str]:
+    """``order:5001``, ``customer:c-7``: filter the runs list by them (tags are short). With
+    ``engine``, an event that names only its order or cart is tagged with the customer of
+    that order or cart too (one indexed read), so searching a customer finds all its runs."""
+    parts = subject_parts(event)
+    if engine is not None and not any(kind == "customer" for kind, _ in parts):
+        parts += [("customer", c) for c in _customer_of(engine, dict(parts))]
+    return sorted({f"{kind}:{value}"[:100] for kind, value in parts})
+
+
+def _customer_of(engine: Engine, parts: dict[str, str]) -> list[str]:
+    """The store's id of the customer of the order or cart, if we know it."""
+    if "order" in parts:
+        query = select(Customer.external_id).join(Order, col(Order.customer_id) == Customer.id)
+        query = query.where(Order.number == parts["order"])
+    elif "cart" in parts:
+        query = select(Customer.external_id).join(Cart, col(Cart.customer_id) == Customer.id)
+        query = query.where(Cart.token == parts["cart"])
+    else:
+        return []
+    try:
+        with Session(engine) as session:
+            return list(session.exec(query).all())[:1]
+    except Exception as exc:  # a tag is for people; never fail a run over it
+        log.warning("could not read the customer of %s: %s", parts, exc)
+        return []
 
 
 def event_run_name(event: Mapping[str, Any]) -> str:

@@ -50,6 +50,11 @@ DELAYED = {"type": "order.delayed", "order_number": "6001", "reason": "The carri
 UNKNOWN = {"type": "order.delayed", "order_number": "6999", "reason": "late"}
 
 
+def client_run_tags(run_id: Any) -> set[str]:
+    with get_client(sync_client=True) as client:
+        return set(client.read_flow_run(run_id).tags)
+
+
 @pytest.mark.prefect
 def test_event_runs_and_artifacts_ops_can_find(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/jk.db"
@@ -97,6 +102,9 @@ def test_event_runs_and_artifacts_ops_can_find(tmp_path: Path) -> None:
     assert bad.name == "order #6999 · order.delayed"
     assert "order:6999" in bad.tags
     assert {"order:6001", "customer:C-88"} <= set(good.tags)
+    # order.delayed names only the order: the customer's tag comes from the order
+    late = client_run_tags(delayed.state_details.flow_run_id)
+    assert {"order:6001", "customer:C-88", "journey:delay_apology"} <= late
     assert not any("@" in tag for tag in good.tags)
     keys = {a.key for a in artifacts}
     assert "moves-journeykit-event" in keys

@@ -9,6 +9,7 @@ from journeykit.delivery.dispatch import DispatchReport
 from journeykit.engine.advance import BatchReport, Move
 from journeykit.orchestration.artifacts import artifact_key, moves_key, moves_markdown
 from journeykit.orchestration.rename import event_run_name, subject_tags
+from tests.reports.conftest import played  # noqa: F401  (fixture)
 
 
 def test_event_runs_are_named_after_their_subject() -> None:
@@ -48,3 +49,18 @@ def test_the_moves_artifact_escapes_subjects_and_has_a_key() -> None:
     assert moves_key() == "moves-run"  # outside a flow run
     assert artifact_key("funnel", "backorder_stock_arrived") == "funnel-backorder-stock-arrived"
     assert artifact_key("moves", "journeykit-event") == "moves-journeykit-event"
+
+
+def test_an_event_naming_only_its_order_is_tagged_with_the_orders_customer(
+    played,  # noqa: F811
+) -> None:
+    from journeykit.foundation.db import make_engine
+
+    engine = make_engine(played("delay_apology__cancel_by_sms_reply"))
+    try:
+        delayed = {"type": "order.delayed", "order_number": "3001"}
+        assert subject_tags(delayed, engine) == ["customer:C-3", "order:3001"]
+        unknown = {"type": "order.delayed", "order_number": "404"}
+        assert subject_tags(unknown, engine) == ["order:404"]
+    finally:
+        engine.dispose()
