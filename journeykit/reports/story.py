@@ -95,6 +95,7 @@ def customer_story(session: Session, ident: str, *, store_id: bool = False) -> S
     cid = customer.id
     enrollments = list(session.exec(select(Enrollment).where(Enrollment.customer_id == cid)))
     events = list(session.exec(select(DomainEvent).where(DomainEvent.customer_id == cid)))
+    events += _shared_events(session, enrollments, {e.id for e in events})
     messages = list(session.exec(select(OutboxMessage).where(OutboxMessage.customer_id == cid)))
     actions = list(session.exec(select(CustomerAction).where(CustomerAction.customer_id == cid)))
     story = Story(
@@ -160,6 +161,38 @@ def order_story(session: Session, number: str) -> Story:
     consents = _consents(session, order.customer_id)
     story.entries = _timeline(session, events, enrollments, messages, actions, consents)
     return story
+
+
+def _shared_events(
+    session: Session, enrollments: list[Enrollment], seen: set[int | None], limit: int = 50
+) -> list[DomainEvent]:
+    """Events about what the customer's enrollments wait on but no customer owns (a SKU's
+    restock, a cart's stock): while an enrollment was live, the latest ``limit``."""
+    spans: dict[str, list[tuple[datetime, datetime]]] = {}
+    for enrollment in enrollments:
+        for part in enrollment.subject_key.split("|"):
+            if not part.startswith("customer:"):
+                spans.setdefault(part, []).append(
+                    (aware(enrollment.entered_at), aware(enrollment.updated_at))
+                )
+    if not spans:
+        return []
+    query = (
+        select(DomainEvent)
+        .where(col(DomainEvent.subject_key).in_(list(spans)))
+        .where(col(DomainEvent.customer_id).is_(None))
+        .order_by(col(DomainEvent.occurred_at).desc())
+    )
+    found = [
+        event
+        for event in session.exec(query)
+        if event.id not in seen
+        and any(
+            start <= aware(event.occurred_at) <= end
+            for start, end in spans[event.subject_key or ""]
+        )
+    ]
+    return found[:limit]
 
 
 def _customer_facts(session: Session, customer: Customer) -> list[tuple[str, str]]:

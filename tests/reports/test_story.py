@@ -130,3 +130,15 @@ def test_an_events_story_is_its_orders_else_its_customers(url) -> None:
     assert by_order is not None and by_order.key == "story-order-3001"
     assert by_customer is not None and by_customer.key.startswith("story-customer-")
     assert nobody is None and nothing is None
+
+
+def test_a_customers_story_has_the_restock_that_alerted_them(played) -> None:
+    engine = make_engine(played("restock__email_and_sms_alert"))
+    with Session(engine) as session:
+        story = customer_story(session, "zoe@example.com")
+    engine.dispose()
+    told = kinds_and_whats(story)
+    events = [w for k, w in told if k == "event"]
+    assert events[:2] == ["restock.signup", "inventory.changed"]
+    restock = next(e for e in story.entries if e.what == "inventory.changed")
+    assert restock.detail.startswith("sku:")
