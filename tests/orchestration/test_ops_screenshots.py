@@ -1,7 +1,7 @@
 """Screenshots of what ops see, from headless Chromium against a real ``prefect server
 start`` process: the runs page (event runs named and tagged after their subject), an order's
 story artifact and the automations ``journeys deploy`` creates. Each page is checked for what
-it must show; with JOURNEYKIT_WRITE_SCREENSHOTS=1 the images replace docs/img/prefect-runs.png,
+it must show; with UPDATE_SCREENSHOTS=1 the images replace docs/img/prefect-runs.png,
 prefect-story.png and prefect-automations.png."""
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def test_screenshots_of_runs_story_and_automations(prefect_server: str, tmp_path
             ensure_automations(client, AlertTiming())
             stories = [a for a in client.read_artifacts() if a.key == "story-order-1042"]
     latest = max(stories, key=lambda a: a.created or 0)
-    out = ROOT / "docs" / "img" if os.environ.get("JOURNEYKIT_WRITE_SCREENSHOTS") else tmp_path
+    out = ROOT / "docs" / "img" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     pages = {
         "prefect-runs.png": ("/runs", ["delay_apology · order:1042", "customer:C-7"]),
         "prefect-story.png": (f"/artifacts/artifact/{latest.id}", ["order 1042", "order.delayed"]),
