@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "journeykit.cli.deploy",
     "journeykit.cli.serve",
     "journeykit.cli.report",
+    "journeykit.cli.story",
     "journeykit.cli.reviews",
 )
 

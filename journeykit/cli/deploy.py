@@ -121,6 +121,32 @@ def deploy(
         fail("prefect deploy failed (its output is above)", f"command: {' '.join(command)}")
     console.print(f"[green]registered {len(listed)} deployments[/green] with {api_url}")
     console.print(f"run them with: prefect worker start --pool {POOL}")
+    create_alerts(console)
+
+
+def create_alerts(console: Console) -> None:
+    """The automations that tell a person about failed, crashed, stuck runs, failed sends
+    and due work left waiting (orchestration/automations.py); updated in place when rerun."""
+    from prefect.client.orchestration import get_client
+
+    from journeykit.orchestration.automations import ALERT_BLOCK, AlertTiming, ensure_automations
+
+    try:
+        with get_client(sync_client=True) as client:
+            names, notifying = ensure_automations(client, AlertTiming())
+    except Exception as exc:  # the deployments are registered; say what is missing
+        fail(f"could not create the automations: {exc}", "rerun `journeys deploy`")
+    for name in names:
+        console.print(f"  automation [bold]{name}[/bold]", markup=True)
+    if notifying:
+        console.print(f"[green]{len(names)} automations[/green] notify through {ALERT_BLOCK!r}")
+    else:
+        console.print(
+            f"[yellow]{len(names)} automations created without notifications[/yellow]: create "
+            f"a notification block named {ALERT_BLOCK!r} (Slack, email, webhook) in the Prefect "
+            "UI, then run `journeys deploy` again; start workers with "
+            "PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30 so a stuck run is found in 90 s"
+        )
 
 
 def _check_or_write(prefect_file: Path, journeys_dir: Path | None, *, write: bool) -> None:

@@ -1,5 +1,6 @@
 """``journeys status [JOURNEY]``: enrollments per node and status with the next due time,
-the outbox backlog and provider errors in the last hour, as colour tables."""
+the outbox backlog and provider errors in the last hour, as colour tables that fit 80
+columns (long names wrap, nothing is cut; stored strings are Text, never markup)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -48,12 +50,34 @@ def status(
         )
     finally:
         engine.dispose()
-    console = Console(highlight=False)
+    print_status(Console(highlight=False), state, now, journey, inbox)
+
+
+def print_status(
+    console: Console,
+    state: Any,
+    now: datetime,
+    journey: str | None,
+    inbox: tuple[dict[str, int], list[Any]] | None = None,
+) -> None:
     _enrollments(console, state.nodes, now, journey)
     _backlog(console, state.backlog, now)
     _errors(console, state.errors)
-    _inbox(console, *inbox)
+    if inbox is not None:
+        _inbox(console, *inbox)
     _withdrawn(console, state.withdrawn)
+
+
+def _table(title: str) -> Table:
+    """A compact table: one space between columns, a rule under the header, no edges."""
+    return Table(
+        title=Text(title),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 0),
+        show_edge=False,
+        pad_edge=False,
+    )
 
 
 def when(at: datetime | None, now: datetime) -> str:
@@ -70,49 +94,59 @@ def when(at: datetime | None, now: datetime) -> str:
 
 
 def _enrollments(console: Console, nodes: list[Any], now: datetime, journey: str | None) -> None:
-    table = Table(title="Enrollments" + (f" · {journey}" if journey else ""), title_justify="left")
-    table.add_column("journey")
-    table.add_column("node")
+    """Each journey's name on a row of its own, its nodes indented under it: the name column
+    is as wide as 80 columns allow, and a longer name wraps instead of being cut."""
+    table = _table("Enrollments" + (f" · {journey}" if journey else ""))
+    table.add_column("journey / node", overflow="fold")
     for name in STATUSES:
-        table.add_column(f"[{STATUS_COLOURS[name]}]{name}", justify="right")
-    table.add_column("next due")
+        table.add_column(Text(name, style=STATUS_COLOURS[name]), justify="right", no_wrap=True)
+    table.add_column("next due", no_wrap=True)
     previous = None
     for row in nodes:
-        cells = [row.journey if row.journey != previous else "", row.node]
+        if row.journey != previous:
+            table.add_row(Text(row.journey, style="bold"), *[""] * (len(STATUSES) + 1))
+            previous = row.journey
+        cells: list[Any] = [Text("  " + row.node)]
         cells += [
-            f"[{STATUS_COLOURS[s]}]{row.counts[s]}[/]" if row.counts.get(s) else "[dim]·[/dim]"
+            Text(str(row.counts[s]), style=STATUS_COLOURS[s])
+            if row.counts.get(s)
+            else Text("·", style="dim")
             for s in STATUSES
         ]
         cells.append(when(row.next_due, now) if row.next_due else "")
         table.add_row(*cells)
-        previous = row.journey
     if not nodes:
-        table.add_row("[dim]no enrollments yet[/dim]", *[""] * (len(STATUSES) + 2))
+        table.add_row(Text("no enrollments yet", style="dim"), *[""] * (len(STATUSES) + 1))
     console.print(table)
 
 
 def _backlog(console: Console, backlog: list[Any], now: datetime) -> None:
-    table = Table(title="Outbox backlog", title_justify="left")
+    table = _table("Outbox backlog")
     for column in ("channel", "status", "messages", "due now", "oldest due"):
-        table.add_column(column, justify="right" if column in ("messages", "due now") else "left")
+        right = column in ("messages", "due now")
+        table.add_column(column, justify="right" if right else "left", no_wrap=True)
     for row in backlog:
-        overdue = f"[yellow]{row.overdue}[/yellow]" if row.overdue else "0"
-        table.add_row(row.channel, row.status, str(row.count), overdue, when(row.oldest_due, now))
+        overdue = Text(str(row.overdue), style="yellow" if row.overdue else "")
+        table.add_row(
+            Text(row.channel), Text(row.status), str(row.count), overdue, when(row.oldest_due, now)
+        )
     if not backlog:
-        table.add_row("[green]empty[/green]", "", "", "", "")
+        table.add_row(Text("empty", style="green"), "", "", "", "")
     console.print(table)
 
 
 def _errors(console: Console, errors: list[Any]) -> None:
-    table = Table(title="Provider errors in the last hour", title_justify="left")
-    for column in ("channel", "code", "messages", "last error"):
-        table.add_column(column, justify="right" if column == "messages" else "left")
+    table = _table("Provider errors in the last hour")
+    table.add_column("channel", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("messages", justify="right", no_wrap=True)
+    table.add_column("last error", overflow="fold")
     for row in errors:
         table.add_row(
             Text(row.channel), Text(str(row.code), style="red"), str(row.count), Text(row.example)
         )
     if not errors:
-        table.add_row("[green]none[/green]", "", "", "")
+        table.add_row(Text("none", style="green"), "", "", "")
     console.print(table)
 
 
@@ -129,27 +163,32 @@ def read_inbox(engine: Any) -> tuple[dict[str, int], list[Any]]:
 def _inbox(console: Console, counts: dict[str, int], failed: list[Any]) -> None:
     """Store events not applied yet, and those that failed for good (replay them)."""
     waiting = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pending", "waiting", "failed"))
-    table = Table(title=f"Event inbox · {waiting}", title_justify="left")
-    for column in ("id", "event", "subject", "tries", "last error"):
-        table.add_column(column, overflow="fold")
-    for row in failed:
-        error = row.last_error or ""
-        table.add_row(str(row.id), row.type, row.subject, str(row.attempts), error)
+    table = _table(f"Event inbox · {waiting}")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("event", no_wrap=True)
+    table.add_column("subject", overflow="fold")
+    table.add_column("tries", justify="right", no_wrap=True)
+    table.add_column("last error", overflow="fold")
+    for row in failed:  # stored strings are Text, never markup
+        error = Text(row.last_error or "")
+        table.add_row(str(row.id), Text(row.type), Text(row.subject), str(row.attempts), error)
     if failed:
         table.caption = "replay one with: journeys events replay ID"
     else:
-        table.add_row("[green]no failed events[/green]", "", "", "", "")
+        table.add_row(Text("no failed events", style="green"), "", "", "", "")
     console.print(table)
 
 
 def _withdrawn(console: Console, withdrawn: list[Any]) -> None:
     if not withdrawn:
         return
-    table = Table(title="Withdrawn (no longer true when claimed)", title_justify="left")
-    for column in ("journey", "node", "messages", "reason"):
-        table.add_column(column, justify="right" if column == "messages" else "left")
+    table = _table("Withdrawn (no longer true when claimed)")
+    table.add_column("journey", overflow="fold")
+    table.add_column("node", overflow="fold")
+    table.add_column("messages", justify="right", no_wrap=True)
+    table.add_column("reason", overflow="fold")
     for row in withdrawn:
-        table.add_row(row.journey, row.node, str(row.count), row.reason)
+        table.add_row(Text(row.journey), Text(row.node), str(row.count), Text(row.reason))
     console.print(table)
 
 

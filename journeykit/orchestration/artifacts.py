@@ -1,6 +1,7 @@
-"""Prefect artifacts ops read in the UI: what a run moved and queued (one markdown artifact
-per run), and a live view per journey (a keyed table artifact, ``live-<journey>``, that
-every run touching the journey updates)."""
+"""Prefect artifacts ops read in the UI: what a run moved and queued (a markdown artifact on
+the run, keyed ``moves-<flow>``: the Artifacts page keeps each flow's history), and a live view
+per journey (a keyed table artifact, ``live-<journey>``, that every run touching the journey
+updates). Every artifact has a key; every stored string in a table cell is escaped."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from datetime import datetime
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -16,10 +18,19 @@ from journeykit.engine.advance import BatchReport
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import OutboxMessage
 from journeykit.reports.live_funnel import read_funnel
+from journeykit.reports.markdown import escape, table
 
 
-def artifact_key(prefix: str, journey: str) -> str:
-    return f"{prefix}-{journey}".lower().replace("_", "-")
+def artifact_key(prefix: str, name: str) -> str:
+    """``funnel-delay-apology``: Prefect keys allow lower-case letters, digits and dashes."""
+    cleaned = "".join(c if c.isascii() and c.isalnum() else "-" for c in f"{prefix}-{name}")
+    return "-".join(part for part in cleaned.lower().split("-") if part)
+
+
+def moves_key() -> str:
+    """``moves-journeykit-sweep``, ``moves-restock``: one key per flow (its history is that
+    flow's runs); ``moves-run`` outside a flow run."""
+    return artifact_key("moves", str(flow_run.get_flow_name() or "run"))
 
 
 def messages_queued(engine: Engine, enrollment_ids: list[int], since: datetime) -> Counter[str]:
@@ -62,22 +73,34 @@ def publish_moves(
     limit: int = 200,
 ) -> None:
     """A markdown artifact on the current run: the counts, the errors, the moves."""
-    lines = [f"# {title}", "", run_summary(report, queued, sent, title=title), ""]
-    errors = report.errors + sent.errors
-    if errors:
-        lines += ["## Errors", "", *[f"- {e}" for e in errors[:50]], ""]
-    lines += ["## Moves", "", "| subject | from | to |", "|---|---|---|"]
-    for move in report.moves[:limit]:
-        lines.append(f"| {move.subject} | {move.from_node} | {move.to} |")
-    if len(report.moves) > limit:
-        lines.append(f"| … {len(report.moves) - limit} more | | |")
     # inside our async flows the call would return an un-awaited coroutine: force sync
     create_markdown_artifact(
-        "\n".join(lines),
-        key=None,
-        description=title,
+        moves_markdown(report, title=title, queued=queued, sent=sent, limit=limit),
+        key=moves_key(),
+        description=escape(title),
         _sync=True,  # type: ignore[call-arg]
     )
+
+
+def moves_markdown(
+    report: BatchReport,
+    *,
+    title: str,
+    queued: Counter[str],
+    sent: DispatchReport,
+    limit: int = 200,
+) -> str:
+    """The counts, the errors, the moves (subject, from, to), every stored string escaped: a
+    subject ``order:5001|sku:TEE-M`` stays in its cell."""
+    lines = [f"# {escape(title)}", "", escape(run_summary(report, queued, sent, title=title))]
+    errors = report.errors + sent.errors
+    if errors:
+        lines += ["", "## Errors", "", *[f"- {escape(e)}" for e in errors[:50]]]
+    rows = [(m.subject, m.from_node, m.to) for m in report.moves[:limit]]
+    if len(report.moves) > limit:
+        rows.append((f"… {len(report.moves) - limit} more", "", ""))
+    lines += ["", "## Moves", "", *table(("subject", "from", "to"), rows)]
+    return "\n".join(lines) + "\n"
 
 
 def publish_funnel(runtime: Runtime, journey: str) -> None:

@@ -33,7 +33,14 @@ from journeykit.orchestration.artifacts import (
     publish_moves,
     run_summary,
 )
-from journeykit.orchestration.rename import label_current_run, run_tags
+from journeykit.orchestration.rename import (
+    current_event_run_name,
+    label_current_run,
+    run_tags,
+    subject_tags,
+)
+from journeykit.orchestration.run_outcome import run_outcome
+from journeykit.orchestration.story_artifact import publish_event_story
 from journeykit.service.event_inbox import Applied, apply_pending
 from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
@@ -129,6 +136,8 @@ def run_batch(
         "moves": len(report.moves),
         "queued": sum(queued.values()),
         "sent": sent.sent,
+        "failed": sent.failed,
+        "to_retry": sent.retried,
         "errors": len(report.errors) + len(sent.errors),
     }
 
@@ -183,7 +192,7 @@ def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
 
 
 @flow(name="journeykit-sweep", flow_run_name="sweep")
-async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
+async def sweep(journey: str | None = None, limit: int = 500) -> Any:
     """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
     all journeys also deletes idempotency receipts older than their retention."""
     title = f"{journey} · sweep" if journey else "all journeys · sweep"
@@ -195,7 +204,7 @@ async def sweep(journey: str | None = None, limit: int = 500) -> dict[str, int]:
         counts |= event_counts(applied)
         publish_event_failures(applied)
         counts["receipts_pruned"] = prune_expired_receipts(current_runtime())
-    return counts
+    return run_outcome(counts)  # Failed / a named state when sends failed, never plain green
 
 
 def sweep_name(journeys: set[str], due: int) -> str:
@@ -209,13 +218,15 @@ def sweep_name(journeys: set[str], due: int) -> str:
     return f"{who} · sweep · {due} due"
 
 
-@flow(name="journeykit-event", flow_run_name="event · {event[type]}")
-async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[str, int]:
+@flow(name="journeykit-event", flow_run_name=current_event_run_name)
+async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
     """Store one domain event in the inbox (once per ``key``: the door that stored it first
     hands the same key), apply its subject's pending events in the order they were
     accepted, then advance at once the enrollments they touched. An event that cannot apply
     yet waits in the inbox; the next event of its subject or the sweep retries it."""
     runtime = current_runtime()
+    # order:5001, customer:<store id> (from the order if the event does not say): even if it fails
+    label_current_run(None, subject_tags(event, runtime.engine))
     with session_scope(runtime.engine) as session:
         accepted = accept(
             session,
@@ -247,7 +258,8 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> dict[st
     publish_event_failures(applied)
     if waiting:
         get_run_logger().warning("event %s waits: %s", accepted.inbox_id, waiting)
-    return counts | event_counts(applied)
+    publish_event_story(runtime.engine, event)  # story-order-<number> / story-customer-<id>
+    return run_outcome(counts | event_counts(applied))
 
 
 def event_counts(applied: Applied) -> dict[str, int]:
@@ -289,7 +301,7 @@ def journey_flow(name: str) -> Any:
     """The flow for one journey, named after it: a sweep of that journey alone."""
 
     @flow(name=name, flow_run_name=f"{name} · sweep")
-    async def run_journey(limit: int = 500) -> dict[str, int]:
-        return run_batch(journey=name, limit=limit, title=f"{name} · sweep")
+    async def run_journey(limit: int = 500) -> Any:
+        return run_outcome(run_batch(journey=name, limit=limit, title=f"{name} · sweep"))
 
     return run_journey

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import base64
 
+from journeykit.reports.markdown import escape
 from journeykit.reports.page import Page
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return escape(text)
 
 
 def page_markdown(page: Page) -> str:

@@ -55,9 +55,41 @@ def test_status_command_prints_the_tables(cli, waiting) -> None:
     result = cli("status", "--database-url", waiting.url)
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "Enrollments" in out and "│ care │ pause │ · │ 1 │" in out
-    assert "Outbox backlog" in out and "│ email │ queued │ 1 │ 1 │ overdue" in out  # the receipt
+    assert "Enrollments" in out and "care pause · 1 · · ·" in out
+    assert "Outbox backlog" in out and "email queued 1 1 overdue" in out  # the receipt
     assert "Provider errors in the last hour" in out
+
+
+def test_status_fits_80_columns_and_wraps_instead_of_cutting(waiting) -> None:
+    from rich.console import Console
+
+    from journeykit.cli.status import print_status
+    from journeykit.reports.status import Backlog, NodeStatus, ProviderError, Status
+
+    now = waiting.clock.now()
+    long_error = "connection failed: [Errno 111] Connection refused by 127.0.0.1:8025 " * 2
+    state = Status(
+        nodes=[
+            NodeStatus(
+                "backorder_stock_arrived",
+                "substitute_confirmation",
+                {"waiting": 12345},
+                now + timedelta(days=2, hours=23),
+            ),
+            NodeStatus("backorder_stock_arrived", "wait", {"failed": 3, "completed": 1234}),
+        ],
+        backlog=[Backlog("email", "queued", 1, now - timedelta(minutes=5), 1)],
+        errors=[ProviderError("email", "[red]no code[/red]", 1, long_error)],
+    )
+    console = Console(width=80, record=True, highlight=False)
+    print_status(console, state, now, None)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text
+    assert "backorder_stock_arrived" in text and "  substitute_confirmation" in text
+    assert "[red]no code[/red]" in text  # a stored string is text, never markup
+    flat = " ".join(text.split())
+    assert "Errno 111" in flat and "127.0.0.1:8025" in flat
 
 
 def test_status_on_a_missing_database_is_one_clear_error(cli, tmp_path) -> None:

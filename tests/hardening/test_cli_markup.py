@@ -49,7 +49,7 @@ def test_reviews_list_prints_customer_strings_verbatim(
     hostile_reviews: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "400")
-    result = CliRunner().invoke(app, ["reviews", "list", "--database", hostile_reviews])
+    result = CliRunner().invoke(app, ["reviews", "list", "--database-url", hostile_reviews])
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "approved" in line)
     cells = [cell.strip() for cell in row.split("│")]
