@@ -52,7 +52,7 @@ def ingest_event(
     existing = session.exec(select(DomainEvent).where(DomainEvent.key == key)).first()
     if existing is not None:
         return Ingested(duplicate=True, event_id=existing.id)
-    event = parse_event(payload)
+    event = parse_event(payload, registry.declared_events() if registry is not None else ())
     customer_id, keys = apply_event(session, event, now)
     data = event.model_dump(mode="json")
     data["_keys"] = keys

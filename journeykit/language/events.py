@@ -255,14 +255,37 @@ EVENT_TYPES = (
 )
 
 
+class DeclaredEvent(Loose):
+    """An event an action or flow declares it emits (``@action(..., emits=[...])``): it names
+    its subject (an order, a customer by the store's id, a SKU or a cart) and carries its own
+    ``data``; the store is not changed by it, journeys react to it like to any other."""
+
+    type: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")]
+    order_number: Key | None = None
+    customer_id: Key | None = None
+    sku: Key | None = None
+    cart_token: Key | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _names_a_subject(self) -> DeclaredEvent:
+        if not (self.order_number or self.customer_id or self.sku or self.cart_token):
+            raise ValueError("name its subject: order_number, customer_id, sku or cart_token")
+        return self
+
+
 class EventEnvelope(BaseModel):
     """What the door accepts: ``{"type": ..., ...fields}``; parsed by ``parse_event``."""
 
     event: EventIn = Field(discriminator="type")
 
 
-def parse_event(payload: dict[str, Any]) -> EventIn:
-    """Validate one event payload; raises ``pydantic.ValidationError`` naming the field."""
+def parse_event(payload: dict[str, Any], declared: Iterable[str] = ()) -> EventIn | DeclaredEvent:
+    """Validate one event payload; raises ``pydantic.ValidationError`` naming the field. A
+    type in ``declared`` (and not built in) is a :class:`DeclaredEvent`."""
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if isinstance(kind, str) and kind not in EVENT_TYPES and kind in set(declared):
+        return DeclaredEvent.model_validate(payload)
     return EventEnvelope.model_validate({"event": payload}).event
 
 

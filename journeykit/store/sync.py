@@ -91,9 +91,13 @@ def order_by_number(session: Session, number: str) -> Order:
     return order
 
 
-def apply_event(session: Session, event: ev.EventIn, now: datetime) -> tuple[int | None, list[str]]:
+def apply_event(
+    session: Session, event: ev.EventIn | ev.DeclaredEvent, now: datetime
+) -> tuple[int | None, list[str]]:
     """Update the store tables; returns (customer id, subject keys the event is about)."""
     match event:
+        case ev.DeclaredEvent():
+            return _declared_subject(session, event)
         case ev.ProductUpserted(product=p):
             return None, [f"sku:{_upsert_product(session, p).sku}"]
         case ev.OrderPlaced():
@@ -248,6 +252,28 @@ def _order_status(
         order.delivered_at = now
     session.add(order)
     return order.customer_id, _order_keys(session, order)
+
+
+def _declared_subject(session: Session, event: ev.DeclaredEvent) -> tuple[int | None, list[str]]:
+    """A declared event changes nothing in the store: it is about the subject it names."""
+    if event.order_number:
+        order = order_by_number(session, event.order_number)
+        return order.customer_id, _order_keys(session, order)
+    if event.cart_token:
+        cart = session.exec(select(Cart).where(Cart.token == event.cart_token)).first()
+        if cart is None:
+            raise UnknownSubject(f"unknown cart {event.cart_token!r}")
+        owner = session.get(Customer, cart.customer_id)
+        keys = [f"cart:{cart.token}"] + ([f"customer:{owner.external_id}"] if owner else [])
+        return cart.customer_id, keys
+    if event.customer_id:
+        customer = session.exec(
+            select(Customer).where(Customer.external_id == event.customer_id)
+        ).first()
+        if customer is None:
+            raise UnknownSubject(f"unknown customer {event.customer_id!r}")
+        return customer.id, [f"customer:{customer.external_id}"]
+    return None, [f"sku:{variant_by_sku(session, str(event.sku)).sku}"]
 
 
 def _order_keys(session: Session, order: Order) -> list[str]:
