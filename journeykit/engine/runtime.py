@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.registry import Registry
 from journeykit.foundation.settings import Settings
+from journeykit.templating.limits import TemplateLimits
+from journeykit.templating.render import TemplateRenderer
 from journeykit.timing.clock import Clock
 
 
@@ -24,15 +26,12 @@ class Runtime:
     book: JourneyBook
     settings: Settings
     registry: Registry = field(default_factory=Registry)
-    renderer: Any = None  # journeykit.templating.render.TemplateRenderer (built lazily)
+    renderer: TemplateRenderer | None = None  # built on first use (get_renderer)
     owner: str = "local"
     cache: dict[str, Any] = field(default_factory=dict)
 
-    def get_renderer(self) -> Any:
+    def get_renderer(self) -> TemplateRenderer:
         if self.renderer is None:
-            from journeykit.templating.limits import TemplateLimits
-            from journeykit.templating.render import TemplateRenderer
-
             self.renderer = TemplateRenderer(
                 self.settings.templates.dir, limits=TemplateLimits.from_settings(self.settings)
             )

@@ -17,6 +17,7 @@ from journeykit.language.nodes import SendNode
 from journeykit.messaging.law import label_email, label_sms, labels_for
 from journeykit.messaging.shortlinks import shorten_many
 from journeykit.messaging.signed_links import sign_action, sign_unsubscribe
+from journeykit.templating.render import TemplateRenderer
 from journeykit.templating.sms_segments import segments
 
 
@@ -61,7 +62,7 @@ def action_extras(
 
 
 def compose(
-    renderer: Any,
+    renderer: TemplateRenderer,
     node: SendNode,
     locale: str,
     context: dict[str, Any],

@@ -16,6 +16,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import engine_for, ensure_schema
 from journeykit.foundation.settings import Settings, get_settings
 from journeykit.service.registry_loader import project_registry
+from journeykit.templating.render import TemplateRenderer
 from journeykit.timing.clock import Clock, SystemClock
 
 _factory: Callable[[], Runtime] | None = None
@@ -30,7 +31,7 @@ def build_runtime(
     book: JourneyBook | None = None,
     registry: Registry | None = None,
     owner: str = "local",
-    renderer: object | None = None,
+    renderer: TemplateRenderer | None = None,
 ) -> Runtime:
     """A runtime for ``settings``; what is not given comes from them: the database engine
     (``settings.database.url``), the system clock, the journeys (``settings.journeys_dir``)
