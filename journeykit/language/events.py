@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
@@ -66,6 +68,13 @@ def _web_url(value: str) -> str:
     return value
 
 
+def _date_text(value: Any) -> Any:
+    """Dates arrive as ISO 8601 text (the schema's ``date-time``), not as numbers."""
+    if value is not None and not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date-time string, e.g. 2026-03-20T00:00:00Z")
+    return value
+
+
 def _sane_year(value: datetime | None) -> datetime | None:
     if value is not None and not YEARS[0] <= value.year <= YEARS[1]:
         raise ValueError(f"the year must be between {YEARS[0]} and {YEARS[1]}")
@@ -78,13 +87,13 @@ Short = Annotated[str, StringConstraints(max_length=500)]
 Long = Annotated[str, StringConstraints(max_length=5000)]
 Zone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
 WebUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_web_url)]
-# A window end: a calendar date ("2026-03-02") or an instant. Date-only and naive values are
-# UTC, so a date-only value is stored as midnight UTC of that day, which templates read back
-# as that calendar day in the store's zone (templating/filters.py: calendar_day).
+# A window end: a calendar date ("2026-03-02") or an instant, as ISO 8601 text. Date-only and
+# naive values are UTC, so a date-only value is stored as midnight UTC of that day, which
+# templates read back as that calendar day in the store's zone (templating/filters.py).
 WindowEnd = Annotated[datetime, AfterValidator(aware)]
-When = Annotated[WindowEnd | None, AfterValidator(_sane_year)]
-Stock = Annotated[int, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
-Cents = Annotated[int, Field(ge=0, le=MAX_CENTS)]
+When = Annotated[WindowEnd | None, BeforeValidator(_date_text), AfterValidator(_sane_year)]
+Stock = Annotated[StrictInt, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)]
+Cents = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS)]
 
 
 def _window(start: datetime | None, end: datetime | None, name: str) -> None:
@@ -119,7 +128,7 @@ class CustomerIn(Loose):
 
 class LineIn(Loose):
     sku: Key
-    quantity: int = Field(1, ge=1, le=MAX_QUANTITY)
+    quantity: StrictInt = Field(1, ge=1, le=MAX_QUANTITY)
     price_cents: Cents = 0
 
 
@@ -158,7 +167,7 @@ class ProductIn(Loose):
     currency: Annotated[str, StringConstraints(min_length=1, max_length=10)] = "USD"
     inventory: Stock = 0
     backorderable: StrictBool = False
-    days_to_use: int = Field(14, ge=1, le=MAX_DAYS)
+    days_to_use: StrictInt = Field(14, ge=1, le=MAX_DAYS)
 
 
 class ProductUpserted(Loose):
@@ -224,7 +233,7 @@ class RestockSignup(Loose):
 
 class TicketSolved(Loose):
     type: Literal["ticket.solved"]
-    ticket_id: int = Field(ge=1, le=2**62)
+    ticket_id: StrictInt = Field(ge=1, le=2**62)
 
 
 EventIn = (

@@ -63,6 +63,10 @@ class EnrollmentHistory(SQLModel, table=True):
 class DomainEvent(SQLModel, table=True):
     """Every accepted store event or customer action, once (``key`` dedupes retries)."""
 
+    # The newest event of a subject in one index step (restock.previous_quantity), on
+    # PostgreSQL too, whose single-column index does not keep equal keys in id order.
+    __table_args__ = (Index("ix_domainevent_subject_id", "subject_key", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, description="idempotency key")
     type: str = Field(index=True)
