@@ -79,3 +79,33 @@ def test_no_contract_has_exceptions() -> None:
     the built-in actions are read into it from above (service/registry_loader.py)."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     assert [c["id"] for c in config["contracts"] if c.get("ignore_imports")] == []
+
+
+# Imported where used, for start-up time only: the CLI's commands (each imports what it runs)
+# and a few heavy third-party packages. Anything of ours inside a function would hide a cycle.
+DEFERRED_OK = ("prefect", "alembic", "dotenv", "babel")
+
+
+def test_no_import_of_ours_hides_inside_a_function() -> None:
+    import ast
+
+    hidden = []
+    for path in sorted((ROOT / "journeykit").rglob("*.py")):
+        if path.relative_to(ROOT).parts[1] == "cli":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and sub.module:
+                    names = [sub.module]
+                elif isinstance(sub, ast.Import):
+                    names = [alias.name for alias in sub.names]
+                else:
+                    continue
+                hidden += [
+                    f"{path.relative_to(ROOT)}:{sub.lineno} {name}"
+                    for name in names
+                    if not name.startswith(DEFERRED_OK)
+                ]
+    assert hidden == []

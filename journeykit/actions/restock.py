@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from journeykit.actions.common import buyers_since, external_ids
 from journeykit.engine.nodes.call import ActionContext
 from journeykit.engine.registry import action, audience
+from journeykit.engine.route import AudienceMember
 from journeykit.foundation.models import DomainEvent, Enrollment, RestockSignup, Variant
 from journeykit.language.nodes import CallNode, WaitNode
 
@@ -110,7 +111,6 @@ def _mark(session: Session, signups: list[RestockSignup], status: str, now: date
 def restock_signups(*, session: Any, journey: Any, event: DomainEvent, now: Any) -> list[Any]:
     """R3: the first wave of a restock. Nothing below ``min_restock_quantity`` or when stock
     did not go up; shoppers already in line are re-checked at once (their wave is now)."""
-    from journeykit.engine.route import AudienceMember
 
     settings = journey.settings
     sku, quantity = event.data["sku"], int(event.data["quantity"])

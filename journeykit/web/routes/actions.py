@@ -4,8 +4,6 @@ routes/help.py); every other action is a confirm-your-choice page."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import IntegrityError
@@ -18,9 +16,10 @@ from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction
 from journeykit.messaging.signed_links import LinkError, read_action
 from journeykit.web import choice_facts, csrf, flash
-from journeykit.web.action_link import LinkNotFound, LinkView, open_link
-from journeykit.web.i18n import pick_locale, translator
-from journeykit.web.pages import csrf_rejected, invalid_link, message, render
+from journeykit.web.action_link import LinkNotFound, open_link
+from journeykit.web.i18n import translator
+from journeykit.web.link_pages import link_problem, view_locale
+from journeykit.web.pages import csrf_rejected, message, render
 from journeykit.web.routes import help as help_pages
 from journeykit.web.routes import review as review_pages
 from journeykit.web.state import WebState, get_state, move_on
@@ -35,54 +34,6 @@ PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
     422: {"description": "the form has errors (shown again)", **HTML},
     410: {"description": "expired link", **HTML},
 }
-
-
-def link_problem(
-    state: WebState,
-    request: Request,
-    exc: Exception,
-    locale: str | None = None,
-    token: str | None = None,
-) -> HTMLResponse:
-    """The friendly page for a forged, expired or dangling link (nothing happens). An expired
-    help link says how to reach support (a mailto link) instead of "this offer has ended"."""
-    locale = locale or pick_locale(accept_language=request.headers.get("accept-language"))
-    if isinstance(exc, LinkError) and "expired" in str(exc):
-        if token is not None and _expired_action(state, token) == "help":
-            support = state.settings.store.support_email
-            return message(
-                state,
-                request,
-                locale=locale,
-                title_key="help.expired_title",
-                body_key="help.expired",
-                status_code=410,
-                links=[{"url": f"mailto:{support}", "label_key": "help.write_support"}],
-            )
-        return message(
-            state,
-            request,
-            locale=locale,
-            title_key="link.expired_title",
-            body_key="link.expired",
-            status_code=410,
-        )
-    return invalid_link(state, request, locale=locale)
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _expired_action(state: WebState, token: str) -> str | None:
-    """The action of a genuine link whose time is up (read as of the epoch)."""
-    try:
-        return read_action(state.secret, token, now=EPOCH).action
-    except (LinkError, KeyError, TypeError, ValueError):
-        return None
-
-
-def view_locale(request: Request, view: LinkView) -> str:
-    return pick_locale(request.query_params.get("lang"), view.customer.locale)
 
 
 @router.get("/a/{token}", response_class=HTMLResponse, responses=PAGE_RESPONSES)

@@ -17,6 +17,7 @@ from journeykit.messaging.signed_links import LinkError
 from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
+from journeykit.web.link_pages import link_problem, view_locale
 from journeykit.web.pages import csrf_rejected, message, render
 from journeykit.web.state import WebState, move_on
 
@@ -51,8 +52,6 @@ def show(
 
 
 def submit(state: WebState, request: Request, token: str, form: FormData) -> Response:
-    from journeykit.web.routes.actions import link_problem, view_locale
-
     touched: list[int] = []
     with session_scope(state.runtime.engine) as session:
         try:

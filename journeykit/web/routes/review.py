@@ -23,6 +23,7 @@ from journeykit.messaging.signed_links import LinkError
 from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator
+from journeykit.web.link_pages import link_problem, view_locale
 from journeykit.web.pages import csrf_rejected, invalid_link, render
 from journeykit.web.photo_images import PhotoRejected, clean_photo
 from journeykit.web.review_moderation import PHOTO_PENDING
@@ -179,8 +180,6 @@ async def read_photo(form: FormData, limit: int) -> bytes | None:
 def submit(
     state: WebState, request: Request, token: str, form: FormData, photo_data: bytes | None
 ) -> Response:
-    from journeykit.web.routes.actions import link_problem, view_locale
-
     with session_scope(state.runtime.engine) as session:
         try:
             view = open_link(session, state.secret, token, state.now())
