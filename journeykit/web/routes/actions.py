@@ -11,10 +11,10 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction
 from journeykit.messaging.signed_links import LinkError, read_action
+from journeykit.service.events import record_action
 from journeykit.web import choice_facts, csrf, flash
 from journeykit.web.action_link import LinkNotFound, open_link
 from journeykit.web.i18n import translator

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 
-from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Order, Product, Review
 from journeykit.messaging.signed_links import LinkError
+from journeykit.service.events import record_action
 from journeykit.web import csrf, flash
 from journeykit.web.action_link import LinkNotFound, LinkView, open_link
 from journeykit.web.i18n import translator

@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import CustomerAction, MessageEvent, OutboxMessage
 from journeykit.messaging.shortlinks import record_click, resolve
+from journeykit.service.events import record_action
 from journeykit.web.i18n import pick_locale
 from journeykit.web.pages import message
 from journeykit.web.state import WebState, get_state, move_on

@@ -20,10 +20,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from journeykit.delivery.provider_events import apply_twilio_status
 from journeykit.delivery.states import NEVER_SENT
-from journeykit.engine.ingest import record_action
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Customer, Enrollment, MessageEvent, OutboxMessage
 from journeykit.messaging.optout import classify_keyword, normalise_reply, record_sms_consent
+from journeykit.service.events import record_action
 from journeykit.web.i18n import pick_locale, translator
 from journeykit.web.signatures import public_url, twilio_valid
 from journeykit.web.state import WebState, get_state, move_on
