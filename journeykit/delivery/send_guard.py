@@ -208,7 +208,7 @@ def _no_longer_true(
     if not isinstance(node, SendNode) or node.still_true is None:
         return None
     names = names_in(node.still_true)
-    key = (enrollment.version, enrollment.subject_key)
+    key = _subject_of(journey, enrollment)
     shared = names <= SHARED_NAMES  # the same answer for every enrollment of the subject
     answer = subject_answers.get((*key, node.still_true)) if shared else None
     if answer is None:
@@ -244,7 +244,7 @@ def _evaluate(
     if names <= ENROLLMENT_NAMES:
         context = own
     elif names <= ENROLLMENT_NAMES | SUBJECT_NAMES:
-        key = (enrollment.version, enrollment.subject_key)
+        key = _subject_of(journey, enrollment)
         if key not in subject_contexts:  # the subject's names once per claim batch
             subject_contexts[key] = _context(session, runtime, journey, enrollment, now)
         context = {**subject_contexts[key], **own}
@@ -256,6 +256,16 @@ def _evaluate(
     except Exception as exc:  # a condition that cannot be evaluated any more is not true
         return f"still_true could not be evaluated: {exc}"
     return f"no longer true: {condition}"
+
+
+def _subject_of(journey: Journey, enrollment: Enrollment) -> tuple[str, str]:
+    """The subject the subject-only names come from: the journey's subject part of the
+    key (``sku:X`` of ``sku:X|customer:Y``), shared by every enrollment about it."""
+    parts = dict(p.split(":", 1) for p in enrollment.subject_key.split("|") if ":" in p)
+    return (
+        enrollment.version,
+        f"{journey.subject}:{parts.get(journey.subject, enrollment.subject_key)}",
+    )
 
 
 def _context(
