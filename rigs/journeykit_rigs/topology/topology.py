@@ -51,6 +51,7 @@ class Topology:
     workdir: Path
     postgres: Database
     worker_query_seconds: float = 2.0
+    worker_limit: int = 4  # flow-run processes per worker: more only thrash 2 cores
     lease_seconds: int = 30
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
@@ -85,6 +86,10 @@ class Topology:
             "PREFECT_SERVER_DATABASE_CONNECTION_URL": prefect_db,
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
+            # the default pool (5 + 10) runs dry when every worker and flow-run process
+            # reconnects at once after a server restart: 500s, runs crashed on submission
+            "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "20",
+            "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "30",
             "PREFECT_WORKER_QUERY_SECONDS": str(self.worker_query_seconds),
             "PREFECT_WORKER_PREFETCH_SECONDS": "5",
             "PREFECT_LOGGING_LEVEL": "INFO",
@@ -165,8 +170,9 @@ class Topology:
 
     def start_worker(self, name: str) -> ManagedProcess:
         worker = self.processes.get(name) or self._process(
-            name, bin_path("prefect"), "worker", "start", "--pool", POOL, "--name", name
-        )
+            name, bin_path("prefect"), "worker", "start", "--pool", POOL, "--name", name,
+            "--limit", str(self.worker_limit),
+        )  # fmt: skip
         worker.start().wait_until(lambda: self.worker_online(name), 180, "worker online")
         return worker
 
