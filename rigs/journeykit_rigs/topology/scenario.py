@@ -91,6 +91,7 @@ def run(topology: Topology, *, deliver_within_s: float = 300.0) -> tuple[dict[st
         "optional_alerts_sent": sum(o.to in inbox for o in optional),
         "faults": faults,
         "flow_runs": flow_run_states(topology),
+        "scheduled_runs_completed": topology.completed_scheduled_runs(),
         "journeykit_db": journeykit_state(topology),
         "seconds": round(time.monotonic() - began, 1),
     }
