@@ -13,6 +13,7 @@ duplicated), latencies from HTTP accept to sandbox accept (p50/p99), flow-run st
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -127,20 +128,32 @@ def wait_applied(topology: Topology, event_type: str, count: int, timeout_s: flo
 
 
 def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 120.0) -> float | None:
-    """SIGKILL ``name`` (and its flow-run processes) once a flow run is Running on it;
-    the seconds that took, or None when it never ran one (it is killed anyway)."""
+    """SIGKILL ``name`` (and its flow-run processes) once a flow run is Running in one of its
+    processes; the seconds that took, or None when it never ran one (it is killed anyway)."""
+    worker = topology.processes[name]
     began = time.monotonic()
     while time.monotonic() - began < timeout_s:
         try:
             runs = topology.flow_runs()
         except Exception:
             runs = []
-        if any(r["state_type"] == "RUNNING" and r.get("work_queue_name") for r in runs):
-            topology.processes[name].kill()
+        running = [r for r in runs if r["state_type"] == "RUNNING"]
+        if worker.pid is not None and any(runs_in_group(r, worker.pid) for r in running):
+            worker.kill()
             return round(time.monotonic() - began, 1)
         time.sleep(0.5)
-    topology.processes[name].kill()
+    worker.kill()
     return None
+
+
+def runs_in_group(run: dict[str, Any], group: int) -> bool:
+    """Whether the run's process (``infrastructure_pid``, "host:pid") is in process group
+    ``group`` (a worker started in its own session: its flow-run processes are)."""
+    pid = str(run.get("infrastructure_pid") or "").rpartition(":")[2]
+    try:
+        return os.getpgid(int(pid)) == group
+    except (ValueError, ProcessLookupError):
+        return False
 
 
 def wait_delivered(
