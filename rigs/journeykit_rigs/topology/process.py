@@ -71,10 +71,19 @@ class ManagedProcess:
                 )
             time.sleep(0.5)
 
+    def descendants(self) -> set[int]:
+        """The pids of every process this one started, however deep (a worker's flow-run
+        processes run in sessions of their own, so its process group misses them)."""
+        return descendants(self._proc.pid) if self._proc is not None else set()
+
     def kill(self) -> None:
-        """SIGKILL to the whole process group: no cleanup, no goodbye (children too)."""
+        """SIGKILL to the process, its group and every descendant: no cleanup, no goodbye."""
         if self._proc is not None:
+            children = self.descendants()
             _signal_group(self._proc.pid, signal.SIGKILL)
+            for pid in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self._proc.wait(30)
             self._proc = None
 
@@ -97,6 +106,21 @@ class ManagedProcess:
         if not self.log_file.exists():
             return "(no log)"
         return self.log_file.read_text(errors="replace")[-chars:]
+
+
+def descendants(root: int) -> set[int]:
+    """Every live descendant of ``root``, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents[int(stat.parent.name)] = int(fields[1])  # state, then ppid
+    found: set[int] = set()
+    frontier = {root}
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:

@@ -13,7 +13,6 @@ duplicated), latencies from HTTP accept to sandbox accept (p50/p99), flow-run st
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -127,9 +126,9 @@ def wait_applied(topology: Topology, event_type: str, count: int, timeout_s: flo
         engine.dispose()
 
 
-def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 120.0) -> float | None:
-    """SIGKILL ``name`` (and its flow-run processes) once a flow run is Running in one of its
-    processes; the seconds that took, or None when it never ran one (it is killed anyway)."""
+def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 90.0) -> float | None:
+    """SIGKILL ``name`` and its flow-run processes once a flow run is Running in one of
+    them; the seconds that took, or None when it never ran one (it is killed anyway)."""
     worker = topology.processes[name]
     began = time.monotonic()
     while time.monotonic() - began < timeout_s:
@@ -138,7 +137,8 @@ def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 120.0)
         except Exception:
             runs = []
         running = [r for r in runs if r["state_type"] == "RUNNING"]
-        if worker.pid is not None and any(runs_in_group(r, worker.pid) for r in running):
+        children = worker.descendants()
+        if any(run_pid(r) in children for r in running):
             worker.kill()
             return round(time.monotonic() - began, 1)
         time.sleep(0.5)
@@ -146,14 +146,10 @@ def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 120.0)
     return None
 
 
-def runs_in_group(run: dict[str, Any], group: int) -> bool:
-    """Whether the run's process (``infrastructure_pid``, "host:pid") is in process group
-    ``group`` (a worker started in its own session: its flow-run processes are)."""
+def run_pid(run: dict[str, Any]) -> int | None:
+    """The pid of a flow run's process (``infrastructure_pid``: "pid" or "host:pid")."""
     pid = str(run.get("infrastructure_pid") or "").rpartition(":")[2]
-    try:
-        return os.getpgid(int(pid)) == group
-    except (ValueError, ProcessLookupError):
-        return False
+    return int(pid) if pid.isdigit() else None
 
 
 def wait_delivered(

@@ -1,14 +1,17 @@
 """The topology test's judge: each expected message exactly once (by recipient and node, no
-outbox key twice), optional ones at most once, latency from the cause's 202; and which flow
-runs belong to a worker's process group."""
+outbox key twice), optional ones at most once, latency from the cause's 202; and a flow run's
+process found among a worker's descendants."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from journeykit_rigs.topology.check import judge, node_of
-from journeykit_rigs.topology.scenario import runs_in_group
+from journeykit_rigs.topology.process import descendants
+from journeykit_rigs.topology.scenario import run_pid
 from journeykit_rigs.topology.workload import Expected, Posted
 
 T0 = datetime(2026, 3, 2, 15, tzinfo=UTC)
@@ -48,9 +51,14 @@ def test_wrong_subject_is_reported() -> None:
     assert verdict.complete and verdict.wrong_content
 
 
-def test_runs_belong_to_the_process_group_of_their_pid() -> None:
-    mine = os.getpgid(os.getpid())
-    assert runs_in_group({"infrastructure_pid": str(os.getpid())}, mine)
-    assert runs_in_group({"infrastructure_pid": f"host:{os.getpid()}"}, mine)
-    assert not runs_in_group({"infrastructure_pid": None}, mine)
-    assert not runs_in_group({"infrastructure_pid": str(os.getpid())}, mine + 1)
+def test_a_run_is_found_by_its_pid_among_a_workers_descendants() -> None:
+    assert run_pid({"infrastructure_pid": "4242"}) == 4242
+    assert run_pid({"infrastructure_pid": "host:4242"}) == 4242
+    assert run_pid({"infrastructure_pid": None}) is None
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert child.pid in descendants(os.getpid())
+        assert os.getpid() not in descendants(os.getpid())
+    finally:
+        child.kill()
+        child.wait()
