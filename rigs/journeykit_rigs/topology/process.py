@@ -91,6 +91,7 @@ class ManagedProcess:
         """SIGTERM to the group, then SIGKILL after ``grace_s``."""
         if self._proc is None:
             return
+        children = self.descendants()  # some start sessions of their own (flow runs)
         if self._proc.poll() is None:
             _signal_group(self._proc.pid, signal.SIGTERM)
             try:
@@ -99,6 +100,9 @@ class ManagedProcess:
                 with self.log_file.open("ab") as log:
                     log.write(f"\n=== no exit {grace_s:.0f} s after SIGTERM: SIGKILL\n".encode())
         _signal_group(self._proc.pid, signal.SIGKILL)  # stragglers of the group
+        for pid in children:  # orphaned by now: reparented, so only the list we took finds them
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self._proc.wait(30)
         self._proc = None
 
