@@ -25,6 +25,7 @@ from journeykit.engine.advance import (
     continuing_after_failure,
     run_node_group,
 )
+from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, OutboxMessage
 from journeykit.orchestration.artifacts import (
@@ -59,7 +60,7 @@ def advance_group(key: GroupKey, ids: list[int], count: int) -> GroupResult:
     return result
 
 
-def _group_runner(runtime: Any, key: GroupKey, ids: list[int]) -> GroupResult:
+def _group_runner(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResult:
     """Run a group as a task run; a failed one (some enrollments failed, recorded on them)
     still lets the batch carry on with the enrollments it moved."""
     state = advance_group(key, ids, len(ids), return_state=True)
@@ -90,7 +91,7 @@ def customer_safe(text: str) -> str:
     return _PHONE.sub("<phone>", _EMAIL.sub("<email>", text))
 
 
-def _live_journeys(runtime: Any, ids: list[int]) -> tuple[set[str], set[str]]:
+def _live_journeys(runtime: Runtime, ids: list[int]) -> tuple[set[str], set[str]]:
     """(journey names, versions) of these enrollments."""
     if not ids:
         return set(), set()
@@ -143,7 +144,7 @@ def run_batch(
 
 
 def _dispatch_due(
-    runtime: Any, limit: int, scope: set[str] | None = None
+    runtime: Runtime, limit: int, scope: set[str] | None = None
 ) -> tuple[DispatchReport, set[str], set[str]]:
     """Send what is due (of the journeys in ``scope``, or of all when None), one task run
     per channel; provider errors fail a task run of their own. Returns the combined report,
@@ -183,7 +184,7 @@ def _dispatch_due(
     return total, channels, journeys
 
 
-def _outbox_journeys(runtime: Any, ids: list[int]) -> set[str]:
+def _outbox_journeys(runtime: Runtime, ids: list[int]) -> set[str]:
     with Session(runtime.engine) as session:
         rows = session.exec(
             select(OutboxMessage.journey).where(col(OutboxMessage.id).in_(ids))
