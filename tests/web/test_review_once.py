@@ -12,9 +12,9 @@ import pendulum
 import pytest
 from sqlmodel import select
 
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Review
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.web.app import create_app
 from tests.web.conftest import LiveServer, Web, order_placed, product
 from tests.web.test_action_links import token_of
@@ -69,12 +69,8 @@ def test_four_concurrent_submits_make_one_review_on_postgresql(
     web.engine.dispose()
     web.engine = make_engine(postgres_url)
     web.settings = web.settings.with_changes({"database.url": postgres_url})
-    web.runtime = Runtime(
-        engine=web.engine,
-        clock=web.clock,
-        book=web.runtime.book,
-        settings=web.settings,
-        owner="web-test",
+    web.runtime = build_runtime(
+        web.settings, engine=web.engine, clock=web.clock, book=web.runtime.book, owner="web-test"
     )
     web.app = create_app(web.settings, web.runtime)
     delivered_and_asked(web)

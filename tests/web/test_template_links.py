@@ -49,7 +49,10 @@ def rendered_links(web: Web, journey_name: str) -> list[tuple[str, str, str]]:
         session.add(enrollment)
         session.commit()
         for node in send_nodes(journey):
-            assert run_calls_before(session, journey, node.id, enrollment, now) is None
+            assert (
+                run_calls_before(session, web.runtime.registry, journey, node.id, enrollment, now)
+                is None
+            )
             session.commit()
             context = build_context(
                 session, settings=web.settings, journey=journey, enrollment=enrollment, now=now
