@@ -5,7 +5,6 @@ customer gets. Emails are written as one HTML file (+ its text part) per message
 from __future__ import annotations
 
 import re
-import secrets
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,6 +35,9 @@ PREVIEW_NOW = pendulum.datetime(2026, 3, 2, 14, tz="UTC")
 # secret made up for this preview, so no server (production least of all) accepts them for
 # any customer. The customer is the sample's (a fictitious one from a throwaway database).
 PREVIEW_BASE_URL = "https://x.invalid"
+# Preview links are signed with this public string, never a server's secret: a preview renders
+# the same every time, and its links (on a host that does not exist) open nothing.
+PREVIEW_SECRET = "journeykit-preview-links-open-nothing"
 
 
 def preview_settings(settings: Settings) -> Settings:
@@ -43,7 +45,7 @@ def preview_settings(settings: Settings) -> Settings:
     return settings.with_changes(
         {
             "web.public_base_url": PREVIEW_BASE_URL,
-            "web.signing_secret": secrets.token_urlsafe(32),
+            "web.signing_secret": PREVIEW_SECRET,
         }
     )
 

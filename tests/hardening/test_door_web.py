@@ -117,10 +117,24 @@ def test_previous_quantity_reads_one_row_from_the_index(tmp_path: Path) -> None:
     web = Web(tmp_path)
     with session_scope(web.engine) as session:
         now = web.clock.now()
-        ingest_event(session, book=web.runtime.book, now=now, payload=product(), key="p")
+        ingest_event(
+            session,
+            book=web.runtime.book,
+            now=now,
+            payload=product(),
+            key="p",
+            registry=web.runtime.registry,
+        )
         for n in range(300):
             payload = {"type": "inventory.changed", "sku": "SOFA-1", "quantity": n}
-            ingest_event(session, book=web.runtime.book, now=now, payload=payload, key=f"i{n}")
+            ingest_event(
+                session,
+                book=web.runtime.book,
+                now=now,
+                payload=payload,
+                key=f"i{n}",
+                registry=web.runtime.registry,
+            )
     statements: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:

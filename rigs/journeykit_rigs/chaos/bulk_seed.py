@@ -58,8 +58,15 @@ def insert_signups(
                 for channel, granted in customers[i].get("consent", {}).items():
                     consent.append(_consent_row(cid, channel, granted, STORE_CONSENT_SOURCE, now))
                 for channel in CHANNELS:
-                    consent.append(
-                        _consent_row(cid, channel, True, f"restock:{SIGNUP_SOURCE}", now)
+                    consent.append(  # a signup grants alerts of its item only
+                        _consent_row(
+                            cid,
+                            channel,
+                            True,
+                            f"restock:{SIGNUP_SOURCE}",
+                            now,
+                            purpose=f"restock:{skus[i % len(skus)]}",
+                        )
                     )
                     signups.append(
                         {
@@ -93,12 +100,17 @@ def _customer_row(cid: int, data: dict[str, Any], now: datetime) -> dict[str, An
 
 
 def _consent_row(
-    cid: int, channel: str, granted: bool, source: str, now: datetime
+    cid: int,
+    channel: str,
+    granted: bool,
+    source: str,
+    now: datetime,
+    purpose: str = "marketing",
 ) -> dict[str, Any]:
     return {
         "customer_id": cid,
         "channel": channel,
-        "purpose": "marketing",
+        "purpose": purpose,
         "granted": granted,
         "source": source,
         "wording": "",

@@ -36,7 +36,7 @@ def topology(postgres: PostgresServer) -> Iterator[Topology]:
         raise
     finally:
         started.stop()
-        kept = os.environ.get("JOURNEYKIT_TOPOLOGY_LOGS")  # CI: keep the logs as artifacts
+        kept = os.environ.get("TOPOLOGY_LOGS_DIR")  # CI: keep the logs as artifacts
         if kept:
             started.keep_logs(Path(kept))
 
