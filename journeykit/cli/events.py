@@ -6,7 +6,6 @@ advance what they touched (in a Prefect flow run, or here with ``--no-run``).
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -71,8 +70,11 @@ def emit_event(payload: dict[str, Any], *, key: str | None, run: bool) -> dict[s
     if run:
         # Prefect loads only when a flow run is asked for (not for every `journeys` command)
         from journeykit.orchestration.flows import handle_event
+        from journeykit.orchestration.run_outcome import outcome_counts, run_in_process
 
-        return dict(asyncio.run(handle_event(event=payload, key=stored_key)))
+        # the counts also when a send failed (the run ends Failed sends; status shows why)
+        state = run_in_process(handle_event(event=payload, key=stored_key, return_state=True))
+        return outcome_counts(state)
     runtime = current_runtime()
     accepted, applied = record_event(runtime, payload=payload, key=stored_key, source="cli")
     return {"duplicate": accepted.duplicate, "inbox_id": accepted.inbox_id} | _moved(applied)

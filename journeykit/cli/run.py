@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 
 def register(app: typer.Typer) -> None:
@@ -17,5 +17,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Advance due enrollments and dispatch due messages once."""
         from journeykit.orchestration.flows import sweep as sweep_flow
+        from journeykit.orchestration.run_outcome import outcome_counts, run_in_process
 
-        Console().print(asyncio.run(sweep_flow(journey=journey, limit=limit)))
+        state = run_in_process(sweep_flow(journey=journey, limit=limit, return_state=True))
+        Console().print(outcome_counts(state))
+        if state.is_failed():  # failed sends: say so, and exit 1 (journeys status tells why)
+            Console(stderr=True).print(Text(f"{state.name}: {state.message}", style="red"))
+            raise typer.Exit(1)

@@ -3,7 +3,6 @@ sending through the real SDKs (to the sandbox, or to the configured provider URL
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Customer, OutboxMessage
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import sweep
+from journeykit.orchestration.run_outcome import outcome_counts, run_in_process
 from journeykit.reports.page import write_page
 from journeykit.reports.report_pages import overview_page
 from journeykit.sandbox.server import SandboxServer
@@ -142,7 +142,7 @@ def _run(
         nonlocal runs
 
         runs += 1
-        result = asyncio.run(sweep(limit=1000))
+        result = outcome_counts(run_in_process(sweep(limit=1000, return_state=True)))
         return (
             [f"sweep at {rt.clock.now():%Y-%m-%d %H:%M}: {result['errors']} errors"]
             if result["errors"]

@@ -240,6 +240,8 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
     touched = applied.touched
     subject = accepted.subject
     waiting = applied.waiting.get(accepted.inbox_id) or applied.failed.get(accepted.inbox_id)
+    if not waiting and not accepted.duplicate and accepted.inbox_id not in applied.applied:
+        waiting = "not applied yet"  # e.g. it waits for its order, retried at once already
 
     def name(journeys: set[str], due: int) -> str:
         if waiting:

@@ -7,6 +7,8 @@ listen for: a state's event is ``prefect.flow-run.<state name>``."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 from prefect.states import Completed, Failed, State
@@ -31,3 +33,22 @@ def run_outcome(counts: dict[str, int]) -> State[Any] | dict[str, int]:
         message = f"{others} enrollments failed ({summary})"
         return Completed(name=ENROLLMENTS_FAILED, message=message, data=counts)
     return counts
+
+
+def outcome_counts(state: State[Any]) -> dict[str, int]:
+    """The counts a flow run returned, whatever state it ended in (``Failed sends`` too), for
+    callers that run a flow in-process (``return_state=True``); a run that failed with an
+    exception raises it."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return dict(result)
+
+
+def run_in_process(call: Awaitable[State[Any]]) -> State[Any]:
+    """Run an async flow called with ``return_state=True`` here, to its final state."""
+
+    async def final() -> State[Any]:
+        return await call
+
+    return asyncio.run(final())

@@ -16,11 +16,11 @@ from journeykit.delivery.dispatch import send_due
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
-from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import OutboxMessage
 from journeykit.foundation.settings import PROJECT_ROOT, Settings
 from journeykit.sandbox.server import SandboxServer
+from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 from tests.delivery.conftest import make_senders
 
@@ -39,11 +39,20 @@ def test_worker_withdraws_the_held_alert_like_the_simulator(
     clock = VirtualClock(pendulum.datetime(2026, 1, 5, 3, tz="UTC"))  # 12:00 Tokyo
     source = (PROJECT_ROOT / "journeys" / "restock.yaml").read_text()
     settings = Settings().with_changes({"web.signing_secret": "s3cret"})
-    runtime = Runtime(engine, clock, JourneyBook.from_sources(source), settings, owner="w")
+    runtime = build_runtime(
+        settings, engine=engine, clock=clock, book=JourneyBook.from_sources(source), owner="w"
+    )
 
     def emit(payload: dict[str, Any], key: str) -> None:
         with session_scope(engine) as s:
-            ingest_event(s, book=runtime.book, now=clock.now(), payload=payload, key=key)
+            ingest_event(
+                s,
+                book=runtime.book,
+                now=clock.now(),
+                payload=payload,
+                key=key,
+                registry=runtime.registry,
+            )
         while ids := claim_due(runtime, limit=100):
             advance(runtime, ids)
 

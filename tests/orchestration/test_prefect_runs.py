@@ -26,6 +26,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.flows import handle_event, journey_flow, sweep
+from journeykit.orchestration.run_outcome import FAILED_SENDS, outcome_counts, run_in_process
 from journeykit.sandbox.server import SandboxServer
 from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
@@ -74,9 +75,9 @@ def play(runtime: Runtime, clock: VirtualClock) -> dict[str, UUID]:
         "delayed": run_id(asyncio.run(handle_event(DELAYED, key="e2", return_state=True))),
     }
     clock.advance(timedelta(days=3, minutes=1))  # the offer expires
-    runs["expired"] = run_id(asyncio.run(sweep(return_state=True)))
+    runs["expired"] = run_id(run_in_process(sweep(return_state=True)))
     clock.advance(timedelta(days=1))  # the update is due
-    runs["sweep"] = run_id(asyncio.run(sweep(return_state=True)))
+    runs["sweep"] = run_id(run_in_process(sweep(return_state=True)))
     one = journey_flow("delay_apology")
     runs["journey"] = run_id(asyncio.run(one(return_state=True)))
     return runs
@@ -273,9 +274,10 @@ def test_the_sweep_applies_stored_events_and_one_journey_sends_only_its_own(
         store({"type": "order.shipped", "order_number": "5001"}, "o3")  # Prefect is away
         use_runtime(lambda: runtime)
         try:
-            other = asyncio.run(journey_flow("restock")())
-            own = asyncio.run(journey_flow("delay_apology")())
-            swept = asyncio.run(sweep())
+            other = outcome_counts(run_in_process(journey_flow("restock")(return_state=True)))
+            own_state = run_in_process(journey_flow("delay_apology")(return_state=True))
+            own = outcome_counts(own_state)
+            swept = outcome_counts(run_in_process(sweep(return_state=True)))
         finally:
             use_runtime(None)
         with session_scope(runtime.engine) as session:
@@ -284,5 +286,6 @@ def test_the_sweep_applies_stored_events_and_one_journey_sends_only_its_own(
         runtime.engine.dispose()
     assert other["sent"] == 0  # a restock run leaves the apology alone
     assert own["sent"] == 1 and channels["email"] == "sent"  # its own email (the SMS fails)
+    assert own_state.is_failed() and own_state.name == FAILED_SENDS
     assert swept["events_applied"] == 1 and inbox["o3"] == "applied"
     assert set(inbox.values()) == {"applied"}
