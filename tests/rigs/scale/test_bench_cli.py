@@ -4,6 +4,9 @@ and values that add up (no timing assertions: speed is in docs/performance.md)."
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -59,7 +62,17 @@ def test_engine_reports_per_node_cost_and_raw_writes() -> None:
 @pytest.mark.slow
 @pytest.mark.prefect
 def test_engine_measures_prefect_overhead() -> None:
-    out = bench("engine", "-n", "6", "--batch", "3")
+    """In its own process, as a user runs it: the Prefect test harness it starts must not
+    meet what earlier tests in this worker left behind (it hung once, in-process, in CI)."""
+    journeys = Path(sys.executable).parent / "journeys"
+    done = subprocess.run(
+        [str(journeys), "bench", "engine", "-n", "6", "--batch", "3", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["prefect_batches"] == 2 and out["prefect_task_runs"] == 10
 
 
