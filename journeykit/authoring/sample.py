@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from journeykit.authoring.simulate.catalog import demo_products
 from journeykit.authoring.simulate.scenario import ScenarioCustomer
 from journeykit.foundation.models import Customer, Enrollment, Order
-from journeykit.language.events import parse_event
+from journeykit.language.event_types import parse_event
 from journeykit.language.journey import Journey
 from journeykit.store.sync import apply_event
 

@@ -27,7 +27,7 @@ COMMAND_MODULES = (
     "journeykit.cli.validate",
     "journeykit.cli.db",
     "journeykit.cli.sandbox",
-    "journeykit.cli.events",
+    "journeykit.cli.emit",
     "journeykit.cli.simulate",
     "journeykit.cli.demo",
     "journeykit.cli.run",

@@ -12,7 +12,7 @@ import typer
 from journeykit.foundation.settings import get_settings
 from journeykit.language.checks import expand_paths, validate_paths
 from journeykit.language.errors import SpecError
-from journeykit.language.events import event_catalog
+from journeykit.language.event_types import event_catalog
 from journeykit.language.schema import SCHEMA_PATH, schema_is_current, write_schema
 from journeykit.messaging.law_check import check_law_labels
 from journeykit.service.registry_loader import project_registry

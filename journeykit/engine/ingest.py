@@ -16,7 +16,7 @@ from journeykit.engine.book import JourneyBook
 from journeykit.engine.registry import Registry
 from journeykit.engine.route import RouteResult, route_action, route_event
 from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
-from journeykit.language.events import parse_event
+from journeykit.language.event_types import parse_event
 from journeykit.store.sync import apply_event
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from journeykit.language.events import event_catalog
+from journeykit.language.event_types import event_catalog
 from journeykit.language.journey import Journey
 from journeykit.language.setting_references import REFERENCE_PATTERN
 

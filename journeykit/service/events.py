@@ -17,7 +17,7 @@ from journeykit.engine.ingest import record_action as record_action_in
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import InboxEvent, pk
-from journeykit.language.events import parse_event
+from journeykit.language.event_types import parse_event
 from journeykit.service.event_inbox import Applied, apply_pending
 
 

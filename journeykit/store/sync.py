@@ -19,7 +19,7 @@ from journeykit.foundation.models import (
     Variant,
     pk,
 )
-from journeykit.language import events as ev
+from journeykit.language import event_types as ev
 from journeykit.messaging.consent import MARKETING, by_recipient, consent_state, restock_purpose
 
 

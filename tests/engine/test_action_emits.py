@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from journeykit.engine.registry import Registry, action
 from journeykit.foundation.models import DomainEvent, Enrollment
-from journeykit.language.events import DeclaredEvent, parse_event
+from journeykit.language.event_types import DeclaredEvent, parse_event
 from tests.engine.conftest import PRODUCT, Harness, order_placed
 
 JOURNEY = """\

@@ -11,7 +11,7 @@ import pytest
 
 from journeykit.engine.registry import Registry, RegistryError, action, audience, emits
 from journeykit.language.checks import validate_paths
-from journeykit.language.events import event_catalog
+from journeykit.language.event_types import event_catalog
 from journeykit.service.registry_loader import (
     RegistryConfig,
     RegistryConfigError,

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 
-from journeykit.language.events import parse_event
+from journeykit.language.event_types import parse_event
 from journeykit.web.limits import json_depth
 from tests.hardening.test_hostile_http import row_counts
 from tests.web.conftest import API_KEY, SHOPIFY_SECRET, Web, delayed, order_placed, product

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from journeykit.language.checks import validate_paths
-from journeykit.language.events import EVENT_TYPES, event_catalog
+from journeykit.language.event_types import EVENT_TYPES, event_catalog
 from journeykit.language.schema import journey_schema
 from tests.language.conftest import TEMPLATES, where
 

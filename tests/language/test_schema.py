@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from journeykit.language.events import event_catalog
+from journeykit.language.event_types import event_catalog
 from journeykit.language.schema import DURATION_PATTERN, SCHEMA_PATH, journey_schema, render_schema
 from journeykit.service.registry_loader import project_registry
 

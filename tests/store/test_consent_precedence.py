@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel
 
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.models import Consent, Customer
-from journeykit.language import events as ev
+from journeykit.language import event_types as ev
 from journeykit.messaging.compliance import may_contact
 from journeykit.messaging.consent import restock_purpose
 from journeykit.messaging.optout import record_sms_consent

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from journeykit.authoring.simulate.scenario import Scenario, ScenarioCustomer, ScenarioStep
 from journeykit.foundation.models import Customer, SupportTicket
-from journeykit.language.events import CartUpdated, CustomerIn, LineIn
+from journeykit.language.event_types import CartUpdated, CustomerIn, LineIn
 from journeykit.store.sync import apply_event
 
 

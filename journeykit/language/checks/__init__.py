@@ -13,7 +13,7 @@ from journeykit.language.checks.graph import graph_errors
 from journeykit.language.checks.template_scan import TemplateScanner
 from journeykit.language.checks.templates import template_errors
 from journeykit.language.errors import SpecError, SpecErrors, suggestion
-from journeykit.language.events import event_catalog
+from journeykit.language.event_types import event_catalog
 from journeykit.language.loading import LoadedJourney, journey_files, read_journey
 from journeykit.language.nodes import CallNode
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from journeykit.language.events import EventIn
+from journeykit.language.event_types import EventIn
 from journeykit.web.auth import UNAUTHORIZED, require_api_key
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import accept_event

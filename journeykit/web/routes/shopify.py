@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from journeykit.language.events import parse_event
+from journeykit.language.event_types import parse_event
 from journeykit.web.shopify_catalog import accept_products, sku_for_inventory_item
 from journeykit.web.shopify_map import (
     CATALOG_TOPICS,

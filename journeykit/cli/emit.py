@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from journeykit.cli.common import fail, parse_json_arg
 from journeykit.engine.advance import advance, claim_due
 from journeykit.foundation.models import InboxEvent
-from journeykit.language.events import EVENT_TYPES, parse_event
+from journeykit.language.event_types import EVENT_TYPES, parse_event
 from journeykit.service.event_inbox import Applied, replay
 from journeykit.service.events import record_event
 from journeykit.service.runtime_factory import current_runtime
