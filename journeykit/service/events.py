@@ -12,13 +12,17 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlmodel import Session, col, select
 
-from journeykit.engine.ingest import Ingested, ingest_event
-from journeykit.engine.ingest import record_action as record_action_in
+# Customer actions (a link, an SMS reply, a SendGrid click) are about one enrollment and apply
+# at once, they do not queue in the inbox: the doors record them with the engine's own
+# function, reached through this module like every other door call.
+from journeykit.engine.ingest import ingest_event, record_action
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import InboxEvent, pk
 from journeykit.language.event_types import parse_event
 from journeykit.service.event_inbox import Applied, apply_pending
+
+__all__ = ["accept", "accept_and_apply", "record_action", "record_event", "subject_of"]
 
 
 def subject_of(payload: dict[str, Any]) -> str:
@@ -130,29 +134,3 @@ def accept_and_apply(
     done.woken += ingested.routed.woken
     done.exited += ingested.routed.exited
     return accepted, done
-
-
-def record_action(
-    session: Session,
-    *,
-    now: datetime,
-    customer_id: int,
-    name: str,
-    key: str,
-    enrollment_id: int | None = None,
-    source: str = "link",
-    data: dict[str, Any] | None = None,
-) -> Ingested:
-    """Record a customer action once (``key``: link token, MessageSid, sg_event_id...) and
-    wake the enrollment waiting on it; the caller commits, then advances ``routed.touched``.
-    Actions are about one enrollment and apply at once: they do not queue in the inbox."""
-    return record_action_in(
-        session,
-        now=now,
-        customer_id=customer_id,
-        name=name,
-        key=key,
-        enrollment_id=enrollment_id,
-        source=source,
-        data=data,
-    )
