@@ -42,7 +42,8 @@ def test_a_nested_value_outside_its_choices_names_its_variable(tmp_path: Path) -
     done = run({"JOURNEYKIT_WEB__EVENT_DELIVERY": "carrier-pigeon"}, tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert (
-        "JOURNEYKIT_WEB__EVENT_DELIVERY" in done.stderr and "'inline' or 'prefect'" in done.stderr
+        "JOURNEYKIT_WEB__EVENT_DELIVERY" in done.stderr
+        and "'inline', 'prefect' or 'worker'" in done.stderr
     )
 
 

@@ -119,8 +119,12 @@ class WebSettings(BaseModel):
     signing_secret: SecretStr = Field(
         SecretStr(PLACEHOLDER), description="signs action links, unsubscribe links, CSRF tokens"
     )
-    event_delivery: Literal["inline", "prefect"] = Field(
-        "inline", description="inline: advance touched enrollments at once; prefect: emit event"
+    event_delivery: Literal["inline", "prefect", "worker"] = Field(
+        "inline",
+        description=(
+            "inline: advance touched enrollments at once; prefect: emit event; "
+            "worker: only store it (a long-lived `journeys worker` applies it)"
+        ),
     )
     max_body_bytes: int = Field(6_000_000, ge=1, description="largest request body")
     max_json_depth: int = Field(

@@ -129,7 +129,10 @@ def _store(
 def hand_on(state: WebState, payload: dict[str, Any], stored_key: str, subject: str) -> None:
     """Apply the stored event: hand it to Prefect, or apply its subject's pending events in
     this request and advance what they touched. A failure is logged: the event is stored,
-    and the next apply (event flow or sweep) takes it."""
+    and the next apply (event flow or sweep) takes it. With ``worker`` delivery the stored
+    event is all: a long-lived worker process applies the inbox."""
+    if state.settings.web.event_delivery == "worker":
+        return
     if state.emit is not None and state.settings.web.event_delivery == "prefect":
         try:
             state.emit(payload, stored_key)
