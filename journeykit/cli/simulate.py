@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journeykit.cli.common import fail, load_book
 
@@ -153,18 +154,18 @@ def _write_html(path: Path, title: str, scenario: object, book: object) -> Any:
 
 def _print(name: str, scenario: Path, result: object) -> None:
     console = Console()
-    table = Table(title=f"{name} · {scenario.name}", title_justify="left")
+    table = Table(title=Text(f"{name} · {scenario.name}"), title_justify="left")
     for column in ("when (customer's time)", "what", "node", "channel", "template", "detail"):
         table.add_column(column)
-    colours = {"send": "green", "action": "cyan", "exit": "magenta"}
+    colours = {"send": "green", "withdrawn": "yellow", "action": "cyan", "exit": "magenta"}
     for entry in result.timeline:  # type: ignore[attr-defined]
-        table.add_row(
-            entry.at[:16].replace("T", " ") + entry.at[19:],
-            f"[{colours[entry.kind]}]{entry.kind}",
-            entry.node,
-            entry.channel or "",
-            entry.template or "",
-            entry.detail,
+        table.add_row(  # Text, never markup: details carry customer strings
+            Text(entry.at[:16].replace("T", " ") + entry.at[19:]),
+            Text(entry.kind, style=colours.get(entry.kind, "")),
+            Text(entry.node),
+            Text(entry.channel or ""),
+            Text(entry.template or ""),
+            Text(entry.detail),
         )
     console.print(table)
     for error in result.errors:  # type: ignore[attr-defined]

@@ -77,7 +77,12 @@ def claim(
                 execution_options=NO_SYNC,
             )
             claimed.deferred += 1
-        withdrawn = {w.row_id: w.reason for w in check(session, runtime, candidates, now)}
+        verdict = check(session, runtime, candidates, now)
+        withdrawn = {w.row_id: w.reason for w in verdict.withdrawn}
+        for row in candidates:
+            if row.id in verdict.deferred:
+                _defer_for_cap(session, row, *verdict.deferred[row.id], now)
+                claimed.deferred += 1
         if withdrawn:
             _withdraw(session, withdrawn)
             claimed.withdrawn = len(withdrawn)
@@ -86,7 +91,7 @@ def claim(
                 claimed.reasons[kind] = claimed.reasons.get(kind, 0) + 1
         to_shorten: dict[str, OutboxMessage] = {}
         for row in candidates:
-            if row.id in withdrawn:
+            if row.id in withdrawn or row.id in verdict.deferred:
                 continue
             claimed.ids.append(int(row.id))  # type: ignore[arg-type]
             if row.channel == "sms" and runtime.settings.sending.sms_short_links:
@@ -103,6 +108,28 @@ def claim(
                 execution_options=NO_SYNC,
             )
     return claimed
+
+
+def _defer_for_cap(
+    session: Session, row: OutboxMessage, frees: datetime, why: str, now: datetime
+) -> None:
+    """Over the frequency cap as of now with ``on_cap: defer``: the row waits until the cap
+    frees (out of its quiet window), noted like the queue-time decision."""
+    decisions = list(row.decisions or [])
+    due = _quiet_until(decisions, frees) or frees
+    note = {
+        "rule": "frequency_cap",
+        "action": "defer",
+        "deferred_to": due.isoformat(),
+        "at": now.isoformat(),
+        "why": why,
+    }
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row.id)
+        .values(due_at=due, decisions=[*decisions, note]),
+        execution_options=NO_SYNC,
+    )
 
 
 def _shorten_links(

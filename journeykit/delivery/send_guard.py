@@ -11,8 +11,12 @@ state, a few queries per claim batch (never one per row):
    ``variant.inventory > 0``) still holds;
 3. **consent and suppression as of now**, per address and purpose
    (:mod:`journeykit.messaging.consent`);
-4. **the frequency cap as of now**, counting what actually left (and what this batch takes);
-5. **the offer** the message carries has not expired.
+4. **the allotment as of now** (``allotment`` on the send node, e.g. a restock wave: at most
+   ``variant.inventory * settings.subscribers_per_unit`` shoppers told): re-read on the
+   current stock; the first customers told keep their place, later ones are withdrawn;
+5. **the frequency cap as of now**, counting what actually left (and what this batch takes):
+   over it, the row waits until the cap frees (``on_cap: defer``) or is withdrawn (``skip``);
+6. **the offer** the message carries has not expired.
 
 A failing row gets the terminal status ``withdrawn`` with the reason; its enrollment
 remembers it (``enrollment.data.withdrawn``: node id -> reason), so a follow-up about that
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from journeykit.engine.nodes.base import ENROLLMENT_NAMES
@@ -35,25 +39,36 @@ from journeykit.engine.nodes.send import OFFER_RULE, purpose_of
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.template_context import build_context
 from journeykit.foundation.models import Customer, Enrollment, EnrollmentHistory, OutboxMessage
+from journeykit.language.durations import format_duration
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
+from journeykit.language.scope import SUBJECT_SHARED
 from journeykit.messaging.compliance import GROUP_CACHE, may_contact
 from journeykit.messaging.consent import Ledger
-from journeykit.templating.expressions import holds
+from journeykit.templating.expressions import evaluate, holds
 
 ENDED = ("completed", "exited", "failed")
 WOKEN = ("wake", "action")  # history kinds: an event or a customer action woke it
 TOOK = ("sending", "sent", "delivered", "simulated")  # what the frequency cap counts
 # the names still_true may read that depend on the subject alone (built once per subject)
-SUBJECT_NAMES = frozenset({"variant", "product", "order", "lines", "cart", "store", "discount"})
-SUBJECT_NAMES |= {"substitute", "partial", "order_history"}
-SHARED_NAMES = SUBJECT_NAMES | {"settings", "journey"}  # no enrollment or customer names
+SHARED_NAMES = SUBJECT_SHARED  # no enrollment or customer names
+SUBJECT_NAMES = SHARED_NAMES - {"settings", "journey"}
 
 
 @dataclass(frozen=True)
 class Withdrawal:
     row_id: int
     reason: str
+
+
+@dataclass
+class Verdict:
+    """What the guard found in one claim batch: rows that must not go (with why), and rows
+    that may go later (over a frequency cap with ``on_cap: defer``: the time the cap frees,
+    and why)."""
+
+    withdrawn: list[Withdrawal]
+    deferred: dict[int, tuple[datetime, str]]
 
 
 def visit_of(key: str) -> int:
@@ -64,10 +79,11 @@ def visit_of(key: str) -> int:
 
 def check(
     session: Session, runtime: Runtime, rows: Sequence[OutboxMessage], now: datetime
-) -> list[Withdrawal]:
-    """The rows of one claim batch that must not go, with why (in row order)."""
+) -> Verdict:
+    """The rows of one claim batch that must not go, with why (in row order), and those that
+    must wait."""
     if not rows:
-        return []
+        return Verdict([], {})
     enrollments = _enrollments(session, rows)
     woken = _woken(session, enrollments)
     customers = _customers(session, rows)
@@ -107,9 +123,14 @@ def check(
                 reason = f"as of now: {refused}" if refused else None
         if reason is not None:
             reasons[row_id] = reason
-    reasons |= _capped(session, runtime, rows, enrollments, journeys, reasons, now)
+    reasons |= _over_allotment(
+        session, runtime, rows, enrollments, journeys, reasons, now, subject_contexts
+    )
+    capped, deferred = _capped(session, rows, enrollments, journeys, reasons, now)
+    reasons |= capped
     _remember(enrollments, rows, reasons)
-    return [Withdrawal(int(r.id), reasons[int(r.id)]) for r in rows if int(r.id) in reasons]  # type: ignore[arg-type]
+    withdrawn = [Withdrawal(int(r.id), reasons[int(r.id)]) for r in rows if int(r.id) in reasons]  # type: ignore[arg-type]
+    return Verdict(withdrawn, deferred)
 
 
 def _enrollments(session: Session, rows: Sequence[OutboxMessage]) -> dict[int, Enrollment]:
@@ -278,15 +299,16 @@ def _context(
 
 def _capped(
     session: Session,
-    runtime: Runtime,
     rows: Sequence[OutboxMessage],
     enrollments: dict[int, Enrollment],
     journeys: dict[str, Journey],
     withdrawn: dict[int, str],
     now: datetime,
-) -> dict[int, str]:
+) -> tuple[dict[int, str], dict[int, tuple[datetime, str]]]:
     """Marketing rows over their journey's cap as of now: what left in the window (one
-    query for the batch) plus what this batch already lets go, in due order."""
+    query for the batch) plus what this batch already lets go, in due order. Withdrawn
+    (``on_cap: skip``), or deferred to when the oldest counted message leaves the window
+    (``on_cap: defer``)."""
     capped: dict[int, tuple[OutboxMessage, Journey]] = {}
     for row in rows:
         enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
@@ -296,7 +318,7 @@ def _capped(
         if journey is not None and journey.frequency_cap is not None:
             capped[int(row.id)] = (row, journey)  # type: ignore[arg-type]
     if not capped:
-        return {}
+        return {}, {}
     widest: timedelta = max(j.frequency_cap.window for _, j in capped.values())  # type: ignore[union-attr]
     customer_ids = sorted({r.customer_id for r, _ in capped.values()})
     taken_at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.last_attempt_at)
@@ -313,16 +335,112 @@ def _capped(
             if at is not None:
                 taken.setdefault(cid, []).append(at)
     reasons: dict[int, str] = {}
+    deferred: dict[int, tuple[datetime, str]] = {}
     for row_id, (row, journey) in capped.items():
         cap = journey.frequency_cap
         assert cap is not None
         since = now - cap.window
-        recent = [t for t in taken.get(row.customer_id, []) if _after(t, since)]
+        recent = sorted(t for t in taken.get(row.customer_id, []) if _after(t, since))
         if len(recent) >= cap.max:
-            reasons[row_id] = f"as of now: frequency cap reached ({len(recent)} in {cap.window})"
+            why = f"frequency cap reached ({len(recent)} in {cap.window})"
+            if cap.on_cap == "defer":
+                frees = _aware(recent[len(recent) - cap.max], now) + cap.window
+                deferred[row_id] = (max(frees, now), why)
+            else:
+                reasons[row_id] = f"as of now: {why}"
             continue
         taken.setdefault(row.customer_id, []).append(now)
+    return reasons, deferred
+
+
+def _aware(at: datetime, like: datetime) -> datetime:
+    if at.tzinfo is None and like.tzinfo is not None:
+        return at.replace(tzinfo=like.tzinfo)
+    return at
+
+
+def _send_node(journey: Journey, node_id: str) -> SendNode | None:
+    try:
+        node = journey.node(node_id)
+    except (KeyError, LookupError):
+        return None
+    return node if isinstance(node, SendNode) else None
+
+
+def _over_allotment(
+    session: Session,
+    runtime: Runtime,
+    rows: Sequence[OutboxMessage],
+    enrollments: dict[int, Enrollment],
+    journeys: dict[str, Journey],
+    withdrawn: dict[int, str],
+    now: datetime,
+    subject_contexts: dict[tuple[str, str], dict[str, Any]],
+) -> dict[int, str]:
+    """Rows of send nodes with an ``allotment`` whose customer is past it as of now: per
+    subject, the customers already told by a message queued in the window (one query per
+    subject of the batch) keep their place, in the order they were queued; the batch's new
+    customers follow in due order; a customer at place >= ``max`` (evaluated on the subject
+    now) is withdrawn."""
+    groups: dict[tuple[str, str], list[tuple[OutboxMessage, Enrollment, Journey, SendNode]]]
+    groups = {}
+    for row in rows:
+        enrollment = enrollments.get(row.enrollment_id) if row.enrollment_id else None
+        if enrollment is None or int(row.id) in withdrawn:  # type: ignore[arg-type]
+            continue
+        journey = journeys.get(enrollment.version)
+        node = _send_node(journey, row.node_id) if journey else None
+        if journey is None or node is None or node.allotment is None:
+            continue
+        key = _subject_of(journey, enrollment)
+        groups.setdefault(key, []).append((row, enrollment, journey, node))
+    reasons: dict[int, str] = {}
+    for key, members in groups.items():
+        _, enrollment, journey, node = members[0]
+        assert node.allotment is not None
+        if key not in subject_contexts:
+            subject_contexts[key] = _context(session, runtime, journey, enrollment, now)
+        try:
+            most = int(evaluate(node.allotment.max, subject_contexts[key]))
+        except Exception as exc:  # an allotment that cannot be read any more allows nobody
+            for row, *_ in members:
+                reasons[int(row.id)] = f"the allotment could not be evaluated: {exc}"  # type: ignore[arg-type]
+            continue
+        window = max(n.allotment.window for *_, n in members if n.allotment is not None)
+        places = _told(session, journey, key[1], now - window)
+        for row, *_ in members:
+            place = places.setdefault(row.customer_id, len(places))
+            if place >= most:
+                reasons[int(row.id)] = (  # type: ignore[arg-type]
+                    f"as of now: the allotment is used up ({max(most, 0)} customers of "
+                    f"{key[1]} within {format_duration(window)})"
+                )
     return reasons
+
+
+def _told(session: Session, journey: Journey, subject: str, since: datetime) -> dict[int, int]:
+    """Customers of ``subject`` reached by a message of the journey's allotted send nodes
+    that was queued since ``since`` (the wave it belongs to), each with their place: the
+    order their first such message was queued."""
+    nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
+    first = func.min(OutboxMessage.created_at)
+    rows = session.exec(
+        select(OutboxMessage.customer_id, first)
+        .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
+        .where(
+            OutboxMessage.journey == journey.name,
+            col(OutboxMessage.node_id).in_(nodes),
+            col(OutboxMessage.status).in_(TOOK),
+            col(OutboxMessage.created_at) > since,
+            or_(
+                col(Enrollment.subject_key) == subject,
+                col(Enrollment.subject_key).startswith(subject + "|"),
+            ),
+        )
+        .group_by(col(OutboxMessage.customer_id))
+        .order_by(first, func.min(OutboxMessage.id))
+    ).all()
+    return {int(cid): place for place, (cid, _) in enumerate(rows)}
 
 
 def _remember(

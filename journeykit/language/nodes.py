@@ -31,6 +31,16 @@ def parse_local_time(value: str) -> time:
     return time(int(hours), int(minutes))
 
 
+class Allotment(Strict):
+    """How many customers of one subject may be told within a window, re-read when each
+    message is claimed: the first ``max`` customers (in the order their messages left, then
+    the order of the claim) keep their place; later ones are withdrawn. E.g. a restock wave:
+    ``{max: "variant.inventory * settings.subscribers_per_unit", window: 12h}``."""
+
+    max: str = Field(description="an expression on the subject (variant, order, settings...)")
+    window: Duration = Field(description="messages that left this long ago no longer count")
+
+
 class SendNode(Strict):
     """Queue one message to the enrollment's customer."""
 
@@ -47,6 +57,11 @@ class SendNode(Strict):
         None,
         description="a condition that must hold when the message is queued and again when it "
         "is sent, e.g. variant.inventory > 0 (else it is withdrawn)",
+    )
+    allotment: Allotment | None = Field(
+        None,
+        description="at most this many customers of the subject told within a window, "
+        "counted when each message is claimed (send nodes with an allotment share it)",
     )
     next: NodeId | None = None
 

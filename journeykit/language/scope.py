@@ -44,3 +44,8 @@ BY_SUBJECT: dict[str, frozenset[str]] = {
 def provided_names(subject: str) -> frozenset[str]:
     """Top-level names a template of a journey with this subject may use."""
     return COMMON | BY_SUBJECT[subject]
+
+
+# Names whose values depend on the journey's subject alone, never on one customer: what an
+# allotment's ``max`` may read (the same answer for every customer of the subject).
+SUBJECT_SHARED = frozenset({"store", "journey", "settings"}).union(*BY_SUBJECT.values())

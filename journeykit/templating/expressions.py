@@ -23,3 +23,9 @@ def holds(source: str, context: dict[str, Any]) -> bool:
     """Evaluate ``source`` against ``context``; raises on syntax errors or missing names."""
     with _ENV.render_scope():  # resource limits (docs/reliability.md)
         return bool(compile_condition(source)(**context))
+
+
+def evaluate(source: str, context: dict[str, Any]) -> Any:
+    """The value of ``source`` against ``context`` (e.g. a number for an allotment)."""
+    with _ENV.render_scope():
+        return compile_condition(source)(**context)

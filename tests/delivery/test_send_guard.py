@@ -9,14 +9,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pendulum
+import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
 from journeykit.delivery.claim import claim
-from journeykit.delivery.send_guard import left_visit
+from journeykit.delivery.send_guard import _capped, left_visit
 from journeykit.delivery.states import may_move
+from journeykit.engine.book import parse_source
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Consent, Customer, Enrollment, OutboxMessage
+from journeykit.language.journey import Journey
 from journeykit.messaging.optout import record_sms_consent
 from tests.delivery.conftest import Outbox
 
@@ -133,3 +136,86 @@ def test_a_choice_or_an_exit_after_queueing_withdraws() -> None:
     assert gone == "the enrollment exited since (order.cancelled)"
     again = _enrollment("waiting", visits={"confirmation": 2})
     assert left_visit(row, again, {}) == "the enrollment came back to confirmation since"
+
+
+CAPPED = """
+name: capped
+trigger: {event: order.placed}
+subject: customer
+frequency_cap: {window: 1d, max: 2, on_cap: defer}
+nodes:
+  - {id: done, type: exit, reason: done}
+"""
+
+
+def _capped_journey(on_cap: str) -> Journey:
+    return Journey.model_validate(
+        {
+            "name": "restock",
+            "trigger": {"event": "order.placed"},
+            "subject": "customer",
+            "frequency_cap": {"window": "1d", "max": 2, "on_cap": on_cap},
+            "nodes": [{"id": "done", "type": "exit", "reason": "done"}],
+        }
+    )
+
+
+def _two_sent_then_one_queued(outbox: Outbox) -> tuple[int, datetime]:
+    """Two marketing messages left 3 h and 1 h ago; a third is claimed now."""
+    cid = outbox.customer(phone="+15551230009", consent=True)
+    first = outbox.row("sms", to="+15551230009", customer_id=cid)
+    outbox.later(hours=2)
+    second = outbox.row("sms", to="+15551230009", customer_id=cid)
+    outbox.later(hours=1)
+    with session_scope(outbox.engine) as s:
+        for row_id, ago in ((first, 3), (second, 1)):
+            row = s.get(OutboxMessage, row_id)
+            assert row is not None
+            row.status, row.sent_at = "sent", outbox.clock.now() - timedelta(hours=ago)
+            s.add(row)
+    return outbox.row("sms", to="+15551230009", customer_id=cid), outbox.clock.now()
+
+
+@pytest.mark.parametrize("on_cap", ["defer", "skip"])
+def test_the_frequency_cap_as_of_now_defers_or_withdraws(outbox: Outbox, on_cap: str) -> None:
+    """A row queued under the cap finds it reached when claimed (two messages left since):
+    ``defer`` moves it to when the oldest of them leaves the window, ``skip`` withdraws it."""
+    row_id, now = _two_sent_then_one_queued(outbox)
+    enrollment = _enrollment("active")
+    row = outbox.get(row_id)  # detached: the enrollment is a stand-in, never stored
+    row.enrollment_id = 1
+    with Session(outbox.engine) as s:
+        withdrawn, deferred = _capped(
+            s, [row], {1: enrollment}, {"v": _capped_journey(on_cap)}, {}, now
+        )
+    if on_cap == "defer":
+        assert withdrawn == {} and deferred[row_id][0] == now - timedelta(hours=3) + timedelta(
+            days=1
+        )
+        assert "frequency cap reached (2 in" in deferred[row_id][1]
+    else:
+        assert deferred == {} and "frequency cap reached" in withdrawn[row_id]
+
+
+def test_claim_defers_a_row_over_the_cap_until_it_frees(outbox: Outbox) -> None:
+    """Through ``claim``: the deferred row stays queued with its new due time and a note,
+    counted as deferred, not sent and not withdrawn."""
+    row_id, now = _two_sent_then_one_queued(outbox)
+    outbox.runtime.book.add(parse_source(CAPPED), CAPPED)
+    with session_scope(outbox.engine) as s:
+        version = outbox.runtime.book.snapshot(s, "capped", now)
+        enrollment = Enrollment(
+            journey="capped", version=version, subject_type="customer", subject_key="customer:9",
+            node_id="done", status="waiting", entered_at=now, updated_at=now,
+        )  # fmt: skip
+        s.add(enrollment)
+        s.flush()
+        row = s.get(OutboxMessage, row_id)
+        assert row is not None
+        row.enrollment_id, row.journey = enrollment.id, "capped"
+        s.add(row)
+    claimed = claim(outbox.runtime, limit=10)
+    row = outbox.get(row_id)
+    assert claimed.ids == [] and claimed.deferred == 1 and claimed.withdrawn == 0
+    assert row.status == "queued" and row.due_at > now
+    assert row.decisions[-1]["rule"] == "frequency_cap" and row.decisions[-1]["action"] == "defer"

@@ -73,3 +73,62 @@ def test_worker_withdraws_the_held_alert_like_the_simulator(
     assert row.status == "withdrawn" and row.error == "no longer true: variant.inventory > 0"
     assert sandbox.store.count() == 0
     engine.dispose()
+
+
+def test_worker_rereads_the_wave_allotment_like_the_simulator(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """`tests/scenarios/R3_wave_allotment_rechecked_at_claim.yaml` through the real
+    dispatcher: four shoppers alerted for 5 units (emails at once, SMS held overnight), one
+    unit left at 09:00 = an allotment of 3: three SMS reach the sandbox, the fourth is
+    withdrawn."""
+    url = f"sqlite:///{tmp_path}/worker.db"
+    upgrade(url)
+    engine = make_engine(url)
+    clock = VirtualClock(pendulum.datetime(2026, 1, 5, 3, tz="UTC"))
+    source = (PROJECT_ROOT / "journeys" / "restock.yaml").read_text()
+    settings = Settings().with_changes({"web.signing_secret": "s3cret"})
+    runtime = build_runtime(
+        settings, engine=engine, clock=clock, book=JourneyBook.from_sources(source), owner="w"
+    )
+
+    def emit(payload: dict[str, Any], key: str) -> None:
+        with session_scope(engine) as s:
+            ingest_event(
+                s, book=runtime.book, now=clock.now(), payload=payload, key=key,
+                registry=runtime.registry,
+            )  # fmt: skip
+        while ids := claim_due(runtime, limit=100):
+            advance(runtime, ids)
+
+    emit({"type": "product.upserted", "product": {**PRODUCT, "inventory": 0}}, "p")
+    for n in range(1, 5):
+        shopper = {
+            "id": f"A-0{n}", "email": f"a0{n}@example.com", "phone": f"+81901111000{n}",
+            "timezone": "Asia/Tokyo", "locale": "ja",
+        }  # fmt: skip
+        signup = {"type": "restock.signup", "customer": shopper, "sku": "SOFA-1"}
+        emit({**signup, "channels": ["email", "sms"]}, f"s{n}")
+        clock.advance(pendulum.duration(minutes=1))
+    clock.set(pendulum.datetime(2026, 1, 6, 13, tz="UTC"))  # 22:00 Tokyo: quiet hours for SMS
+    emit({"type": "inventory.changed", "sku": "SOFA-1", "quantity": 5}, "i1")
+    senders = make_senders(sandbox)
+    first = send_due(runtime, senders, limit=10)
+    assert (first.claimed, first.withdrawn) == (4, 0)  # the four emails; the SMS are held
+    clock.set(pendulum.datetime(2026, 1, 6, 18, tz="UTC"))  # 03:00 Tokyo: one unit left
+    emit({"type": "inventory.changed", "sku": "SOFA-1", "quantity": 1}, "i2")
+    clock.set(pendulum.datetime(2026, 1, 7, 0, tz="UTC"))  # 09:00 Tokyo
+    report = send_due(runtime, senders, limit=10)
+    assert (report.claimed, report.withdrawn) == (3, 1)
+    with Session(engine) as s:
+        rows = s.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.node_id == "alert_sms")
+            .order_by(OutboxMessage.customer_id)  # type: ignore[arg-type]
+        ).all()
+    assert [r.status for r in rows][-1] == "withdrawn"  # the last to sign up
+    assert "the allotment is used up (3 customers of sku:SOFA-1 within 12h)" in (
+        rows[-1].error or ""
+    )
+    assert sandbox.store.count() == 7
+    engine.dispose()

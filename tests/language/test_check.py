@@ -151,3 +151,11 @@ def test_whole_broken_directory_reports_every_file():
     )
     files = {Path(e.path).stem for e in found if e.path.endswith(".yaml")}
     assert files == {p.stem for p in BROKEN.glob("*.yaml")}
+
+
+def test_an_allotment_reads_the_subject_alone(broken):
+    """An allotment is the same for every customer of the subject: a customer name in its
+    ``max`` is an error at that line."""
+    (error,) = [e for e in broken("bad_allotment") if "allotment" in e.message]
+    assert where(error)[:2] == ("bad_allotment.yaml", 12)
+    assert "uses 'customer', which is not available here" in error.message

@@ -12,7 +12,7 @@ from jinja2.parser import Parser
 from journeykit.language.errors import SpecError, suggestion
 from journeykit.language.loading import LoadedJourney
 from journeykit.language.nodes import BranchNode, SendNode
-from journeykit.language.scope import provided_names
+from journeykit.language.scope import SUBJECT_SHARED, provided_names
 from journeykit.templating.sandbox import HardenedEnvironment, TemplateLimits
 
 FILTER_NAMES = frozenset({"event", "settings"})  # what a trigger filter sees (engine/route.py)
@@ -45,6 +45,15 @@ def expression_errors(loaded: LoadedJourney) -> list[SpecError]:
         if isinstance(node, SendNode) and node.still_true is not None:
             what = f"still_true of send node '{node.id}'"
             errors += _expression(loaded, ("nodes", i, "still_true"), what, node.still_true, names)
+        if isinstance(node, SendNode) and node.allotment is not None:
+            what = f"the allotment of send node '{node.id}'"
+            errors += _expression(
+                loaded,
+                ("nodes", i, "allotment", "max"),
+                what,
+                node.allotment.max,
+                SUBJECT_SHARED & names,
+            )
     return errors
 
 
