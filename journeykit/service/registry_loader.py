@@ -12,6 +12,7 @@ modules declare (``journeykit.engine.registry``)."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import pkgutil
@@ -68,12 +69,36 @@ def project_registry(root: Path = PROJECT_ROOT) -> Registry:
 
 
 def configured_modules(config: RegistryConfig, root: Path) -> Iterator[ModuleType]:
+    """The action modules, and the flow files that declare an action or an audience. A flow
+    file that declares none is a Prefect entry point only: importing it would load Prefect
+    (~190 MB, seconds) into every process that builds a runtime (engine, web, dispatchers)
+    for nothing, so it is read, not imported."""
     for name in config.action_modules:
         yield from _package_modules(name)
     for pattern in config.flow_modules:
         for path in sorted(root.glob(pattern)):
-            if path.suffix == ".py" and path.is_file():
+            if path.suffix == ".py" and path.is_file() and declares_something(path):
                 yield _file_module(path)
+
+
+DECLARATIONS = frozenset({"action", "audience"})
+
+
+def declares_something(path: Path) -> bool:
+    """Does the file call ``action``/``audience`` (as a decorator or a call, by name or as
+    an attribute, e.g. ``registry.action``)? A file that cannot be parsed is imported, so
+    its error is reported where it is."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, OSError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in DECLARATIONS:
+                return True
+    return False
 
 
 def _package_modules(name: str) -> Iterator[ModuleType]:

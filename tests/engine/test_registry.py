@@ -4,6 +4,8 @@ project's registry comes from ``[tool.journeykit]`` and includes ``flows/*.py``.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from journeykit.language.event_types import event_catalog
 from journeykit.service.registry_loader import (
     RegistryConfig,
     RegistryConfigError,
+    declares_something,
     load_registry,
     project_registry,
     read_registry_config,
@@ -145,3 +148,29 @@ def test_a_malformed_configuration_is_one_clear_error(tmp_path: Path) -> None:
     config = RegistryConfig(action_modules=("journeykit.no_such_module",), flow_modules=())
     with pytest.raises(RegistryConfigError, match="cannot be imported"):
         load_registry(config, tmp_path)
+
+
+def test_building_the_project_registry_does_not_load_prefect() -> None:
+    """The shipped flows/*.py declare no action: they are Prefect entry points, read, not
+    imported, so an engine, web or dispatcher process does not carry Prefect (~190 MB)."""
+    code = (
+        "import sys\n"
+        "from journeykit.service.registry_loader import project_registry\n"
+        "registry = project_registry()\n"
+        "assert 'restock_wave' in registry.action_names(), registry.action_names()\n"
+        "print('prefect' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_flow_file_is_imported_when_it_declares(tmp_path: Path) -> None:
+    (tmp_path / "plain.py").write_text("from x import journey_flow\nf = journey_flow('a')\n")
+    (tmp_path / "called.py").write_text("from r import registry\nregistry.action('a')(print)\n")
+    (tmp_path / "broken.py").write_text("def (:\n")
+    assert not declares_something(tmp_path / "plain.py")
+    assert declares_something(tmp_path / "called.py")
+    assert declares_something(tmp_path / "broken.py")  # imported, so its error is reported
+    assert declares_something(tmp_path / "gift.py") is True  # unreadable: imported too
