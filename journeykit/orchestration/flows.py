@@ -28,6 +28,7 @@ from journeykit.engine.advance import (
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, OutboxMessage
+from journeykit.orchestration.after_batch import after_batch
 from journeykit.orchestration.artifacts import (
     messages_queued,
     publish_funnel,
@@ -132,6 +133,7 @@ def run_batch(
         if touched in runtime.book.current:
             publish_funnel(runtime, touched)
     get_run_logger().info("%s: %s", label, run_summary(report, queued, sent, title=label))
+    after_batch(runtime, scope)  # wake-up runs at the minutes work is due; the backlog alert
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
@@ -192,11 +194,11 @@ def _outbox_journeys(runtime: Runtime, ids: list[int]) -> set[str]:
     return set(rows)
 
 
-@flow(name="journeykit-sweep", flow_run_name="sweep")
+@flow(name="journeykit-sweep", flow_run_name="safety sweep")
 async def sweep(journey: str | None = None, limit: int = 500) -> Any:
     """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
     all journeys also deletes idempotency receipts older than their retention."""
-    title = f"{journey} · sweep" if journey else "all journeys · sweep"
+    title = f"{journey} · sweep" if journey else "safety sweep"
     applied = None if journey else apply_pending(current_runtime(), limit=limit)
     counts = run_batch(
         journey=journey, limit=limit, title=title, name=None if journey else sweep_name
@@ -209,14 +211,12 @@ async def sweep(journey: str | None = None, limit: int = 500) -> Any:
 
 
 def sweep_name(journeys: set[str], due: int) -> str:
-    """``restock · sweep · 3 due``; several journeys by name (up to three), else a count."""
+    """``safety sweep · 3 due · restock``; several journeys by name (up to three), else a
+    count."""
     if not journeys:
-        who = "all journeys"
-    elif len(journeys) <= 3:
-        who = ", ".join(sorted(journeys))
-    else:
-        who = f"{len(journeys)} journeys"
-    return f"{who} · sweep · {due} due"
+        return f"safety sweep · {due} due"
+    who = ", ".join(sorted(journeys)) if len(journeys) <= 3 else f"{len(journeys)} journeys"
+    return f"safety sweep · {due} due · {who}"
 
 
 @flow(name="journeykit-event", flow_run_name=current_event_run_name)
@@ -303,8 +303,8 @@ def event_subject(event: dict[str, Any]) -> str:
 def journey_flow(name: str) -> Any:
     """The flow for one journey, named after it: a sweep of that journey alone."""
 
-    @flow(name=name, flow_run_name=f"{name} · sweep")
+    @flow(name=name, flow_run_name=f"{name} · wake-up")
     async def run_journey(limit: int = 500) -> Any:
-        return run_outcome(run_batch(journey=name, limit=limit, title=f"{name} · sweep"))
+        return run_outcome(run_batch(journey=name, limit=limit, title=name))
 
     return run_journey
