@@ -27,6 +27,7 @@ from journeykit.orchestration.automations import (
     AlertTiming,
     ensure_automations,
 )
+from journeykit.orchestration.backlog import EVENT as BACKLOG_EVENT
 from journeykit.orchestration.flows import handle_event
 from journeykit.orchestration.run_outcome import FAILED_SENDS
 from journeykit.orchestration.story_artifact import publish_story
@@ -146,5 +147,13 @@ def test_deploy_creates_the_automations_once_and_they_notify_through_the_block()
             note = automation.actions[-1]
             assert isinstance(note, SendNotification)
             assert "{{ flow_run|ui_url }}" in note.body or "worker" in note.body
-        waiting = next(a for a in again if "waiting" in a.name)
-        assert waiting.trigger.within.total_seconds() == 15 * 60  # type: ignore[union-attr]
+        late = next(a for a in again if "late" in a.name)
+        # reactive on the event every run emits when due work is older than the setting,
+        # at most once per journey per period, with the journey, the age and the run
+        assert late.trigger.within.total_seconds() == 15 * 60  # type: ignore[union-attr]
+        assert late.trigger.expect == {BACKLOG_EVENT}  # type: ignore[union-attr]
+        assert late.trigger.posture == "Reactive"  # type: ignore[union-attr]
+        assert late.trigger.for_each == {"prefect.resource.id"}  # type: ignore[union-attr]
+        note = late.actions[-1]
+        assert isinstance(note, SendNotification)
+        assert "{{ event.payload.age_minutes }}" in note.body and "ui_url" in note.body
