@@ -7,6 +7,7 @@ scheduler fails on every loop (``Can't evaluate bulk DML statement``) and none a
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 from uuid import UUID
 
 import httpx
@@ -95,9 +97,15 @@ def server_env(home: Path, api_url: str | None = None) -> dict[str, str]:
     return env
 
 
+class PrefectServer(NamedTuple):
+    api: str
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
 @pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A ``prefect server start`` process; yields (API URL, its log file)."""
+def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
+    """A ``prefect server start`` process: its API URL, log file and process."""
     home = tmp_path / "prefect-home"
     home.mkdir()
     port = free_port()
@@ -122,7 +130,7 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             if time.monotonic() > deadline:
                 pytest.fail(f"prefect server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield api, log
+        yield PrefectServer(api, log, process)
     finally:
         process.terminate()
         try:
@@ -145,9 +153,9 @@ def scheduled_runs(api: str) -> list[dict[str, object]]:
 
 @pytest.mark.prefect
 def test_the_server_scheduler_creates_scheduled_runs(
-    tmp_path: Path, prefect_server: tuple[str, Path]
+    tmp_path: Path, prefect_server: PrefectServer
 ) -> None:
-    api, log = prefect_server
+    api, log = prefect_server.api, prefect_server.log
     project = tmp_path / "project"
     project.mkdir()
     (project / "tick.py").write_text(FLOW)
@@ -202,18 +210,26 @@ def journey_settings(url: str, sandbox: str) -> dict[str, str]:
 def register_journey(client: SyncPrefectClient, journey: str) -> UUID:
     """The journey's deployment as ``journeys deploy`` registers it (no schedule of its own),
     run from this checkout by the ``journeykit`` process pool."""
+    return register(client, journey, flow_entrypoint(journey), ROOT, ["journey:" + journey])
+
+
+def register(
+    client: SyncPrefectClient, flow: str, entrypoint: str, directory: Path, tags: list[str]
+) -> UUID:
+    """A deployment of ``flow`` named after it, run from ``directory`` by the pool."""
     try:
         client.read_work_pool("journeykit")
     except ObjectNotFound:
         client.create_work_pool(WorkPoolCreate(name="journeykit", type="process"))
-    flow_id = client.create_flow_from_name(journey)
     return client.create_deployment(
-        flow_id=flow_id,
-        name=journey,
-        entrypoint=flow_entrypoint(journey),
+        flow_id=client.create_flow_from_name(flow),
+        name=flow,
+        entrypoint=entrypoint,
         work_pool_name="journeykit",
-        pull_steps=[{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}],
-        tags=["journeykit", f"journey:{journey}"],
+        pull_steps=[
+            {"prefect.deployments.steps.set_working_directory": {"directory": str(directory)}}
+        ],
+        tags=["journeykit", *tags],
     )
 
 
@@ -247,9 +263,9 @@ def journey_runs(client: SyncPrefectClient, deployment: UUID) -> list[FlowRun]:
 
 @pytest.mark.prefect
 def test_a_wait_becomes_a_run_scheduled_at_its_minute_which_advances_it(
-    tmp_path: Path, prefect_server: tuple[str, Path]
+    tmp_path: Path, prefect_server: PrefectServer
 ) -> None:
-    api, log = prefect_server
+    api, log = prefect_server.api, prefect_server.log
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)
     base = Settings().with_changes(
@@ -323,3 +339,66 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+# --- a worker stops within 20 s of SIGTERM, a flow run in flight -----------------------------
+
+LONG_FLOW = """import time
+
+from prefect import flow
+
+
+@flow(name="long-batch")
+async def long_batch(seconds: int = 600) -> None:
+    for _ in range(seconds):  # blocking work, as a batch's database and provider calls are
+        time.sleep(1)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.prefect
+@pytest.mark.parametrize("server", ["up", "down"])
+def test_a_worker_stops_within_20_s_of_sigterm_with_a_run_in_flight(
+    tmp_path: Path, prefect_server: PrefectServer, server: str
+) -> None:
+    """``prefect worker start`` turns SIGTERM into SIGINT on itself, cancels its loops,
+    SIGTERMs each flow-run process and waits for it (prefect/utilities/processutils:
+    ``setup_signal_handlers_worker``, ``open_process``); at exit it retries sending its last
+    events for ~10 s when the server is unreachable (events/clients.py: 10 reconnection
+    attempts 1 s apart). Both must fit in the 20 s a supervisor gives it."""
+    api = prefect_server.api
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "long.py").write_text(LONG_FLOW)
+    with (
+        temporary_settings(updates={PREFECT_API_URL: api}),
+        get_client(sync_client=True) as client,
+    ):
+        deployment = register(client, "long-batch", "long.py:long_batch", project, [])
+        run = client.create_flow_run_from_deployment(deployment)
+        env = server_env(tmp_path / "prefect-home", api_url=api)
+        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = "30"  # as docs/ops.md starts workers
+        worker_log = tmp_path / "worker.log"
+        with worker_log.open("wb") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "prefect", "worker", "start", "--pool", "journeykit"],
+                cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            state = client.read_flow_run(run.id).state
+            while not (state and state.is_running()) and time.monotonic() < deadline:
+                time.sleep(1)
+                state = client.read_flow_run(run.id).state
+            assert state is not None and state.is_running(), worker_log.read_text()[-3000:]
+            if server == "down":
+                prefect_server.process.terminate()
+                prefect_server.process.wait(timeout=30)
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pytest.fail("the worker did not stop within 20 s of SIGTERM:\n"
+                            + worker_log.read_text()[-3000:])  # fmt: skip
+        finally:
+            stop(worker)
