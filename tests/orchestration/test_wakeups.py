@@ -9,16 +9,28 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import count
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+from uuid import UUID, uuid4
 
 import pendulum
 import pytest
 from sqlalchemy import Engine, text
 
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import Customer, Enrollment, JourneyVersion, OutboxMessage
+from journeykit.foundation.settings import Settings
 from journeykit.orchestration.backlog import late_work, overdue_work
-from journeykit.orchestration.wakeups import DueMinute, due_minutes, due_minutes_query
+from journeykit.orchestration.wakeups import (
+    WAKEUP_TAG,
+    DueMinute,
+    due_minutes,
+    due_minutes_query,
+    schedule_wakeups,
+)
+from journeykit.timing.clock import VirtualClock
 
 NOW = pendulum.datetime(2026, 3, 2, 9, 0, 30, tz="UTC")  # the injected clock's now
 HORIZON = timedelta(minutes=30)
@@ -39,7 +51,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     upgrade(url)
     built = make_engine(url)
     with session_scope(built) as session:
-        for journey in ("restock", "backorder"):
+        for journey in ("restock", "backorder", "retired"):
             session.add(JourneyVersion(hash=journey, journey=journey, source="", created_at=NOW))
         session.add(Customer(id=1, external_id="c-1", created_at=NOW))
     yield built
@@ -154,3 +166,73 @@ def test_the_wakeup_query_reads_the_due_indexes_on_postgresql(postgres_url: str)
         engine.dispose()
     assert "ix_enrollment_due" in plan, plan
     assert "ix_outbox_due" in plan, plan
+
+
+class FakePrefect:
+    """The part of Prefect's client that scheduling wake-ups uses, in memory (a fake at the
+    seam): deployments by name, flow runs with their idempotency keys."""
+
+    def __init__(self, deployments: list[str]) -> None:
+        self.deployments = {name: uuid4() for name in deployments}
+        self.runs: list[SimpleNamespace] = []
+        self.renamed: list[tuple[UUID, str]] = []
+
+    def read_deployments(self, **_: Any) -> list[SimpleNamespace]:
+        return [SimpleNamespace(name=n, id=i) for n, i in self.deployments.items()]
+
+    def read_flow_runs(self, *, limit: int, offset: int, **_: Any) -> list[SimpleNamespace]:
+        return self.runs[offset : offset + limit]
+
+    def create_flow_run_from_deployment(
+        self, deployment: UUID, *, name: str, state: Any, tags: list[str], idempotency_key: str
+    ) -> SimpleNamespace:
+        for run in self.runs:  # Prefect's server: ON CONFLICT (flow, key) DO NOTHING
+            if run.idempotency_key == idempotency_key:
+                return run
+        kind = SimpleNamespace(value="SCHEDULED")
+        run = SimpleNamespace(
+            id=uuid4(), name=name, idempotency_key=idempotency_key, deployment=deployment,
+            expected_start_time=state.state_details.scheduled_time, tags=tags,
+            state=SimpleNamespace(type=kind),
+        )  # fmt: skip
+        self.runs.append(run)
+        return run
+
+    def update_flow_run(self, run_id: UUID, *, name: str) -> None:
+        self.renamed.append((run_id, name))
+        for run in self.runs:
+            if run.id == run_id:
+                run.name = name
+
+
+def runtime_at(engine: Engine, now: datetime) -> Runtime:
+    return Runtime(engine, VirtualClock(now), JourneyBook(), Settings())
+
+
+def test_wakeups_create_the_missing_runs_and_rename_one_whose_count_grew(engine: Engine) -> None:
+    waiting(engine, "restock", at(9, 3, 40))
+    waiting(engine, "backorder", at(9, 10))
+    waiting(engine, "retired", at(9, 12))  # no deployment on this server: the sweep takes it
+    prefect = FakePrefect(["restock", "backorder"])
+    runtime = runtime_at(engine, NOW)
+
+    done = schedule_wakeups(runtime, prefect, HORIZON)  # type: ignore[arg-type]
+    assert [(d.journey, d.minute, d.count) for d in done.created] == [
+        ("backorder", at(9, 10), 1),
+        ("restock", at(9, 4), 1),
+    ]
+    assert done.no_deployment == {"retired"}
+    restock = next(r for r in prefect.runs if r.idempotency_key.startswith("wakeup:restock"))
+    assert restock.name == "restock · 1 due" and restock.expected_start_time == at(9, 4)
+    assert restock.deployment == prefect.deployments["restock"] and restock.tags == [WAKEUP_TAG]
+
+    # more work falls into restock's minute: no new run, the scheduled one is renamed
+    waiting(engine, "restock", at(9, 4))
+    again = schedule_wakeups(runtime, prefect, HORIZON)  # type: ignore[arg-type]
+    assert again.created == [] and len(prefect.runs) == 2
+    assert prefect.renamed == [(restock.id, "restock · 2 due")]
+
+    # one journey's batch schedules only that journey
+    waiting(engine, "backorder", at(9, 20))
+    scoped = schedule_wakeups(runtime, prefect, HORIZON, journeys={"restock"})  # type: ignore[arg-type]
+    assert scoped.created == [] and len(prefect.runs) == 2
