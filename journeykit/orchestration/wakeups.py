@@ -7,7 +7,8 @@ Due work is an enrollment waiting with a ``wake_at`` and an outbox row held unti
 (journey, minute) of the work due within ``[now, now + horizon]`` in one set-based query (the
 ``(status, wake_at)`` and ``(status, due_at)`` indexes bound it), each minute the first whole
 minute at or after the due time (a run at 09:00:00 claims what is due at 09:00:00, one due at
-09:00:20 runs at 09:01). :func:`schedule_wakeups` creates the runs that are missing, each
+09:00:20 runs at 09:01); what a batch left overdue (beyond its limit) runs at the next
+minute. :func:`schedule_wakeups` creates the runs that are missing, each
 with the idempotency key ``wakeup:<journey>:<minute>`` (Prefect's server inserts a flow run
 ``ON CONFLICT (flow_id, idempotency_key) DO NOTHING`` and returns the existing one: two
 workers scheduling the same minute make one run), and renames a still-scheduled run when
@@ -73,37 +74,41 @@ def due_minutes(
 ) -> list[DueMinute]:
     """The (journey, minute, count) of the work due within ``[now, now + horizon]``, by
     journey then minute: one query over both tables, grouped in the database by the
-    minute a due time falls in and whether it is exactly on it."""
+    minute a due time falls in and whether it is exactly on it. Work already overdue and
+    not leased (what a batch left over: more than its limit, a claim another run lost)
+    is due at the next whole minute, so it does not wait for the safety sweep."""
     names = sorted(set(journeys)) if journeys is not None else None
     if names is not None and not names:
         return []
     query = due_minutes_query(engine.dialect.name, now, now + horizon, names)
+    first = _as_minute(now) if now == _as_minute(now) else _as_minute(now) + MINUTE
     counts: dict[tuple[str, datetime], int] = defaultdict(int)
     with Session(engine) as session:
         for journey, floor_value, exact, count in session.execute(query):
             minute = _as_minute(floor_value)
-            counts[(journey, minute if exact else minute + MINUTE)] += int(count)
+            minute = minute if exact else minute + MINUTE
+            counts[(journey, max(minute, first))] += int(count)
     return [DueMinute(j, m, n) for (j, m), n in sorted(counts.items())]
 
 
 def due_minutes_query(
     dialect: str, start: datetime, end: datetime, journeys: list[str] | None = None
 ) -> Select[Any]:
-    """(journey, floor minute, on the minute, count) of the work due in ``[start, end]``."""
+    """(journey, floor minute, on the minute, count) of the work due by ``end``: from
+    ``start`` on, or earlier and not leased."""
+    # what is due by the end: ahead, or overdue and not leased (a batch's leftovers)
     waking: Select[Any] = select(
         col(Enrollment.journey).label("journey"), col(Enrollment.wake_at).label("due")
     ).where(
         col(Enrollment.status).in_(LIVE),
-        col(Enrollment.wake_at) >= start,
         col(Enrollment.wake_at) <= end,
+        (col(Enrollment.wake_at) >= start)
+        | col(Enrollment.lease_until).is_(None)
+        | (col(Enrollment.lease_until) < start),
     )
     held: Select[Any] = select(
         col(OutboxMessage.journey).label("journey"), col(OutboxMessage.due_at).label("due")
-    ).where(
-        col(OutboxMessage.status) == "queued",
-        col(OutboxMessage.due_at) >= start,
-        col(OutboxMessage.due_at) <= end,
-    )
+    ).where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= end)
     if journeys is not None:
         waking = waking.where(col(Enrollment.journey).in_(journeys))
         held = held.where(col(OutboxMessage.journey).in_(journeys))

@@ -30,6 +30,8 @@ from prefect.states import Scheduled
 from sqlmodel import Session, select
 
 from journeykit.authoring.simulate.catalog import demo_products
+from journeykit.delivery.dispatch import send_due
+from journeykit.delivery.providers.from_settings import senders_for
 from journeykit.engine.advance import advance, claim_due
 from journeykit.engine.ingest import ingest_event
 from journeykit.engine.runtime import Runtime
@@ -245,6 +247,7 @@ def waiting_about_a_minute(runtime: Runtime) -> tuple[int, datetime]:
             accept(session, payload=event, key=key, source="test", now=runtime.clock.now())
     touched = apply_pending(runtime).touched
     advance(runtime, claim_due(runtime, limit=10, ids=touched))
+    assert send_due(runtime, senders_for(runtime), limit=10).sent == 1  # the apology email
     wake = runtime.clock.now() + timedelta(seconds=75)
     with session_scope(runtime.engine) as session:
         enrollment = session.exec(

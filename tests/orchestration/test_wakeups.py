@@ -98,9 +98,10 @@ def test_due_work_is_coalesced_per_journey_and_minute(engine: Engine) -> None:
     held(engine, "backorder", at(9, 10, 1), status="sent")  # not held any more
     waiting(engine, "backorder", at(9, 20), status="completed")  # finished: nothing due
     waiting(engine, "backorder", None, status="active")  # waits for an event, no time
-    waiting(engine, "restock", at(8, 59))  # overdue: the sweep's, not a wake-up's
     waiting(engine, "restock", at(9, 31))  # beyond the horizon (09:30:30)
     held(engine, "backorder", at(9, 30, 30))  # exactly at the horizon's end: included
+    # overdue, claimed by a running batch (its lease holds): that batch's, not a wake-up's
+    waiting(engine, "restock", at(8, 0), lease_owner="w", lease_until=NOW + timedelta(1))
 
     assert due_minutes(engine, NOW, HORIZON) == [
         DueMinute("backorder", at(9, 4), 1),
@@ -113,11 +114,16 @@ def test_due_work_is_coalesced_per_journey_and_minute(engine: Engine) -> None:
         DueMinute("restock", at(9, 4), 3),
     ]
     assert due_minutes(engine, NOW, HORIZON, journeys=set()) == []
-    later = NOW + timedelta(minutes=5)  # the clock moved on: only what is still ahead
-    assert due_minutes(engine, later, HORIZON) == [
-        DueMinute("backorder", at(9, 31), 1),
-        DueMinute("restock", at(9, 31), 1),
-    ]
+
+
+def test_work_a_batch_left_overdue_is_due_at_the_next_minute(engine: Engine) -> None:
+    for _ in range(3):  # more than a batch's limit was due at 08:59
+        waiting(engine, "restock", at(8, 59))
+    held(engine, "restock", at(8, 58, 10))  # a message not sent yet
+    waiting(engine, "restock", at(9, 1))  # and what is due at 09:01 anyway
+    assert due_minutes(engine, NOW, HORIZON) == [DueMinute("restock", at(9, 1), 5)]
+    on_the_minute = at(9, 2)  # now is a whole minute: that very minute
+    assert due_minutes(engine, on_the_minute, HORIZON) == [DueMinute("restock", at(9, 2), 5)]
 
 
 def test_a_wakeup_is_named_and_keyed_by_journey_and_minute() -> None:
