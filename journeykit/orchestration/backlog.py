@@ -1,6 +1,7 @@
-"""The backlog alert: due work left waiting longer than it should. Every run measures, per
-journey, the oldest overdue work (an enrollment due and not leased, a queued message due),
-and when it is older than ``schedule.backlog_alert_seconds`` emits the Prefect event
+"""The backlog alert: due work left waiting longer than it should. Every run measures, before
+it claims, per journey, the oldest overdue work (an enrollment due and not leased, a queued
+message due), and when it is older than ``schedule.backlog_alert_seconds`` emits the Prefect
+event
 ``journeykit.backlog.late`` (resource ``journeykit.backlog.<journey>``; payload: the age,
 the counts, the journey). The automation ``journeykit · due work late`` (automations.py)
 reacts to it; the event names the run that saw it, so the alert links to that run.
@@ -10,6 +11,7 @@ mid-run): the safety sweep takes it, and the alert says it happened."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,8 +22,10 @@ from sqlalchemy import Engine, Select, func, literal, union_all
 from sqlmodel import Session, col, select
 
 from journeykit.engine.advance import claimable
+from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, OutboxMessage
 
+log = logging.getLogger(__name__)
 EVENT = "journeykit.backlog.late"
 RESOURCE = "journeykit.backlog"
 
@@ -114,6 +118,21 @@ def emit_late(late: Iterable[LateWork]) -> int:
         )
         emitted += 1
     return emitted
+
+
+def report_late_work(runtime: Runtime) -> list[LateWork]:
+    """What a batch does before it claims: measure every journey's overdue work and emit
+    ``journeykit.backlog.late`` for each one older than ``schedule.backlog_alert_seconds``
+    (before the claim, so work picked up late, after a worker outage, is reported too). An
+    alert that cannot be measured never fails the batch: it is logged."""
+    older_than = timedelta(seconds=runtime.settings.schedule.backlog_alert_seconds)
+    try:
+        late = late_work(runtime.engine, runtime.clock.now(), older_than)
+        emit_late(late)
+    except Exception as exc:  # the batch's work matters more than its alert
+        log.warning("could not measure the backlog: %s", exc)
+        return []
+    return late
 
 
 def _utc(value: datetime | str) -> datetime:

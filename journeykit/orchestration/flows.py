@@ -28,13 +28,13 @@ from journeykit.engine.advance import (
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, OutboxMessage
-from journeykit.orchestration.after_batch import after_batch
 from journeykit.orchestration.artifacts import (
     messages_queued,
     publish_funnel,
     publish_moves,
     run_summary,
 )
+from journeykit.orchestration.backlog import report_late_work
 from journeykit.orchestration.rename import (
     current_event_run_name,
     label_current_run,
@@ -43,6 +43,7 @@ from journeykit.orchestration.rename import (
 )
 from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.orchestration.story_artifact import publish_event_story
+from journeykit.orchestration.wakeups import schedule_after_batch
 from journeykit.service.event_inbox import Applied, apply_pending
 from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
@@ -115,6 +116,7 @@ def run_batch(
     task run per channel); name and tag the flow run; publish what it did."""
     runtime = current_runtime()
     start = runtime.clock.now()
+    report_late_work(runtime)  # journeykit.backlog.late: due work older than the setting
     claimed = claim_due(runtime, limit=limit, journey=journey, ids=ids)
     journeys, versions = _live_journeys(runtime, claimed)
     label = name(journeys, len(claimed)) if name else f"{title} · {len(claimed)} due"
@@ -133,7 +135,7 @@ def run_batch(
         if touched in runtime.book.current:
             publish_funnel(runtime, touched)
     get_run_logger().info("%s: %s", label, run_summary(report, queued, sent, title=label))
-    after_batch(runtime, scope)  # wake-up runs at the minutes work is due; the backlog alert
+    schedule_after_batch(runtime, scope)  # runs at the minutes the work left is due
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
@@ -301,7 +303,8 @@ def event_subject(event: dict[str, Any]) -> str:
 
 
 def journey_flow(name: str) -> Any:
-    """The flow for one journey, named after it: a sweep of that journey alone."""
+    """The flow for one journey, named after it: what is due in that journey alone (its
+    runs are the wake-ups scheduled at the minutes its work is due, orchestration/wakeups.py)."""
 
     @flow(name=name, flow_run_name=f"{name} · wake-up")
     async def run_journey(limit: int = 500) -> Any:

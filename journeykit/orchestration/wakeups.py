@@ -16,7 +16,8 @@ more work fell into its minute. The count in a name is what was known when sched
 run renames itself with what it really found.
 
 Every batch that can create due times (a journey's run, an event run, the safety sweep)
-calls it at its end; the safety sweep also covers the whole horizon for every journey."""
+calls :func:`schedule_after_batch` at its end; the safety sweep covers the whole horizon for
+every journey."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterName,
@@ -181,6 +182,24 @@ def schedule_wakeups(
     if done.no_deployment:
         log.debug("no deployment for %s: their due work waits for the sweep", done.no_deployment)
     return done
+
+
+def schedule_after_batch(
+    runtime: Runtime, journeys: Iterable[str] | None = None
+) -> list[DueMinute]:
+    """What a batch does at its end (a wake-up run, an event run, the safety sweep):
+    schedule the wake-ups of ``journeys`` (None: every journey) up to the horizon
+    (``schedule.wakeup_horizon_seconds``). The batch's work is committed: a Prefect API
+    failure is logged as a warning, not raised, and the safety sweep schedules them again."""
+    if journeys is not None and not journeys:
+        return []
+    horizon = timedelta(seconds=runtime.settings.schedule.wakeup_horizon_seconds)
+    try:
+        with get_client(sync_client=True) as client:
+            return schedule_wakeups(runtime, client, horizon, journeys).created
+    except Exception as exc:  # the safety sweep schedules them again
+        log.warning("could not schedule wake-ups (the safety sweep will): %s", exc)
+        return []
 
 
 def journey_deployments(client: SyncPrefectClient, journeys: set[str]) -> dict[str, UUID]:
