@@ -8,11 +8,14 @@ Due work is an enrollment waiting with a ``wake_at`` and an outbox row held unti
 ``(status, wake_at)`` and ``(status, due_at)`` indexes bound it), each minute the first whole
 minute at or after the due time (a run at 09:00:00 claims what is due at 09:00:00, one due at
 09:00:20 runs at 09:01); what a batch left overdue (beyond its limit) runs at the next
-minute. :func:`schedule_wakeups` creates the runs that are missing, each
-with the idempotency key ``wakeup:<journey>:<minute>`` (Prefect's server inserts a flow run
-``ON CONFLICT (flow_id, idempotency_key) DO NOTHING`` and returns the existing one: two
-workers scheduling the same minute make one run), and renames a still-scheduled run when
-more work fell into its minute. The count in a name is what was known when scheduled; the
+minute; an enrollment leased by a run is due when its lease ends (if that run died, as a
+SIGKILLed worker's does, the wake-up then takes its work over).
+
+:func:`schedule_wakeups` creates the runs that are missing, each with the idempotency key
+``wakeup:<journey>:<minute>`` (Prefect's server inserts a flow run ``ON CONFLICT (flow_id,
+idempotency_key) DO NOTHING`` and returns the existing one: two workers scheduling the same
+minute make one run), and renames a still-scheduled run when more work fell into its
+minute. The count in a name is what was known when scheduled; the
 run renames itself with what it really found.
 
 Every batch that can create due times (a journey's run, an event run, the safety sweep)
@@ -40,7 +43,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterExpectedStartTime,
 )
 from prefect.states import Scheduled
-from sqlalchemy import Engine, Select, func, literal_column, union_all
+from sqlalchemy import Engine, Select, case, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
 from journeykit.engine.advance import LIVE
@@ -75,9 +78,9 @@ def due_minutes(
 ) -> list[DueMinute]:
     """The (journey, minute, count) of the work due within ``[now, now + horizon]``, by
     journey then minute: one query over both tables, grouped in the database by the
-    minute a due time falls in and whether it is exactly on it. Work already overdue and
-    not leased (what a batch left over: more than its limit, a claim another run lost)
-    is due at the next whole minute, so it does not wait for the safety sweep."""
+    minute a due time falls in and whether it is exactly on it. Work already overdue (what
+    a batch left over: more than its limit) is due at the next whole minute, so it does not
+    wait for the safety sweep; a leased enrollment is due when its lease ends."""
     names = sorted(set(journeys)) if journeys is not None else None
     if names is not None and not names:
         return []
@@ -95,18 +98,18 @@ def due_minutes(
 def due_minutes_query(
     dialect: str, start: datetime, end: datetime, journeys: list[str] | None = None
 ) -> Select[Any]:
-    """(journey, floor minute, on the minute, count) of the work due by ``end``: from
-    ``start`` on, or earlier and not leased."""
-    # what is due by the end: ahead, or overdue and not leased (a batch's leftovers)
-    waking: Select[Any] = select(
-        col(Enrollment.journey).label("journey"), col(Enrollment.wake_at).label("due")
-    ).where(
-        col(Enrollment.status).in_(LIVE),
-        col(Enrollment.wake_at) <= end,
-        (col(Enrollment.wake_at) >= start)
-        | col(Enrollment.lease_until).is_(None)
-        | (col(Enrollment.lease_until) < start),
+    """(journey, floor minute, on the minute, count) of the work due by ``end`` (a leased
+    enrollment when its lease ends)."""
+    # what is due by the end: ahead, or overdue (a batch's leftovers: at the next minute)
+    # a leased one is due when its lease ends: claimed by a run that is still going (then
+    # it is no longer due by then) or by one that died (then another takes it over)
+    leased = col(Enrollment.lease_until).is_not(None) & (
+        col(Enrollment.lease_until) > col(Enrollment.wake_at)
     )
+    wakes = case((leased, col(Enrollment.lease_until)), else_=col(Enrollment.wake_at))
+    waking: Select[Any] = select(
+        col(Enrollment.journey).label("journey"), wakes.label("due")
+    ).where(col(Enrollment.status).in_(LIVE), col(Enrollment.wake_at) <= end, wakes <= end)
     held: Select[Any] = select(
         col(OutboxMessage.journey).label("journey"), col(OutboxMessage.due_at).label("due")
     ).where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= end)

@@ -100,8 +100,8 @@ def test_due_work_is_coalesced_per_journey_and_minute(engine: Engine) -> None:
     waiting(engine, "backorder", None, status="active")  # waits for an event, no time
     waiting(engine, "restock", at(9, 31))  # beyond the horizon (09:30:30)
     held(engine, "backorder", at(9, 30, 30))  # exactly at the horizon's end: included
-    # overdue, claimed by a running batch (its lease holds): that batch's, not a wake-up's
-    waiting(engine, "restock", at(8, 0), lease_owner="w", lease_until=NOW + timedelta(1))
+    # overdue, claimed by a batch until 09:40 (beyond the horizon): that batch's
+    waiting(engine, "restock", at(8, 0), lease_owner="w", lease_until=at(9, 40))
 
     assert due_minutes(engine, NOW, HORIZON) == [
         DueMinute("backorder", at(9, 4), 1),
@@ -124,6 +124,12 @@ def test_work_a_batch_left_overdue_is_due_at_the_next_minute(engine: Engine) -> 
     assert due_minutes(engine, NOW, HORIZON) == [DueMinute("restock", at(9, 1), 5)]
     on_the_minute = at(9, 2)  # now is a whole minute: that very minute
     assert due_minutes(engine, on_the_minute, HORIZON) == [DueMinute("restock", at(9, 2), 5)]
+
+
+def test_a_leased_enrollment_is_due_when_its_lease_ends(engine: Engine) -> None:
+    # claimed at 09:00 by a worker that was SIGKILLed: its lease ends at 09:05:00
+    waiting(engine, "restock", at(8, 59), lease_owner="dead", lease_until=at(9, 5))
+    assert due_minutes(engine, NOW, HORIZON) == [DueMinute("restock", at(9, 5), 1)]
 
 
 def test_a_wakeup_is_named_and_keyed_by_journey_and_minute() -> None:
