@@ -135,7 +135,9 @@ def run_batch(
         if touched in runtime.book.current:
             publish_funnel(runtime, touched)
     get_run_logger().info("%s: %s", label, run_summary(report, queued, sent, title=label))
-    schedule_after_batch(runtime, scope)  # runs at the minutes the work left is due
+    # runs at the minutes the work left is due, of every journey: a run killed before its
+    # end scheduled nothing, the next run of any journey does
+    schedule_after_batch(runtime)
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
