@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import pendulum
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from journeykit.engine.book import JourneyBook
@@ -248,3 +249,11 @@ def test_wakeups_create_the_missing_runs_and_rename_one_whose_count_grew(engine:
     waiting(engine, "backorder", at(9, 20))
     scoped = schedule_wakeups(runtime, prefect, HORIZON, journeys={"restock"})  # type: ignore[arg-type]
     assert scoped.created == [] and len(prefect.runs) == 2
+
+
+def test_a_horizon_not_beyond_the_safety_sweep_is_refused() -> None:
+    with pytest.raises(ValidationError, match="wakeup_horizon_seconds must be longer"):
+        Settings().with_changes(
+            {"schedule.safety_sweep_seconds": 3600, "schedule.wakeup_horizon_seconds": 1800}
+        )
+    assert Settings().schedule.wakeup_horizon_seconds > Settings().schedule.safety_sweep_seconds
