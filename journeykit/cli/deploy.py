@@ -1,5 +1,5 @@
 """``journeys deploy``: register the deployments in ``prefect.yaml`` (one per journey, the
-sweep, the event handler) with the configured Prefect server, creating the ``journeykit``
+safety sweep, the event handler) with the configured Prefect server, creating the ``journeykit``
 process work pool first if it is missing. Then ``prefect worker start --pool journeykit``
 runs them (see docs/ops.md). ``--check`` compares ``prefect.yaml`` with ``journeys/`` (exit 1
 with a diff when they disagree); ``--write`` regenerates it from the journeys."""
@@ -133,7 +133,7 @@ def create_alerts(console: Console) -> None:
 
     try:
         with get_client(sync_client=True) as client:
-            names, notifying = ensure_automations(client, AlertTiming())
+            names, notifying = ensure_automations(client, AlertTiming.from_settings(get_settings()))
     except Exception as exc:  # the deployments are registered; say what is missing
         fail(f"could not create the automations: {exc}", "rerun `journeys deploy`")
     for name in names:
@@ -150,15 +150,17 @@ def create_alerts(console: Console) -> None:
 
 
 def _check_or_write(prefect_file: Path, journeys_dir: Path | None, *, write: bool) -> None:
-    journeys = _journeys(journeys_dir or get_settings().journeys_dir)
+    settings = get_settings()
+    journeys = _journeys(journeys_dir or settings.journeys_dir)
+    sweep_seconds = settings.schedule.safety_sweep_seconds
     if write:
-        written = write_deployments(journeys, prefect_file)
+        written = write_deployments(journeys, prefect_file, sweep_seconds)
         for path in written:
             typer.echo(f"wrote {path}")
         if not written:
             typer.echo(f"unchanged: {prefect_file} agrees with the journeys")
         return
-    result = check_deployments(journeys, prefect_file)
+    result = check_deployments(journeys, prefect_file, sweep_seconds)
     if result.ok:
         typer.echo(f"{prefect_file} agrees with the {len(journeys)} journeys")
         return

@@ -245,6 +245,34 @@ class ScaleSettings(BaseModel):
     lease_seconds: int = Field(300, ge=1, description="a claim's lease; then others may take it")
 
 
+class ScheduleSettings(BaseModel):
+    """When Prefect runs the journeys (docs/ops.md): wake-ups when work is due, a safety sweep."""
+
+    # A journey's deployment runs at the minutes its work is due (wake-ups, scheduled up to
+    # the horizon ahead); one low-frequency safety sweep catches what a wake-up missed. The
+    # horizon is longer than the sweep interval, so every due minute is scheduled by at
+    # least one sweep before it comes, even when one sweep is missed (30 min: two sweeps).
+
+    safety_sweep_seconds: int = Field(
+        900, ge=60, description="the safety sweep's interval (prefect.yaml; `journeys deploy`)"
+    )
+    wakeup_horizon_seconds: int = Field(
+        1800, ge=120, description="how far ahead wake-up runs are scheduled (> the sweep interval)"
+    )
+    backlog_alert_seconds: int = Field(
+        600, ge=60, description="due work older than this raises journeykit.backlog.late"
+    )
+
+    @model_validator(mode="after")
+    def _horizon_beyond_the_sweep(self) -> ScheduleSettings:
+        if self.wakeup_horizon_seconds <= self.safety_sweep_seconds:
+            raise ValueError(
+                "schedule.wakeup_horizon_seconds must be longer than "
+                "schedule.safety_sweep_seconds (else due minutes between two sweeps get no run)"
+            )
+        return self
+
+
 class ReportSettings(BaseModel):
     """Reports (docs/reports.md): which order counts for which message, and A/B verdicts."""
 
@@ -285,6 +313,7 @@ class Settings(BaseSettings):
     templates: TemplateSettings = Field(default_factory=TemplateSettings)
     scale: ScaleSettings = Field(default_factory=ScaleSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -404,7 +433,7 @@ RENAMED = {
     "sms_warn_segments": "templates.sms_warn_segments",
     "batch_size": "scale.batch_size",
     "lease_s": "scale.lease_seconds",
-    "sweep_interval_s": "",  # read nowhere: the sweep's schedule is prefect.yaml's interval
+    "sweep_interval_s": "schedule.safety_sweep_seconds",
 }
 
 

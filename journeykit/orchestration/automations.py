@@ -1,7 +1,8 @@
 """The Prefect automations ``journeys deploy`` creates, so a problem reaches a person: a run
 that failed or crashed, a run stuck in Running (its process died: flow-run heartbeats stop),
-a run whose sends failed or wait for a retry, and due work left waiting because no sweep has
-finished for a while. Each names the run and links to it.
+a run whose sends failed or wait for a retry, and due work older than
+``schedule.backlog_alert_seconds`` (the event ``journeykit.backlog.late`` that runs emit,
+orchestration/backlog.py). Each names the run and links to it.
 
 They notify through the Prefect notification block named ``journeykit-alerts`` (any kind:
 Slack, email, a webhook; create it in the UI or with ``prefect block create``); without one
@@ -20,11 +21,10 @@ from prefect.events.actions import ChangeFlowRunState, DoNothing, SendNotificati
 from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 from prefect.states import StateType
 
-from journeykit.orchestration.run_outcome import (
-    ENROLLMENTS_FAILED,
-    FAILED_SENDS,
-    SENDS_TO_RETRY,
-)
+from journeykit.foundation.settings import Settings
+from journeykit.orchestration.backlog import EVENT as BACKLOG_EVENT
+from journeykit.orchestration.backlog import RESOURCE as BACKLOG_RESOURCE
+from journeykit.orchestration.run_outcome import FAILED_SENDS, SENDS_TO_RETRY
 
 ALERT_BLOCK = "journeykit-alerts"
 PREFIX = "journeykit · "
@@ -37,10 +37,15 @@ LINK = "{{ flow_run|ui_url }}"
 @dataclass(frozen=True)
 class AlertTiming:
     """How long a silent run may stay Running (3 heartbeats: start workers with
-    ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30``) and how long due work may wait for a sweep."""
+    ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30``) and how late due work may get before an alert
+    (the setting ``schedule.backlog_alert_seconds``; also the alert's repeat period)."""
 
     heartbeat_seconds: int = 30
     backlog_minutes: int = 10
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AlertTiming:
+        return cls(backlog_minutes=max(1, settings.schedule.backlog_alert_seconds // 60))
 
 
 def automations(timing: AlertTiming, notify: UUID | None) -> list[AutomationCore]:
@@ -126,34 +131,34 @@ def automations(timing: AlertTiming, notify: UUID | None) -> list[AutomationCore
             ),
         ),
         AutomationCore(
-            name=PREFIX + "due work waiting",
+            name=PREFIX + "due work late",
             description=(
-                f"No Journeykit sweep finished in {timing.backlog_minutes} minutes: due "
-                "enrollments and messages are waiting (is a worker running? is the sweep "
-                "deployment paused?). `journeys status` shows the backlog."
+                f"Due Journeykit work (enrollments waking, messages held) is older than "
+                f"{timing.backlog_minutes} minutes: a wake-up run was missed (no worker, a "
+                "paused deployment, a worker killed mid-run). The safety sweep takes it; "
+                "`journeys status` shows the backlog. At most one alert per journey per "
+                f"{timing.backlog_minutes} minutes."
             ),
             trigger=EventTrigger(
-                match=FLOW_RUNS,
-                match_related={
-                    "prefect.resource.id": "prefect.flow.*",
-                    "prefect.resource.name": "journeykit-sweep",
-                    "prefect.resource.role": "flow",
-                },
-                # a sweep that finished, whatever its sends did (named states are events of
-                # their own: prefect.flow-run.<state name>)
-                expect={
-                    f"prefect.flow-run.{name}"
-                    for name in ("Completed", SENDS_TO_RETRY, ENROLLMENTS_FAILED, FAILED_SENDS)
-                },
-                posture=Posture.Proactive,
+                # every run (wake-ups, events, the safety sweep) measures the oldest overdue
+                # work and emits this event per journey when it is older than the setting
+                # schedule.backlog_alert_seconds (orchestration/backlog.py)
+                match={"prefect.resource.id": f"{BACKLOG_RESOURCE}.*"},
+                expect={BACKLOG_EVENT},
+                for_each={"prefect.resource.id"},
+                posture=Posture.Reactive,
                 threshold=1,
                 within=timedelta(minutes=timing.backlog_minutes),
             ),
             actions=tell(
-                "Journeykit: due work waiting",
-                f"No sweep finished in {timing.backlog_minutes} minutes: due work is waiting. "
-                "Check the workers (prefect worker start --pool journeykit) and "
-                "`journeys status`.",
+                "Journeykit: {{ event.payload.journey }} work {{ event.payload.age_minutes }} "
+                "minutes late",
+                "Due work of {{ event.payload.journey }} waits since "
+                "{{ event.payload.oldest_due }} ({{ event.payload.age_minutes }} minutes): "
+                "{{ event.payload.enrollments }} enrollments, {{ event.payload.messages }} "
+                "messages. Seen by " + run + f".\n{LINK}\n"
+                "Check the workers (prefect worker start --pool journeykit), the journey's "
+                "deployment (not paused) and `journeys status`.",
             ),
         ),
     ]

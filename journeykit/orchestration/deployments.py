@@ -1,6 +1,9 @@
-"""``prefect.yaml`` generated from ``journeys/``: the shared deployments (the sweep, the event
-handler, the reports) and one deployment per journey, named after it, running the flow of
-``flows/<journey>.py``, tagged with the journey and the channels its send nodes use.
+"""``prefect.yaml`` generated from ``journeys/``: the shared deployments (the safety sweep,
+the event handler, the reports) and one deployment per journey, named after it, running the
+flow of ``flows/<journey>.py``, tagged with the journey and the channels its send nodes use.
+A journey's deployment has no schedule of its own: its runs are wake-ups created at the
+minutes its work is due (orchestration/wakeups.py). The safety sweep's interval is the
+setting ``schedule.safety_sweep_seconds``.
 
 ``journeys deploy --check`` compares the file with what the journeys give (exit 1 with a
 diff when they disagree); ``journeys deploy --write`` rewrites it and adds a missing
@@ -15,13 +18,13 @@ from pathlib import Path
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
 
-JOURNEY_SCHEDULE_SECONDS = 300
-
 HEADER = """\
-# Prefect deployments for Journeykit: one per journey, the sweep, and the event handler.
+# Prefect deployments for Journeykit: one per journey, the safety sweep, and the event handler.
 # Generated from journeys/ by `journeys deploy --write`; `journeys deploy --check` fails when
 # this file and the journeys disagree. Edit HEADER in journeykit/orchestration/deployments.py
 # for the shared deployments; a journey's deployment comes from its YAML file.
+# A journey's deployment has no schedule: Journeykit creates its runs at the minutes its work
+# is due ("restock · 120 due", tagged wake-up); the safety sweep catches what they miss.
 # Run a worker:  prefect work-pool create journeykit --type process
 #                prefect deploy --all && prefect worker start --pool journeykit
 name: journeykit
@@ -40,9 +43,11 @@ definitions:
 deployments:
   - name: sweep
     entrypoint: flows/sweep.py:sweep
-    description: Advance whatever is due in every journey and send what is due.
+    description: >-
+      Safety sweep: apply pending events, advance and send whatever is overdue in every
+      journey (missed wake-ups, a worker killed mid-run), prune receipts, schedule wake-ups.
     schedules:
-      - interval: 60
+      - interval: {sweep_seconds}
     tags: [journeykit, sweep]
     work_pool: *pool
 
@@ -69,7 +74,7 @@ deployments:
     work_pool: *pool
 """
 
-FLOW_MODULE = '''"""Prefect entry point for journeys/{name}.yaml: one sweep of that journey.
+FLOW_MODULE = '''"""Prefect entry point for journeys/{name}.yaml: its runs (the wake-ups).
 Declare journey-specific actions here with `journeykit.engine.registry.action` (this file is
 one of `[tool.journeykit] flow_modules`, so validate, the simulator and the worker know them)."""
 
@@ -102,7 +107,6 @@ def journey_deployment(journey: Journey) -> str:
         f"    entrypoint: {flow_entrypoint(journey.name)}\n"
         f"    description: {_quoted(summary(journey))}\n"
         f"    tags: [{tags}]\n"
-        f"    schedules: [{{interval: {JOURNEY_SCHEDULE_SECONDS}}}]\n"
         f"    work_pool: *pool\n"
     )
 
@@ -122,15 +126,19 @@ def summary(journey: Journey) -> str:
     return text if end < 0 else text[: end + 1]
 
 
-def render_prefect_yaml(journeys: list[Journey]) -> str:
-    """The whole ``prefect.yaml``: the shared deployments, then each journey by name."""
-    parts = [HEADER, *(journey_deployment(j) for j in sorted(journeys, key=lambda j: j.name))]
+def render_prefect_yaml(journeys: list[Journey], sweep_seconds: int) -> str:
+    """The whole ``prefect.yaml``: the shared deployments (the safety sweep every
+    ``sweep_seconds``), then each journey by name."""
+    header = HEADER.replace("{sweep_seconds}", str(sweep_seconds))
+    parts = [header, *(journey_deployment(j) for j in sorted(journeys, key=lambda j: j.name))]
     return "\n".join(parts)
 
 
-def check_deployments(journeys: list[Journey], prefect_file: Path) -> DeploymentCheck:
+def check_deployments(
+    journeys: list[Journey], prefect_file: Path, sweep_seconds: int
+) -> DeploymentCheck:
     """Compare ``prefect_file`` and the flows directory beside it with ``journeys``."""
-    wanted = render_prefect_yaml(journeys)
+    wanted = render_prefect_yaml(journeys, sweep_seconds)
     current = prefect_file.read_text(encoding="utf-8") if prefect_file.is_file() else ""
     diff = "".join(
         difflib.unified_diff(
@@ -147,12 +155,14 @@ def check_deployments(journeys: list[Journey], prefect_file: Path) -> Deployment
     return DeploymentCheck(diff, missing)
 
 
-def write_deployments(journeys: list[Journey], prefect_file: Path) -> list[Path]:
+def write_deployments(
+    journeys: list[Journey], prefect_file: Path, sweep_seconds: int
+) -> list[Path]:
     """Write ``prefect_file`` and any missing ``flows/<journey>.py``; the files written."""
     written: list[Path] = []
-    check = check_deployments(journeys, prefect_file)
+    check = check_deployments(journeys, prefect_file, sweep_seconds)
     if check.diff:
-        prefect_file.write_text(render_prefect_yaml(journeys), encoding="utf-8")
+        prefect_file.write_text(render_prefect_yaml(journeys, sweep_seconds), encoding="utf-8")
         written.append(prefect_file)
     for path in check.missing_flows:
         path.parent.mkdir(parents=True, exist_ok=True)

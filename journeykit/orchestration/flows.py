@@ -34,6 +34,7 @@ from journeykit.orchestration.artifacts import (
     publish_moves,
     run_summary,
 )
+from journeykit.orchestration.backlog import report_late_work
 from journeykit.orchestration.rename import (
     current_event_run_name,
     label_current_run,
@@ -42,6 +43,7 @@ from journeykit.orchestration.rename import (
 )
 from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.orchestration.story_artifact import publish_event_story
+from journeykit.orchestration.wakeups import schedule_after_batch
 from journeykit.service.event_inbox import Applied, apply_pending
 from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
@@ -114,6 +116,7 @@ def run_batch(
     task run per channel); name and tag the flow run; publish what it did."""
     runtime = current_runtime()
     start = runtime.clock.now()
+    report_late_work(runtime)  # journeykit.backlog.late: due work older than the setting
     claimed = claim_due(runtime, limit=limit, journey=journey, ids=ids)
     journeys, versions = _live_journeys(runtime, claimed)
     label = name(journeys, len(claimed)) if name else f"{title} · {len(claimed)} due"
@@ -132,6 +135,9 @@ def run_batch(
         if touched in runtime.book.current:
             publish_funnel(runtime, touched)
     get_run_logger().info("%s: %s", label, run_summary(report, queued, sent, title=label))
+    # runs at the minutes the work left is due, of every journey: a run killed before its
+    # end scheduled nothing, the next run of any journey does
+    schedule_after_batch(runtime)
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
@@ -192,11 +198,11 @@ def _outbox_journeys(runtime: Runtime, ids: list[int]) -> set[str]:
     return set(rows)
 
 
-@flow(name="journeykit-sweep", flow_run_name="sweep")
+@flow(name="journeykit-sweep", flow_run_name="safety sweep")
 async def sweep(journey: str | None = None, limit: int = 500) -> Any:
     """Advance whatever is due (all journeys, or one) and send what is due; the sweep of
     all journeys also deletes idempotency receipts older than their retention."""
-    title = f"{journey} · sweep" if journey else "all journeys · sweep"
+    title = f"{journey} · sweep" if journey else "safety sweep"
     applied = None if journey else apply_pending(current_runtime(), limit=limit)
     counts = run_batch(
         journey=journey, limit=limit, title=title, name=None if journey else sweep_name
@@ -209,14 +215,12 @@ async def sweep(journey: str | None = None, limit: int = 500) -> Any:
 
 
 def sweep_name(journeys: set[str], due: int) -> str:
-    """``restock · sweep · 3 due``; several journeys by name (up to three), else a count."""
+    """``safety sweep · 3 due · restock``; several journeys by name (up to three), else a
+    count."""
     if not journeys:
-        who = "all journeys"
-    elif len(journeys) <= 3:
-        who = ", ".join(sorted(journeys))
-    else:
-        who = f"{len(journeys)} journeys"
-    return f"{who} · sweep · {due} due"
+        return f"safety sweep · {due} due"
+    who = ", ".join(sorted(journeys)) if len(journeys) <= 3 else f"{len(journeys)} journeys"
+    return f"safety sweep · {due} due · {who}"
 
 
 @flow(name="journeykit-event", flow_run_name=current_event_run_name)
@@ -301,10 +305,11 @@ def event_subject(event: dict[str, Any]) -> str:
 
 
 def journey_flow(name: str) -> Any:
-    """The flow for one journey, named after it: a sweep of that journey alone."""
+    """The flow for one journey, named after it: what is due in that journey alone (its
+    runs are the wake-ups scheduled at the minutes its work is due, orchestration/wakeups.py)."""
 
-    @flow(name=name, flow_run_name=f"{name} · sweep")
+    @flow(name=name, flow_run_name=f"{name} · wake-up")
     async def run_journey(limit: int = 500) -> Any:
-        return run_outcome(run_batch(journey=name, limit=limit, title=f"{name} · sweep"))
+        return run_outcome(run_batch(journey=name, limit=limit, title=name))
 
     return run_journey

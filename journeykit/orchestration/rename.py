@@ -1,4 +1,4 @@
-"""Give the running flow run a name and tags ops can search for: ``restock · sweep · 12 due``
+"""Give the running flow run a name and tags ops can search for: ``restock · 12 due``
 or ``delay_apology · order:5001``, tagged ``journey:restock``, ``version:3f2a…``,
 ``channel:sms``; an event run is named after its subject from the start (``order #5001 ·
 order.delayed``, so a run that fails before it is renamed still says what it was about) and

@@ -7,10 +7,10 @@ from journeykit.orchestration.rename import run_tags
 
 
 def test_sweep_names_say_which_journeys_and_how_many_are_due() -> None:
-    assert sweep_name(set(), 0) == "all journeys · sweep · 0 due"
-    assert sweep_name({"restock"}, 3) == "restock · sweep · 3 due"
-    assert sweep_name({"restock", "backorder"}, 5) == "backorder, restock · sweep · 5 due"
-    assert sweep_name({"a", "b", "c", "d"}, 9) == "4 journeys · sweep · 9 due"
+    assert sweep_name(set(), 0) == "safety sweep · 0 due"
+    assert sweep_name({"restock"}, 3) == "safety sweep · 3 due · restock"
+    assert sweep_name({"restock", "backorder"}, 5) == "safety sweep · 5 due · backorder, restock"
+    assert sweep_name({"a", "b", "c", "d"}, 9) == "safety sweep · 9 due · 4 journeys"
 
 
 def test_event_subjects() -> None:

@@ -7,12 +7,15 @@ takes 15–20 s to start)."""
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
 import pytest
-from prefect.client.orchestration import get_client
+from prefect import flow
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from sqlmodel import Session
 
 from journeykit.authoring.simulate.catalog import demo_products
@@ -20,6 +23,7 @@ from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import Enrollment, JourneyVersion
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.automations import (
     ALERT_BLOCK,
@@ -27,13 +31,15 @@ from journeykit.orchestration.automations import (
     AlertTiming,
     ensure_automations,
 )
+from journeykit.orchestration.backlog import EVENT as BACKLOG_EVENT
+from journeykit.orchestration.backlog import report_late_work
 from journeykit.orchestration.flows import handle_event
 from journeykit.orchestration.run_outcome import FAILED_SENDS
 from journeykit.orchestration.story_artifact import publish_story
 from journeykit.reports.story import customer_story
 from journeykit.reports.story_markdown import story_markdown
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.runtime_factory import use_runtime
+from journeykit.service.runtime_factory import current_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
 
 ROOT = Path(__file__).parents[2]
@@ -146,5 +152,66 @@ def test_deploy_creates_the_automations_once_and_they_notify_through_the_block()
             note = automation.actions[-1]
             assert isinstance(note, SendNotification)
             assert "{{ flow_run|ui_url }}" in note.body or "worker" in note.body
-        waiting = next(a for a in again if "waiting" in a.name)
-        assert waiting.trigger.within.total_seconds() == 15 * 60  # type: ignore[union-attr]
+        late = next(a for a in again if "late" in a.name)
+        # reactive on the event every run emits when due work is older than the setting,
+        # at most once per journey per period, with the journey, the age and the run
+        assert late.trigger.within.total_seconds() == 15 * 60  # type: ignore[union-attr]
+        assert late.trigger.expect == {BACKLOG_EVENT}  # type: ignore[union-attr]
+        assert late.trigger.posture == "Reactive"  # type: ignore[union-attr]
+        assert late.trigger.for_each == {"prefect.resource.id"}  # type: ignore[union-attr]
+        note = late.actions[-1]
+        assert isinstance(note, SendNotification)
+        assert "{{ event.payload.age_minutes }}" in note.body and "ui_url" in note.body
+
+
+@flow(name="backlog-check")
+async def backlog_check() -> int:
+    return len(report_late_work(current_runtime()))
+
+
+def backlog_events(client: SyncPrefectClient) -> list[dict[str, Any]]:
+    found = client.request(
+        "POST", "/events/filter", json={"filter": {"event": {"name": [BACKLOG_EVENT]}}}
+    )
+    found.raise_for_status()
+    events: list[dict[str, Any]] = found.json()["events"]
+    return events
+
+
+@pytest.mark.prefect
+def test_a_run_that_finds_late_work_emits_the_event_the_alert_reacts_to(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    clock = VirtualClock(pendulum.datetime(2026, 3, 2, 9, 30, tz="UTC"))
+    runtime = Runtime(make_engine(url), clock, JourneyBook(), Settings(), owner="backlog-test")
+    with session_scope(runtime.engine) as session:
+        session.add(JourneyVersion(hash="r", journey="restock", source="", created_at=clock.now()))
+        session.flush()
+        late = clock.now() - timedelta(minutes=20)  # a wake-up missed 20 minutes ago
+        session.add(
+            Enrollment(
+                journey="restock", version="r", subject_type="sku", subject_key="sku:TEE-M",
+                node_id="wave", status="waiting", wake_at=late, entered_at=late, updated_at=late,
+            )
+        )  # fmt: skip
+    use_runtime(lambda: runtime)
+    try:
+        state: Any = asyncio.run(backlog_check(return_state=True))
+    finally:
+        use_runtime(None)
+        runtime.engine.dispose()
+    assert state.result() == 1
+    run_id = str(state.state_details.flow_run_id)
+    with get_client(sync_client=True) as client:
+        deadline = time.monotonic() + 30  # the server records events asynchronously
+        events = backlog_events(client)
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.5)
+            events = backlog_events(client)
+    [event] = events
+    assert event["resource"]["prefect.resource.id"] == "journeykit.backlog.restock"
+    assert event["payload"]["age_minutes"] == 20.0
+    assert event["payload"]["enrollments"] == 1 and event["payload"]["messages"] == 0
+    # related to the run that saw it: the alert's {{ flow_run|ui_url }} links to it
+    related = {r["prefect.resource.id"] for r in event["related"]}
+    assert f"prefect.flow-run.{run_id}" in related

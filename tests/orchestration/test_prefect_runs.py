@@ -1,8 +1,9 @@
 """The flows on a real (ephemeral) Prefect server, a small SQLite database and the sandbox:
-runs are named ``journey · subject`` / ``… · sweep · N due``, tagged with journey, version
-and channel, leave a run artifact and a keyed funnel per journey, and a provider error is a
-failed task run with a customer-safe cause. The only module that starts a Prefect server
-for these checks (one ephemeral server per test process)."""
+runs are named ``journey · subject`` / ``journey · N due`` / ``safety sweep · N due``,
+tagged with journey, version and channel, leave a run artifact and a keyed funnel per
+journey, and a provider error is a failed task run with a customer-safe cause. The only
+module that starts a Prefect server for these checks (one ephemeral server per test
+process)."""
 
 from __future__ import annotations
 
@@ -127,9 +128,9 @@ def test_flow_runs_names_tags_artifacts_and_failures(tmp_path: Path) -> None:
     assert named == {
         "placed": "order.placed · order:5001 · nothing to do",
         "delayed": "delay_apology · order:5001",
-        "expired": "delay_apology · sweep · 1 due",
-        "sweep": "delay_apology · sweep · 1 due",
-        "journey": "delay_apology · sweep · 0 due",
+        "expired": "safety sweep · 1 due · delay_apology",
+        "sweep": "safety sweep · 1 due · delay_apology",
+        "journey": "delay_apology · 0 due",
     }
     delayed_tags = set(by_id[runs["delayed"]].tags)
     assert {"journey:delay_apology", f"version:{version}", "channel:email", "channel:sms"} <= (

@@ -189,9 +189,10 @@ class Topology:
         return runs
 
     def completed_scheduled_runs(self) -> int:
-        """Flow runs the scheduler created (sweeps, journeys) that completed: 0 means
-        nothing is ever scheduled (SQLAlchemy 2.1.x with Prefect 3.8.8, issue 14)."""
-        query = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}, "limit": 200}
+        """Runs of the safety sweep the scheduler created, in any state (it runs every 15
+        minutes: the first may still be ahead): 0 means nothing is ever scheduled
+        (SQLAlchemy 2.1.x with Prefect 3.8.8, issue 14)."""
+        query = {"flows": {"name": {"any_": ["journeykit-sweep"]}}, "limit": 200}
         found = httpx.post(f"{self.api_url}/flow_runs/filter", json=query, timeout=30)
         found.raise_for_status()
         return sum(bool(r.get("auto_scheduled")) for r in found.json())
