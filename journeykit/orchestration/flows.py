@@ -237,32 +237,60 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
             now=runtime.clock.now(),
         )
     applied = apply_pending(runtime, subjects=[accepted.subject])
-    touched = applied.touched
-    subject = accepted.subject
     waiting = applied.waiting.get(accepted.inbox_id) or applied.failed.get(accepted.inbox_id)
     if not waiting and not accepted.duplicate and accepted.inbox_id not in applied.applied:
         waiting = "not applied yet"  # e.g. it waits for its order, retried at once already
-
-    def name(journeys: set[str], due: int) -> str:
-        if waiting:
-            return f"{event.get('type')} · {subject} · waiting"
-        if not journeys:
-            return f"{event.get('type')} · {subject} · nothing to do"
-        many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
-        return f"{', '.join(sorted(journeys))} · {subject}{many}"
-
-    counts = run_batch(
-        journey=None,
-        limit=max(1, len(touched)),
-        ids=touched,
-        title=f"{event.get('type')} · {subject}",
-        name=name,
+    counts = advance_applied(
+        runtime,
+        applied,
+        title=f"{event.get('type')} · {accepted.subject}",
+        subjects=[accepted.subject],
+        kind=str(event.get("type")),
+        waiting=waiting,
     )
-    publish_event_failures(applied)
     if waiting:
         get_run_logger().warning("event %s waits: %s", accepted.inbox_id, waiting)
     publish_event_story(runtime.engine, event)  # story-order-<number> / story-customer-<id>
-    return run_outcome(counts | event_counts(applied))
+    return run_outcome(counts)
+
+
+def advance_applied(
+    runtime: Runtime,
+    applied: Applied,
+    *,
+    title: str,
+    subjects: list[str],
+    kind: str,
+    waiting: str | None = None,
+) -> dict[str, int]:
+    """What every event run does once events are applied (the ``event`` deployment's run of
+    one event, the ``journeys worker``'s run of a batch): advance at once the enrollments
+    they touched, send what that queued (scoped to the touched journeys), name the run
+    after the journeys and the subjects (``delay_apology · order:5001``), publish the
+    events that failed for good; the counts, events included."""
+    touched = applied.touched
+    about = subjects_label(subjects)
+
+    def name(journeys: set[str], due: int) -> str:
+        if waiting:
+            return f"{kind} · {about} · waiting"
+        if not journeys:
+            return f"{kind} · {about} · nothing to do"
+        many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
+        return f"{', '.join(sorted(journeys))} · {about}{many}"
+
+    counts = run_batch(
+        journey=None, limit=max(1, len(touched)), ids=touched, title=title, name=name
+    )
+    publish_event_failures(applied)
+    return counts | event_counts(applied)
+
+
+def subjects_label(subjects: list[str]) -> str:
+    """``order:5001``; ``order:5001, order:5002``; ``order:5001 +4 subjects``."""
+    if len(subjects) <= 2:
+        return ", ".join(subjects)
+    return f"{subjects[0]} +{len(subjects) - 1} subjects"
 
 
 def event_counts(applied: Applied) -> dict[str, int]:

@@ -1,0 +1,227 @@
+"""The event worker behind ``journeys worker``: a long-lived process that applies the event
+inbox as soon as events arrive, without a process per event (a Prefect process worker starts
+one per flow run: 10-40 s on a loaded machine; issue 14's latency).
+
+It loops: poll the inbox for events whose turn it is (every ``poll_seconds``), take their
+subjects (``SubjectLocks``: on PostgreSQL two workers never run the same subject at once),
+and run the batch as one in-process *async* Prefect flow run (0.12-0.2 s; named and tagged
+by its subjects like the ``event`` deployment's runs, ``order #5001 · order.delayed``,
+tagged ``order:5001``, ``customer:…``): apply the subjects' pending events in acceptance
+order (``apply_pending``), advance the enrollments they touched and send what that queued
+(``flows.advance_applied``, the same as the ``event`` deployment). An empty poll creates no
+run. Correctness rests on the inbox's claim (each event applied once, in order per subject,
+whoever applies it: another worker, the sweep); a SIGKILLed worker's half work is taken over
+by the next claim of its events, its enrollments' and messages' leases, or the sweep.
+
+SIGTERM / SIGINT: the batch in hand is finished (it is bounded: ``max_subjects`` subjects),
+then the loop ends and the process exits 0; a second signal abandons it at once (whatever it
+had not committed is simply claimed again)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from prefect import flow, tags
+from sqlmodel import Session, col, select
+
+from journeykit.engine.runtime import Runtime
+from journeykit.foundation.models import InboxEvent
+from journeykit.orchestration.flows import advance_applied
+from journeykit.orchestration.rename import event_run_name, subject_tags
+from journeykit.orchestration.run_outcome import run_outcome
+from journeykit.orchestration.story_artifact import publish_event_story
+from journeykit.service.event_inbox import SubjectLocks, apply_pending, due_heads
+from journeykit.service.runtime_factory import current_runtime, use_runtime
+
+log = logging.getLogger(__name__)
+
+STORIES_PER_RUN = 10  # story artifacts a batch run updates (one per subject, the first ones)
+
+
+@flow(name="journeykit-event", flow_run_name="{name}", log_prints=False)
+async def apply_events(subjects: list[str], name: str, limit: int = 500) -> Any:
+    """Apply the pending events of ``subjects`` in acceptance order, advance what they
+    touched and send what that queued: a ``journeys worker`` batch (``name`` is what the run
+    is called when it starts; it is renamed after the journeys it moved)."""
+    runtime = current_runtime()
+    applied = apply_pending(runtime, subjects=subjects, limit=limit)
+    with Session(runtime.engine) as session:
+        rows = session.exec(
+            select(InboxEvent.type, InboxEvent.body).where(col(InboxEvent.id).in_(applied.applied))
+        ).all()
+    kinds = sorted({kind for kind, _ in rows})
+    waiting = None
+    if not applied.applied and (applied.waiting or applied.failed):
+        waiting = next(iter({**applied.waiting, **applied.failed}.values()))
+    counts = advance_applied(
+        runtime,
+        applied,
+        title=f"{kinds[0] if len(kinds) == 1 else 'events'} · {', '.join(subjects[:3])}",
+        subjects=subjects,
+        kind=kinds[0] if len(kinds) == 1 else "events",
+        waiting=waiting,
+    )
+    for _, body in rows[:STORIES_PER_RUN]:
+        publish_event_story(runtime.engine, dict(body))  # story-order-<n> / story-customer-<id>
+    return run_outcome(counts)
+
+
+@dataclass
+class Batch:
+    """What one poll found: the subjects to run (in acceptance order) and the first pending
+    event of each (its subject's later events are applied after it, in the same run)."""
+
+    subjects: list[str]
+    events: list[InboxEvent]
+
+    @property
+    def name(self) -> str:
+        """What the run is called when it starts (it is renamed after the journeys it moved):
+        ``order #5001 · order.placed`` for one subject; else ``3 events · order:5001 +2
+        subjects``."""
+        if len(self.events) == 1:
+            return event_run_name(dict(self.events[0].body))
+        about = (
+            self.subjects[0]
+            if len(self.subjects) == 1
+            else (f"{self.subjects[0]} +{len(self.subjects) - 1} subjects")
+        )
+        return f"{len(self.events)} events · {about}"
+
+
+@dataclass
+class EventWorker:
+    """Polls the inbox and runs each non-empty batch as an in-process flow run."""
+
+    runtime: Runtime
+    poll_seconds: float = 0.2
+    max_subjects: int = 20
+    limit: int = 500
+    batches: int = 0
+    failures: int = 0
+    _locks: SubjectLocks | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._locks = SubjectLocks(self.runtime.engine)
+
+    def poll(self) -> Batch | None:
+        """The events whose turn it is, of up to ``max_subjects`` subjects no other worker
+        holds (now held by this one), or None."""
+        assert self._locks is not None
+        with Session(self.runtime.engine) as session:
+            rows = due_heads(session, now=self.runtime.clock.now(), limit=self.limit)
+        wanted = list(dict.fromkeys(row.subject for row in rows))[: self.max_subjects]
+        if not wanted:
+            return None
+        taken = self._locks.take(wanted)
+        if not taken:
+            return None
+        # another worker may have applied them between the poll and the lock: look again
+        with Session(self.runtime.engine) as session:
+            rows = due_heads(
+                session, now=self.runtime.clock.now(), limit=self.limit, subjects=taken
+            )
+        still = [s for s in taken if any(row.subject == s for row in rows)]
+        self._locks.release([s for s in taken if s not in still])
+        if not still:
+            return None
+        return Batch(still, [row for row in rows if row.subject in still])
+
+    async def run_once(self) -> Any | None:
+        """One poll; a flow run when it found events (its final state), else None."""
+        batch = self.poll()
+        if batch is None:
+            return None
+        assert self._locks is not None
+        try:
+            run_tags = sorted(
+                {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
+            )
+            with tags("journeykit", "event", *run_tags):
+                state = await apply_events(
+                    subjects=batch.subjects, name=batch.name, limit=self.limit, return_state=True
+                )
+            self.batches += 1
+            return state
+        finally:
+            self._locks.release(batch.subjects)
+
+    async def run(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set; a batch that fails (the database or Prefect away) is
+        logged and its events tried again after a pause (they are still in the inbox)."""
+        pause = self.poll_seconds
+        while not stop.is_set():
+            try:
+                found = await self.run_once()
+                pause = self.poll_seconds
+            except Exception as exc:
+                self.failures += 1
+                found = None
+                pause = min(5.0, max(1.0, pause * 2))
+                log.error("event batch failed (its events stay in the inbox): %s", exc)
+            if found is None:
+                waited = 0.0
+                while waited < pause and not stop.is_set():
+                    await asyncio.sleep(min(self.poll_seconds, pause - waited))
+                    waited += self.poll_seconds
+
+    def close(self) -> None:
+        if self._locks is not None:
+            self._locks.close()
+
+
+def serve_events(
+    runtime: Runtime,
+    *,
+    poll_seconds: float = 0.2,
+    max_subjects: int = 20,
+    grace_seconds: float = 15.0,
+    on_start: Callable[[], None] | None = None,
+) -> int:
+    """Run an ``EventWorker`` for ``runtime`` until SIGTERM or SIGINT; the batches it ran.
+
+    The loop runs in a thread of its own (its flow runs then leave the signals to this
+    one: Prefect turns a SIGTERM in the main thread into a crashed run), and the main
+    thread waits for a signal: then the batch in hand is finished and the loop ends; a
+    batch still running after ``grace_seconds`` (or at a second signal) is abandoned, the
+    process exits at once and whatever the batch had not committed is claimed again."""
+    use_runtime(lambda: runtime)
+    worker = EventWorker(runtime, poll_seconds=poll_seconds, max_subjects=max_subjects)
+    stop = threading.Event()
+    signals: list[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        signals.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    loop = threading.Thread(
+        target=lambda: asyncio.run(worker.run(stop)), name="event-worker", daemon=True
+    )
+    loop.start()
+    if on_start is not None:
+        on_start()
+    try:
+        while loop.is_alive() and not stop.is_set():
+            loop.join(0.5)
+        deadline = time.monotonic() + grace_seconds
+        while loop.is_alive() and time.monotonic() < deadline and len(signals) < 2:
+            loop.join(0.2)
+        if loop.is_alive():
+            log.warning("event worker: the batch in hand is abandoned (claimed again later)")
+            logging.shutdown()
+            os._exit(0)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        worker.close()
+        use_runtime(None)
+    return worker.batches

@@ -1,0 +1,198 @@
+"""``journeys worker`` (orchestration/event_worker.py): a poll that finds events runs them as
+one in-process flow run named and tagged by their subject, applies them in acceptance order,
+advances what they touched and sends what that queued; an empty poll creates no run; on
+PostgreSQL two workers never hold one subject; the real process exits 0 on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pendulum
+import pytest
+from prefect.client.orchestration import get_client
+from sqlalchemy import create_engine
+from sqlmodel import Session, col, select
+
+from journeykit.authoring.simulate.catalog import demo_products
+from journeykit.engine.book import JourneyBook
+from journeykit.engine.ingest import ingest_event
+from journeykit.foundation.db import make_engine, session_scope, upgrade
+from journeykit.foundation.models import InboxEvent, OutboxMessage
+from journeykit.foundation.settings import Settings
+from journeykit.orchestration.event_worker import Batch, EventWorker
+from journeykit.sandbox.server import SandboxServer
+from journeykit.service.event_inbox import SubjectLocks
+from journeykit.service.events import accept
+from journeykit.service.runtime_factory import build_runtime, use_runtime
+from journeykit.timing.clock import VirtualClock
+
+ROOT = Path(__file__).parents[2]
+
+CUSTOMER = {
+    "id": "C-91",
+    "first_name": "Ada",
+    "email": "ada@example.com",
+    "timezone": "UTC",
+    "consent": {"email": True},
+}
+PLACED = {
+    "type": "order.placed",
+    "customer": CUSTOMER,
+    "order": {"number": "7001", "lines": [{"sku": "TEE-M", "quantity": 1}], "total_cents": 3200},
+}
+DELAYED = {
+    "type": "order.delayed",
+    "order_number": "7001",
+    "ship_from": "2026-03-20T00:00:00Z",
+    "ship_to": "2026-03-24T00:00:00Z",
+    "reason": "The carrier missed the pickup.",
+}
+
+
+@pytest.mark.prefect
+def test_a_poll_runs_its_events_as_one_named_run_and_sends(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/jk.db"
+    upgrade(url)
+    base = Settings().with_changes(
+        {"journeys_dir": ROOT / "journeys", "templates.dir": ROOT / "templates"}
+    )
+    with SandboxServer.from_settings(base, port=0) as box:
+        settings = base.with_changes(
+            {
+                "providers.sendgrid.base_url": box.url,
+                "providers.twilio.base_url": box.url,
+                "database.url": url,
+            }
+        )
+        clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
+        runtime = build_runtime(
+            settings,
+            engine=make_engine(url),
+            clock=clock,
+            book=JourneyBook.from_dir(ROOT / "journeys"),
+            owner="event-worker-test",
+        )
+        with session_scope(runtime.engine) as session:
+            for product in demo_products():
+                ingest_event(
+                    session,
+                    book=runtime.book,
+                    now=clock.now(),
+                    payload={"type": "product.upserted", "product": product},
+                    registry=runtime.registry,
+                )
+            # accepted back to back, as the door stores them; nothing applied yet
+            for key, event in (("w1", PLACED), ("w2", DELAYED)):
+                accept(session, payload=event, key=key, source="api", now=clock.now())
+        use_runtime(lambda: runtime)
+        worker = EventWorker(runtime)
+        try:
+            batch = worker.poll()
+            assert batch is not None
+            assert batch.subjects == ["order:7001"]
+            assert batch.name == "order #7001 · order.placed"  # renamed once it moved
+            worker._locks.release(batch.subjects)  # type: ignore[union-attr]
+            state: Any = asyncio.run(worker.run_once())
+            empty = asyncio.run(worker.run_once())
+        finally:
+            worker.close()
+            use_runtime(None)
+        with Session(runtime.engine) as session:
+            inbox = session.exec(select(InboxEvent).order_by(col(InboxEvent.id))).all()
+            sent = session.exec(select(OutboxMessage)).all()
+        runtime.engine.dispose()
+
+    assert empty is None  # an empty poll: no run
+    assert state.is_completed(), state.message
+    assert [(row.type, row.status) for row in inbox] == [
+        ("order.placed", "applied"),
+        ("order.delayed", "applied"),
+    ]
+    assert inbox[0].event_id is not None and inbox[1].event_id is not None
+    assert inbox[0].event_id < inbox[1].event_id  # applied in acceptance order
+    statuses = {m.node_id: m.status for m in sent}
+    assert statuses == {"apology_email": "sent", "apology_sms": "suppressed"}  # no phone
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    assert run.name == "delay_apology · order:7001"
+    assert {"order:7001", "customer:C-91", "journey:delay_apology", "channel:email"} <= set(
+        run.tags
+    )
+
+
+def test_a_batch_is_named_after_its_one_event_or_its_subjects() -> None:
+    one = InboxEvent(key="k", subject="order:7001", type="order.delayed", body=DELAYED)
+    assert Batch(["order:7001"], [one]).name == "order #7001 · order.delayed"
+    other = InboxEvent(key="k2", subject="sku:X", type="inventory.changed", body={})
+    assert Batch(["order:7001", "sku:X"], [one, other]).name == "2 events · order:7001 +1 subjects"
+
+
+@pytest.mark.postgres
+def test_two_workers_never_hold_one_subject(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    first, second = SubjectLocks(engine), SubjectLocks(engine)
+    try:
+        assert first.take(["order:1", "order:2"]) == ["order:1", "order:2"]
+        assert second.take(["order:2", "order:3"]) == ["order:3"]
+        first.release(["order:2"])
+        assert second.take(["order:2"]) == ["order:2"]
+        second.close()  # a worker that stops releases all it held
+        assert first.take(["order:3", "order:2"]) == ["order:3", "order:2"]
+        first._connection.invalidate()  # type: ignore[union-attr]  # a worker that dies
+        assert second_worker_takes(engine, ["order:3", "order:2"]) == ["order:3", "order:2"]
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+
+
+def second_worker_takes(engine: Any, subjects: list[str]) -> list[str]:
+    """What another worker can take, once the server has seen the dead one's connection end
+    (it ends its backend a moment later: a bounded retry, no timing asserted)."""
+    for _ in range(100):
+        locks = SubjectLocks(engine)
+        try:
+            taken = locks.take(subjects)
+        finally:
+            locks.close()
+        if taken == subjects:
+            break
+        time.sleep(0.1)
+    return taken
+
+
+def test_the_worker_process_exits_0_on_sigterm(tmp_path: Path) -> None:
+    journeys = Path(sys.executable).with_name("journeys")
+    env = {
+        **os.environ,
+        "JOURNEYKIT_DATABASE__URL": f"sqlite:///{tmp_path}/jk.db",
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+    }
+    process = subprocess.Popen(
+        [str(journeys), "worker", "--poll-seconds", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()  # printed once the loop runs
+        assert "polling the event inbox" in first_line, first_line
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=20)  # a bound on the wait, not a measured time
+        rest = process.stdout.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert code == 0, rest
+    assert "stopped after 0 batches" in rest
