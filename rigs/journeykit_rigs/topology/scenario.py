@@ -2,7 +2,9 @@
 
 1. the catalog (a sofa in stock, a sold-out lamp), applied before anything refers to it;
 2. a burst of orders, each ``order.placed`` then ``order.delayed`` back to back, from several
-   threads; worker-a is SIGKILLed (with its flow-run processes) as soon as a run is Running;
+   threads; the first ``journeys worker`` (events-a) is SIGKILLed as soon as it begins a
+   batch run (with ``prefect`` delivery: process worker-a with its flow-run processes, as
+   soon as a run is Running);
 3. restock signups, then the restock while more signups arrive;
 4. the Prefect server stopped and started again while orders keep coming (the store retries a
    503 or a refused connection, as webhook senders do);
@@ -24,8 +26,8 @@ from journeykit_rigs.topology import workload as w
 from journeykit_rigs.topology.check import Verdict, judge, sandbox_messages
 from journeykit_rigs.topology.topology import API_KEY, Topology
 
-# Each event is a flow run, each flow run a process (~10 s to start on a loaded 2-core
-# machine): small numbers keep the test within minutes and still adversarial.
+# Small numbers keep the test within minutes and still adversarial (with ``prefect`` delivery
+# each event is a flow run in a process of its own, ~10 s to start on a loaded 2-core machine).
 ORDERS = 4
 LATE_ORDERS = 1  # posted while the Prefect server restarts
 SIGNUPS_BEFORE = 4
@@ -51,7 +53,11 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
     expected: list[w.Expected] = []
     with ThreadPoolExecutor(4) as pool:
         burst = [pool.submit(w.delayed_order, store, str(5000 + i)) for i in range(ORDERS)]
-        faults["worker_killed_after_s"] = kill_worker_mid_run(topology, "worker-a")
+        faults["worker_killed_after_s"] = (
+            kill_event_worker_mid_run(topology, topology.event_workers[0])
+            if topology.event_delivery == "worker"
+            else kill_worker_mid_run(topology, "worker-a")
+        )
         expected += [f.result() for f in burst]
     phase("orders accepted")
 
@@ -142,6 +148,27 @@ def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 90.0) 
             worker.kill()
             return round(time.monotonic() - began, 1)
         time.sleep(0.5)
+    worker.kill()
+    return None
+
+
+BEGINNING = "Beginning flow run"  # what Prefect logs as an in-process flow run starts
+
+
+def kill_event_worker_mid_run(
+    topology: Topology, name: str, timeout_s: float = 90.0
+) -> float | None:
+    """SIGKILL the ``journeys worker`` ``name`` as soon as it begins a new flow run (a batch
+    in hand: events being applied, enrollments advanced, messages sent); the seconds that
+    took, or None when it began none (it is killed anyway)."""
+    worker = topology.processes[name]
+    before = worker.tail(10**9).count(BEGINNING)
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        if worker.tail(10**9).count(BEGINNING) > before:
+            worker.kill()
+            return round(time.monotonic() - began, 1)
+        time.sleep(0.05)
     worker.kill()
     return None
 
