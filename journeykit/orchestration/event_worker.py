@@ -25,16 +25,19 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow, tags
+from prefect.client.orchestration import get_client
 from sqlmodel import Session, col, select
 
+from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
-from journeykit.foundation.models import InboxEvent
-from journeykit.orchestration.flows import advance_applied
+from journeykit.foundation.models import Enrollment, InboxEvent
+from journeykit.orchestration.flows import advance_applied, advance_applied_without_run, run_batch
 from journeykit.orchestration.rename import event_run_name, subject_tags
 from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.orchestration.story_artifact import publish_event_story
@@ -74,6 +77,28 @@ async def apply_events(subjects: list[str], name: str, limit: int = 500) -> Any:
     return run_outcome(counts)
 
 
+@flow(name="journeykit-event", flow_run_name="{name}", log_prints=False)
+async def take_over(ids: list[int], name: str) -> Any:
+    """Advance due enrollments nobody claimed for a while (a worker killed between applying
+    events and advancing what they touched) and send what that queued."""
+
+    def renamed(journeys: set[str], due: int) -> str:
+        return f"{', '.join(sorted(journeys)) or 'nothing'} · taken over · {due} due"
+
+    return run_outcome(
+        run_batch(journey=None, limit=max(1, len(ids)), ids=ids, title=name, name=renamed)
+    )
+
+
+async def prefect_api_up() -> bool:
+    """Whether the Prefect API answers now (a fresh client: no retries, a quick no)."""
+    try:
+        async with get_client() as client:
+            return await client.api_healthcheck() is None
+    except Exception:
+        return False
+
+
 @dataclass
 class Batch:
     """What one poll found: the subjects to run (in acceptance order) and the first pending
@@ -105,9 +130,13 @@ class EventWorker:
     poll_seconds: float = 0.2
     max_subjects: int = 20
     limit: int = 500
+    takeover_after_seconds: float = 5.0
+    prefect_up: Callable[[], Awaitable[bool]] = prefect_api_up
     batches: int = 0
+    without_prefect: int = 0
     failures: int = 0
     _locks: SubjectLocks | None = field(default=None, repr=False)
+    _idle_polls: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self._locks = SubjectLocks(self.runtime.engine)
@@ -136,12 +165,15 @@ class EventWorker:
         return Batch(still, [row for row in rows if row.subject in still])
 
     async def run_once(self) -> Any | None:
-        """One poll; a flow run when it found events (its final state), else None."""
+        """One poll: the batch's flow run when it found events (its final state; its counts
+        when the Prefect API was away and it ran without a run), else None."""
         batch = self.poll()
         if batch is None:
-            return None
+            return await self.take_over_stale()
         assert self._locks is not None
         try:
+            if not await self.prefect_up():
+                return self.run_without_prefect(batch)
             run_tags = sorted(
                 {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
             )
@@ -153,6 +185,44 @@ class EventWorker:
             return state
         finally:
             self._locks.release(batch.subjects)
+
+    def run_without_prefect(self, batch: Batch) -> dict[str, int]:
+        """The batch without a flow run (the Prefect API is away: a server restart must not
+        hold events back); logged, and counted in ``without_prefect``."""
+        applied = apply_pending(self.runtime, subjects=batch.subjects, limit=self.limit)
+        counts = advance_applied_without_run(self.runtime, applied)
+        self.batches += 1
+        self.without_prefect += 1
+        log.warning("Prefect API away: %s applied without a flow run: %s", batch.name, counts)
+        return counts
+
+    def stale_due(self) -> list[int]:
+        """Due enrollments nobody has claimed for ``takeover_after_seconds`` (unleased, or
+        their lease ran out): the half work of a worker killed mid-batch."""
+        now = self.runtime.clock.now()
+        stale = now - timedelta(seconds=self.takeover_after_seconds)
+        with Session(self.runtime.engine) as session:
+            found = session.exec(
+                select(Enrollment.id)
+                .where(*claimable(now), col(Enrollment.wake_at) <= stale)
+                .order_by(col(Enrollment.wake_at))
+                .limit(self.limit)
+            ).all()
+        return [int(i) for i in found if i is not None]
+
+    async def take_over_stale(self) -> Any | None:
+        """Every few idle polls (about once a second): advance stale due work, as a run."""
+        self._idle_polls += 1
+        if self._idle_polls * self.poll_seconds < 1.0:
+            return None
+        self._idle_polls = 0
+        ids = self.stale_due()
+        if not ids or not await self.prefect_up():
+            return None  # without Prefect the sweep takes it when it runs again
+        with tags("journeykit", "event", "takeover"):
+            state = await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
+        self.batches += 1
+        return state
 
     async def run(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set; a batch that fails (the database or Prefect away) is

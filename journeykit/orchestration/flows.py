@@ -144,11 +144,12 @@ def run_batch(
 
 
 def _dispatch_due(
-    runtime: Runtime, limit: int, scope: set[str] | None = None
+    runtime: Runtime, limit: int, scope: set[str] | None = None, *, in_run: bool = True
 ) -> tuple[DispatchReport, set[str], set[str]]:
     """Send what is due (of the journeys in ``scope``, or of all when None), one task run
-    per channel; provider errors fail a task run of their own. Returns the combined report,
-    the channels used and the journeys sent for."""
+    per channel; provider errors fail a task run of their own (``in_run=False``: no task
+    runs, for a batch run without Prefect). Returns the combined report, the channels used
+    and the journeys sent for."""
     total = DispatchReport()
     channels: set[str] = set()
     journeys: set[str] = set()
@@ -176,10 +177,13 @@ def _dispatch_due(
         if not ids:
             continue
         channels.add(channel)
-        report = dispatch_channel(channel, ids, len(ids))
+        if in_run:
+            report = dispatch_channel(channel, ids, len(ids))
+        else:
+            report = dispatch(runtime, senders, ids)
         total.add(report)
         journeys |= _outbox_journeys(runtime, ids)
-        if report.errors:
+        if report.errors and in_run:
             provider_errors(channel, report.errors, len(report.errors), return_state=True)
     return total, channels, journeys
 
@@ -284,6 +288,25 @@ def advance_applied(
     )
     publish_event_failures(applied)
     return counts | event_counts(applied)
+
+
+def advance_applied_without_run(runtime: Runtime, applied: Applied) -> dict[str, int]:
+    """``advance_applied`` when the Prefect API is away (``journeys worker`` while the server
+    restarts): the same claim, advance and scoped send, without a flow run, task runs or
+    artifacts, so events keep flowing; the worker logs what it did."""
+    touched = applied.touched
+    claimed = claim_due(runtime, limit=max(1, len(touched)), ids=touched)
+    journeys, _ = _live_journeys(runtime, claimed)
+    report = advance(runtime, claimed)
+    sent, _, _ = _dispatch_due(runtime, max(1, len(touched)), journeys, in_run=False)
+    return {
+        "claimed": len(claimed),
+        "moves": len(report.moves),
+        "sent": sent.sent,
+        "failed": sent.failed,
+        "to_retry": sent.retried,
+        "errors": len(report.errors) + len(sent.errors),
+    } | event_counts(applied)
 
 
 def subjects_label(subjects: list[str]) -> str:

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +23,16 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, col, select
 
 from journeykit.authoring.simulate.catalog import demo_products
+from journeykit.engine.advance import claim_due
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.ingest import ingest_event
+from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import InboxEvent, OutboxMessage
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.event_worker import Batch, EventWorker
 from journeykit.sandbox.server import SandboxServer
-from journeykit.service.event_inbox import SubjectLocks
+from journeykit.service.event_inbox import SubjectLocks, apply_pending
 from journeykit.service.events import accept
 from journeykit.service.runtime_factory import build_runtime, use_runtime
 from journeykit.timing.clock import VirtualClock
@@ -56,8 +60,10 @@ DELAYED = {
 }
 
 
-@pytest.mark.prefect
-def test_a_poll_runs_its_events_as_one_named_run_and_sends(tmp_path: Path) -> None:
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on a fresh SQLite database with the demo catalog applied, sending to the
+    sandbox, injected for flow runs; the order's two events accepted, nothing applied."""
     url = f"sqlite:///{tmp_path}/jk.db"
     upgrade(url)
     base = Settings().with_changes(
@@ -72,42 +78,54 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(tmp_path: Path) -> No
             }
         )
         clock = VirtualClock(pendulum.datetime(2026, 3, 2, 18, tz="UTC"))
-        runtime = build_runtime(
+        built = build_runtime(
             settings,
             engine=make_engine(url),
             clock=clock,
             book=JourneyBook.from_dir(ROOT / "journeys"),
             owner="event-worker-test",
         )
-        with session_scope(runtime.engine) as session:
+        with session_scope(built.engine) as session:
             for product in demo_products():
                 ingest_event(
                     session,
-                    book=runtime.book,
+                    book=built.book,
                     now=clock.now(),
                     payload={"type": "product.upserted", "product": product},
-                    registry=runtime.registry,
+                    registry=built.registry,
                 )
             # accepted back to back, as the door stores them; nothing applied yet
             for key, event in (("w1", PLACED), ("w2", DELAYED)):
                 accept(session, payload=event, key=key, source="api", now=clock.now())
-        use_runtime(lambda: runtime)
-        worker = EventWorker(runtime)
+        use_runtime(lambda: built)
         try:
-            batch = worker.poll()
-            assert batch is not None
-            assert batch.subjects == ["order:7001"]
-            assert batch.name == "order #7001 · order.placed"  # renamed once it moved
-            worker._locks.release(batch.subjects)  # type: ignore[union-attr]
-            state: Any = asyncio.run(worker.run_once())
-            empty = asyncio.run(worker.run_once())
+            yield built
         finally:
-            worker.close()
             use_runtime(None)
-        with Session(runtime.engine) as session:
-            inbox = session.exec(select(InboxEvent).order_by(col(InboxEvent.id))).all()
-            sent = session.exec(select(OutboxMessage)).all()
-        runtime.engine.dispose()
+            built.engine.dispose()
+
+
+def inbox_and_outbox(runtime: Runtime) -> tuple[list[InboxEvent], dict[str, str]]:
+    with Session(runtime.engine) as session:
+        inbox = list(session.exec(select(InboxEvent).order_by(col(InboxEvent.id))).all())
+        sent = {m.node_id: m.status for m in session.exec(select(OutboxMessage)).all()}
+    return inbox, sent
+
+
+@pytest.mark.prefect
+def test_a_poll_runs_its_events_as_one_named_run_and_sends(runtime: Runtime) -> None:
+    worker = EventWorker(runtime)
+    try:
+        batch = worker.poll()
+        assert batch is not None
+        assert batch.subjects == ["order:7001"]
+        assert batch.name == "order #7001 · order.placed"  # renamed once it moved
+        worker._locks.release(batch.subjects)  # type: ignore[union-attr]
+        state: Any = asyncio.run(worker.run_once())
+        empty = asyncio.run(worker.run_once())
+    finally:
+        worker.close()
+    inbox, statuses = inbox_and_outbox(runtime)
 
     assert empty is None  # an empty poll: no run
     assert state.is_completed(), state.message
@@ -117,7 +135,6 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(tmp_path: Path) -> No
     ]
     assert inbox[0].event_id is not None and inbox[1].event_id is not None
     assert inbox[0].event_id < inbox[1].event_id  # applied in acceptance order
-    statuses = {m.node_id: m.status for m in sent}
     assert statuses == {"apology_email": "sent", "apology_sms": "suppressed"}  # no phone
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
@@ -125,6 +142,40 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(tmp_path: Path) -> No
     assert {"order:7001", "customer:C-91", "journey:delay_apology", "channel:email"} <= set(
         run.tags
     )
+
+
+def test_without_prefect_a_batch_still_applies_advances_and_sends(runtime: Runtime) -> None:
+    """The Prefect API away (a server restart): the batch runs without a flow run."""
+
+    async def away() -> bool:
+        return False
+
+    worker = EventWorker(runtime, prefect_up=away)
+    try:
+        counts = asyncio.run(worker.run_once())
+    finally:
+        worker.close()
+    inbox, statuses = inbox_and_outbox(runtime)
+    assert worker.without_prefect == 1
+    assert counts["events_applied"] == 2 and counts["sent"] == 1
+    assert [row.status for row in inbox] == ["applied", "applied"]
+    assert statuses == {"apology_email": "sent", "apology_sms": "suppressed"}
+
+
+def test_due_work_nobody_claimed_is_taken_over(runtime: Runtime) -> None:
+    """A worker killed between applying events and advancing what they touched: once the
+    enrollments have waited ``takeover_after_seconds`` unclaimed, a worker takes them."""
+    touched = apply_pending(runtime, subjects=["order:7001"]).touched
+    assert touched
+    worker = EventWorker(runtime, takeover_after_seconds=5)
+    try:
+        assert worker.stale_due() == []  # just due: the applying worker's to advance
+        runtime.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+        assert worker.stale_due() == touched
+        claim_due(runtime, limit=10, ids=touched)  # another worker claims them: not stale
+        assert worker.stale_due() == []
+    finally:
+        worker.close()
 
 
 def test_a_batch_is_named_after_its_one_event_or_its_subjects() -> None:

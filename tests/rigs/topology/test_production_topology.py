@@ -2,9 +2,9 @@
 process on PostgreSQL, ``journeys deploy``, two process workers (the sweep, the scheduled
 runs), ``journeys serve`` storing events (``worker`` delivery) and two ``journeys worker``
 processes applying them, the provider sandbox; store events posted over HTTP in adversarial
-order; an event worker SIGKILLed mid-run and the Prefect server restarted mid-run. Every expected message
-reaches the sandbox exactly once, in order per subject. Prints a JSON summary (counts,
-latency from HTTP accept to sandbox accept); no wall-clock assertions."""
+order; an event worker SIGKILLed mid-run and the Prefect server restarted mid-run. Every
+expected message reaches the sandbox exactly once, in order per subject. Prints a JSON
+summary (counts, latency from HTTP accept to sandbox accept); no wall-clock assertions."""
 
 from __future__ import annotations
 
