@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from prefect import flow, tags
+from prefect import flow
 from prefect.client.orchestration import get_client
 from sqlmodel import Session, col, select
 
@@ -38,7 +38,7 @@ from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, InboxEvent
 from journeykit.orchestration.flows import advance_applied, advance_applied_without_run, run_batch
-from journeykit.orchestration.rename import event_run_name, subject_tags
+from journeykit.orchestration.rename import event_run_name, label_current_run, subject_tags
 from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.orchestration.story_artifact import publish_event_story
 from journeykit.service.event_inbox import SubjectLocks, apply_pending, due_heads
@@ -50,11 +50,16 @@ STORIES_PER_RUN = 10  # story artifacts a batch run updates (one per subject, th
 
 
 @flow(name="journeykit-event", flow_run_name="{name}", log_prints=False)
-async def apply_events(subjects: list[str], name: str, limit: int = 500) -> Any:
+async def apply_events(
+    subjects: list[str], name: str, run_tags: list[str] | None = None, limit: int = 500
+) -> Any:
     """Apply the pending events of ``subjects`` in acceptance order, advance what they
     touched and send what that queued: a ``journeys worker`` batch (``name`` is what the run
-    is called when it starts; it is renamed after the journeys it moved)."""
+    is called when it starts; it is renamed after the journeys it moved). ``run_tags`` go
+    on the flow run only (a ``tags()`` context would tag every task run too: a concurrency
+    lease per tag and task)."""
     runtime = current_runtime()
+    label_current_run(None, ["journeykit", "event", *(run_tags or [])])
     applied = apply_pending(runtime, subjects=subjects, limit=limit)
     with Session(runtime.engine) as session:
         rows = session.exec(
@@ -84,6 +89,8 @@ async def take_over(ids: list[int], name: str) -> Any:
 
     def renamed(journeys: set[str], due: int) -> str:
         return f"{', '.join(sorted(journeys)) or 'nothing'} · taken over · {due} due"
+
+    label_current_run(None, ["journeykit", "event", "takeover"])
 
     return run_outcome(
         run_batch(journey=None, limit=max(1, len(ids)), ids=ids, title=name, name=renamed)
@@ -177,10 +184,13 @@ class EventWorker:
             run_tags = sorted(
                 {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
             )
-            with tags("journeykit", "event", *run_tags):
-                state = await apply_events(
-                    subjects=batch.subjects, name=batch.name, limit=self.limit, return_state=True
-                )
+            state = await apply_events(
+                subjects=batch.subjects,
+                name=batch.name,
+                run_tags=run_tags,
+                limit=self.limit,
+                return_state=True,
+            )
             self.batches += 1
             return state
         finally:
@@ -219,8 +229,7 @@ class EventWorker:
         ids = self.stale_due()
         if not ids or not await self.prefect_up():
             return None  # without Prefect the sweep takes it when it runs again
-        with tags("journeykit", "event", "takeover"):
-            state = await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
+        state = await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
         self.batches += 1
         return state
 

@@ -19,6 +19,7 @@ from typing import Any
 import pendulum
 import pytest
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from sqlalchemy import create_engine
 from sqlmodel import Session, col, select
 
@@ -138,6 +139,10 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(runtime: Runtime) -> 
     assert statuses == {"apology_email": "sent", "apology_sms": "suppressed"}  # no phone
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(state.state_details.flow_run_id)
+        tasks = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id]))
+        )
+    assert tasks and all(not task.tags for task in tasks)  # tags on the run only: no leases
     assert run.name == "delay_apology · order:7001"
     assert {"order:7001", "customer:C-91", "journey:delay_apology", "channel:email"} <= set(
         run.tags
