@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         subjects: Annotated[
             int, typer.Option("--max-subjects", min=1, max=500, help="subjects per batch run")
         ] = 20,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", min=1, max=16, help="batches in hand at once")
+        ] = 2,
     ) -> None:
         """Apply store events as they arrive (web delivery `worker`): advance what they
         touched and send it, one in-process Prefect flow run per batch."""
@@ -41,5 +44,11 @@ def register(app: typer.Typer) -> None:
                 " (SIGTERM or Ctrl-C stops it after the batch in hand)",
             )
 
-        batches = serve_events(runtime, poll_seconds=poll, max_subjects=subjects, on_start=started)
+        batches = serve_events(
+            runtime,
+            poll_seconds=poll,
+            max_subjects=subjects,
+            concurrency=concurrency,
+            on_start=started,
+        )
         typer.echo(f"journeys worker {runtime.owner}: stopped after {batches} batches")

@@ -131,30 +131,36 @@ class Batch:
 
 @dataclass
 class EventWorker:
-    """Polls the inbox and runs each non-empty batch as an in-process flow run."""
+    """Polls the inbox and runs each non-empty batch as an in-process flow run, up to
+    ``concurrency`` batches at once (each in a thread of its own: a batch whose run waits
+    for a Prefect server that went away mid-run does not hold the next events back; those
+    run without a run until the API answers again)."""
 
     runtime: Runtime
     poll_seconds: float = 0.2
     max_subjects: int = 20
     limit: int = 500
+    concurrency: int = 2
     takeover_after_seconds: float = 5.0
     prefect_up: Callable[[], Awaitable[bool]] = prefect_api_up
     batches: int = 0
     without_prefect: int = 0
     failures: int = 0
     _locks: SubjectLocks | None = field(default=None, repr=False)
+    _held: set[str] = field(default_factory=set, repr=False)  # subjects of batches in hand
     _idle_polls: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self._locks = SubjectLocks(self.runtime.engine)
 
     def poll(self) -> Batch | None:
-        """The events whose turn it is, of up to ``max_subjects`` subjects no other worker
-        holds (now held by this one), or None."""
+        """The events whose turn it is, of up to ``max_subjects`` subjects no batch in hand
+        and no other worker holds (now held by this one), or None."""
         assert self._locks is not None
         with Session(self.runtime.engine) as session:
             rows = due_heads(session, now=self.runtime.clock.now(), limit=self.limit)
-        wanted = list(dict.fromkeys(row.subject for row in rows))[: self.max_subjects]
+        subjects = dict.fromkeys(row.subject for row in rows if row.subject not in self._held)
+        wanted = list(subjects)[: self.max_subjects]
         if not wanted:
             return None
         taken = self._locks.take(wanted)
@@ -169,39 +175,53 @@ class EventWorker:
         self._locks.release([s for s in taken if s not in still])
         if not still:
             return None
+        self._held |= set(still)
         return Batch(still, [row for row in rows if row.subject in still])
 
+    def release(self, batch: Batch) -> None:
+        assert self._locks is not None
+        self._held -= set(batch.subjects)
+        self._locks.release(batch.subjects)
+
     async def run_once(self) -> Any | None:
-        """One poll: the batch's flow run when it found events (its final state; its counts
-        when the Prefect API was away and it ran without a run), else None."""
+        """One poll and its batch, to its end: the batch's flow run's final state (its
+        counts when the Prefect API was away and it ran without a run), or what a takeover
+        did, or None."""
         batch = self.poll()
         if batch is None:
             return await self.take_over_stale()
-        assert self._locks is not None
         try:
+            return await asyncio.to_thread(self.execute, batch)
+        finally:
+            self.release(batch)
+
+    def execute(self, batch: Batch) -> Any:
+        """Run one batch here (a thread of the worker): as a flow run, or without one when
+        the Prefect API is away."""
+
+        async def batch_run() -> Any:
             if not await self.prefect_up():
                 return self.run_without_prefect(batch)
             run_tags = sorted(
                 {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
             )
-            state = await apply_events(
+            return await apply_events(
                 subjects=batch.subjects,
                 name=batch.name,
                 run_tags=run_tags,
                 limit=self.limit,
                 return_state=True,
             )
-            self.batches += 1
-            return state
-        finally:
-            self._locks.release(batch.subjects)
+
+        result = asyncio.run(batch_run())
+        self.batches += 1
+        return result
 
     def run_without_prefect(self, batch: Batch) -> dict[str, int]:
         """The batch without a flow run (the Prefect API is away: a server restart must not
         hold events back); logged, and counted in ``without_prefect``."""
         applied = apply_pending(self.runtime, subjects=batch.subjects, limit=self.limit)
         counts = advance_applied_without_run(self.runtime, applied)
-        self.batches += 1
         self.without_prefect += 1
         log.warning("Prefect API away: %s applied without a flow run: %s", batch.name, counts)
         return counts
@@ -229,28 +249,56 @@ class EventWorker:
         ids = self.stale_due()
         if not ids or not await self.prefect_up():
             return None  # without Prefect the sweep takes it when it runs again
-        state = await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
+
+        async def takeover_run() -> Any:
+            return await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
+
+        def run() -> Any:
+            return asyncio.run(takeover_run())
+
+        state = await asyncio.to_thread(run)
         self.batches += 1
         return state
 
     async def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set; a batch that fails (the database or Prefect away) is
-        logged and its events tried again after a pause (they are still in the inbox)."""
+        """Poll until ``stop`` is set, up to ``concurrency`` batches in hand; then wait for
+        them. A batch that fails (the database or Prefect away) is logged and its events
+        tried again after a pause (they are still in the inbox)."""
+        running: set[asyncio.Task[Any]] = set()
         pause = self.poll_seconds
         while not stop.is_set():
-            try:
-                found = await self.run_once()
-                pause = self.poll_seconds
-            except Exception as exc:
-                self.failures += 1
-                found = None
-                pause = min(5.0, max(1.0, pause * 2))
-                log.error("event batch failed (its events stay in the inbox): %s", exc)
-            if found is None:
-                waited = 0.0
-                while waited < pause and not stop.is_set():
-                    await asyncio.sleep(min(self.poll_seconds, pause - waited))
-                    waited += self.poll_seconds
+            started = False
+            if len(running) < self.concurrency:
+                try:
+                    batch = self.poll()
+                    if batch is None and not running:
+                        await self.take_over_stale()
+                    pause = self.poll_seconds
+                except Exception as exc:
+                    batch = None
+                    pause = self._failed(exc, pause)
+                if batch is not None:
+                    running.add(self._start(batch))
+                    started = True
+            if not started:
+                await asyncio.wait([*running, asyncio.create_task(asyncio.sleep(pause))],
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            for task in [t for t in running if t.done()]:
+                running.discard(task)
+                if task.exception() is not None:
+                    pause = self._failed(task.exception(), pause)
+        if running:  # the batches in hand are finished
+            await asyncio.wait(running)
+
+    def _start(self, batch: Batch) -> asyncio.Task[Any]:
+        task = asyncio.create_task(asyncio.to_thread(self.execute, batch))
+        task.add_done_callback(lambda _: self.release(batch))  # in this loop's thread
+        return task
+
+    def _failed(self, exc: BaseException | None, pause: float) -> float:
+        self.failures += 1
+        log.error("event batch failed (its events stay in the inbox): %s", exc)
+        return min(5.0, max(1.0, pause * 2))
 
     def close(self) -> None:
         if self._locks is not None:
@@ -262,6 +310,7 @@ def serve_events(
     *,
     poll_seconds: float = 0.2,
     max_subjects: int = 20,
+    concurrency: int = 2,
     grace_seconds: float = 15.0,
     on_start: Callable[[], None] | None = None,
 ) -> int:
@@ -273,7 +322,9 @@ def serve_events(
     batch still running after ``grace_seconds`` (or at a second signal) is abandoned, the
     process exits at once and whatever the batch had not committed is claimed again."""
     use_runtime(lambda: runtime)
-    worker = EventWorker(runtime, poll_seconds=poll_seconds, max_subjects=max_subjects)
+    worker = EventWorker(
+        runtime, poll_seconds=poll_seconds, max_subjects=max_subjects, concurrency=concurrency
+    )
     stop = threading.Event()
     signals: list[int] = []
 

@@ -121,7 +121,7 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(runtime: Runtime) -> 
         assert batch is not None
         assert batch.subjects == ["order:7001"]
         assert batch.name == "order #7001 · order.placed"  # renamed once it moved
-        worker._locks.release(batch.subjects)  # type: ignore[union-attr]
+        worker.release(batch)
         state: Any = asyncio.run(worker.run_once())
         empty = asyncio.run(worker.run_once())
     finally:

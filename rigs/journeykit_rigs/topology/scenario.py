@@ -8,7 +8,8 @@
 3. restock signups, then the restock while more signups arrive;
 4. the Prefect server stopped and started again while orders keep coming (the store retries a
    503 or a refused connection, as webhook senders do);
-5. a bounded wait until every expected message is in the sandbox.
+5. a bounded wait until every expected message is in the sandbox, then until a scheduled run
+   (the sweep, every minute) has completed.
 
 Returns a JSON-ready summary: counts, the answers the store got, the verdict (missing,
 duplicated), latencies from HTTP accept to sandbox accept (p50/p99), flow-run states."""
@@ -96,6 +97,9 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
     # 5. bounded wait for the sandbox to have everything
     verdict = wait_delivered(topology, store, expected, optional, deliver_within_s)
     phase("delivered" if verdict.complete else "gave up waiting")
+    # the scheduler works: a sweep (every minute) completes (events no longer wait for one)
+    wait_scheduled_run(topology, timeout_s=150)
+    phase("a scheduled run completed")
     answers = Counter(str(p.status) for p in store.posted.values())
     inbox = {m["to"] for m in sandbox_messages(topology.sandbox_url)}
     summary = {
@@ -112,6 +116,18 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
         "seconds": round(time.monotonic() - began, 1),
     }
     return summary, verdict
+
+
+def wait_scheduled_run(topology: Topology, timeout_s: float) -> None:
+    """Until a run the scheduler created has completed (bounded: the check says if none)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if topology.completed_scheduled_runs() >= 1:
+                return
+        except Exception:  # the summary says what it found
+            pass
+        time.sleep(2.0)
 
 
 def wait_applied(topology: Topology, event_type: str, count: int, timeout_s: float) -> None:

@@ -25,10 +25,7 @@ API_KEY = "topology-api-key"
 
 
 class Database(Protocol):
-    """A PostgreSQL server the topology may create databases in (tests/support/postgres.py)."""
-
-    port: int
-    user: str
+    """A PostgreSQL server the topology may create databases in (topology/postgres.py)."""
 
     def create_database(self, name: str) -> str: ...
 
