@@ -205,13 +205,17 @@ class EventWorker:
             run_tags = sorted(
                 {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
             )
-            return await apply_events(
-                subjects=batch.subjects,
-                name=batch.name,
-                run_tags=run_tags,
-                limit=self.limit,
-                return_state=True,
-            )
+            try:
+                return await apply_events(
+                    subjects=batch.subjects,
+                    name=batch.name,
+                    run_tags=run_tags,
+                    limit=self.limit,
+                    return_state=True,
+                )
+            except Exception as exc:  # no run (the API went away as it started): run without
+                log.warning("%s: no flow run (%s): running it without one", batch.name, exc)
+                return self.run_without_prefect(batch)
 
         result = asyncio.run(batch_run())
         self.batches += 1

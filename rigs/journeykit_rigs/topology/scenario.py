@@ -2,9 +2,9 @@
 
 1. the catalog (a sofa in stock, a sold-out lamp), applied before anything refers to it;
 2. a burst of orders, each ``order.placed`` then ``order.delayed`` back to back, from several
-   threads; the first ``journeys worker`` (events-a) is SIGKILLed as soon as it begins a
-   batch run (with ``prefect`` delivery: process worker-a with its flow-run processes, as
-   soon as a run is Running);
+   threads; the first ``journeys worker`` to begin a batch run is SIGKILLed at once (with
+   ``prefect`` delivery: process worker-a with its flow-run processes, as soon as a run is
+   Running);
 3. restock signups, then the restock while more signups arrive;
 4. the Prefect server stopped and started again while orders keep coming (the store retries a
    503 or a refused connection, as webhook senders do);
@@ -54,11 +54,11 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
     expected: list[w.Expected] = []
     with ThreadPoolExecutor(4) as pool:
         burst = [pool.submit(w.delayed_order, store, str(5000 + i)) for i in range(ORDERS)]
-        faults["worker_killed_after_s"] = (
-            kill_event_worker_mid_run(topology, topology.event_workers[0])
-            if topology.event_delivery == "worker"
-            else kill_worker_mid_run(topology, "worker-a")
-        )
+        if topology.event_delivery == "worker":
+            killed = kill_event_worker_mid_run(topology, list(topology.event_workers))
+            faults["worker_killed"], faults["worker_killed_after_s"] = killed
+        else:
+            faults["worker_killed_after_s"] = kill_worker_mid_run(topology, "worker-a")
         expected += [f.result() for f in burst]
     phase("orders accepted")
 
@@ -172,21 +172,21 @@ BEGINNING = "Beginning flow run"  # what Prefect logs as an in-process flow run 
 
 
 def kill_event_worker_mid_run(
-    topology: Topology, name: str, timeout_s: float = 90.0
-) -> float | None:
-    """SIGKILL the ``journeys worker`` ``name`` as soon as it begins a new flow run (a batch
-    in hand: events being applied, enrollments advanced, messages sent); the seconds that
-    took, or None when it began none (it is killed anyway)."""
-    worker = topology.processes[name]
-    before = worker.tail(10**9).count(BEGINNING)
+    topology: Topology, names: list[str], timeout_s: float = 90.0
+) -> tuple[str | None, float | None]:
+    """SIGKILL the first of the ``journeys worker`` processes ``names`` to begin a new flow
+    run (a batch in hand: events being applied, enrollments advanced, messages sent); which
+    one and the seconds that took, or (None, None) when none began one."""
+    workers = [topology.processes[name] for name in names]
+    before = {w.name: w.tail(10**9).count(BEGINNING) for w in workers}
     began = time.monotonic()
     while time.monotonic() - began < timeout_s:
-        if worker.tail(10**9).count(BEGINNING) > before:
-            worker.kill()
-            return round(time.monotonic() - began, 1)
+        for worker in workers:
+            if worker.tail(10**9).count(BEGINNING) > before[worker.name]:
+                worker.kill()
+                return worker.name, round(time.monotonic() - began, 1)
         time.sleep(0.05)
-    worker.kill()
-    return None
+    return None, None
 
 
 def run_pid(run: dict[str, Any]) -> int | None:
