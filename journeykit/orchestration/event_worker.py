@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
-from journeykit.foundation.models import Enrollment, InboxEvent
+from journeykit.foundation.models import Enrollment, InboxEvent, OutboxMessage
 from journeykit.orchestration.flows import advance_applied, advance_applied_without_run, run_batch
 from journeykit.orchestration.rename import event_run_name, label_current_run, subject_tags
 from journeykit.orchestration.run_outcome import run_outcome
@@ -83,9 +83,10 @@ async def apply_events(
 
 
 @flow(name="journeykit-event", flow_run_name="{name}", log_prints=False)
-async def take_over(ids: list[int], name: str) -> Any:
+async def take_over(ids: list[int], name: str, journeys: list[str] | None = None) -> Any:
     """Advance due enrollments nobody claimed for a while (a worker killed between applying
-    events and advancing what they touched) and send what that queued."""
+    events and advancing what they touched) and send what that queued, and what waits
+    queued in ``journeys`` (a batch run without Prefect queued it)."""
 
     def renamed(journeys: set[str], due: int) -> str:
         return f"{', '.join(sorted(journeys)) or 'nothing'} · taken over · {due} due"
@@ -93,7 +94,14 @@ async def take_over(ids: list[int], name: str) -> Any:
     label_current_run(None, ["journeykit", "event", "takeover"])
 
     return run_outcome(
-        run_batch(journey=None, limit=max(1, len(ids)), ids=ids, title=name, name=renamed)
+        run_batch(
+            journey=None,
+            limit=max(1, len(ids)),
+            ids=ids,
+            title=name,
+            name=renamed,
+            also_send=set(journeys or []),
+        )
     )
 
 
@@ -230,6 +238,19 @@ class EventWorker:
         log.warning("Prefect API away: %s applied without a flow run: %s", batch.name, counts)
         return counts
 
+    def stale_messages(self) -> list[str]:
+        """Journeys with messages due for ``takeover_after_seconds`` and still queued (a
+        batch run without Prefect, a worker killed between advancing and sending)."""
+        now = self.runtime.clock.now()
+        stale = now - timedelta(seconds=self.takeover_after_seconds)
+        with Session(self.runtime.engine) as session:
+            found = session.exec(
+                select(OutboxMessage.journey)
+                .where(OutboxMessage.status == "queued", col(OutboxMessage.due_at) <= stale)
+                .distinct()
+            ).all()
+        return sorted(found)
+
     def stale_due(self) -> list[int]:
         """Due enrollments nobody has claimed for ``takeover_after_seconds`` (unleased, or
         their lease ran out): the half work of a worker killed mid-batch."""
@@ -250,12 +271,15 @@ class EventWorker:
         if self._idle_polls * self.poll_seconds < 1.0:
             return None
         self._idle_polls = 0
-        ids = self.stale_due()
-        if not ids or not await self.prefect_up():
-            return None  # without Prefect the sweep takes it when it runs again
+        ids, journeys = self.stale_due(), self.stale_messages()
+        if not (ids or journeys) or not await self.prefect_up():
+            return None  # without Prefect: when it answers again (or the sweep)
+        name = f"taken over · {len(ids)} due" + (
+            f" · queued in {', '.join(journeys)}" if journeys else ""
+        )
 
         async def takeover_run() -> Any:
-            return await take_over(ids=ids, name=f"taken over · {len(ids)} due", return_state=True)
+            return await take_over(ids=ids, name=name, journeys=journeys, return_state=True)
 
         def run() -> Any:
             return asyncio.run(takeover_run())
@@ -301,7 +325,7 @@ class EventWorker:
 
     def _failed(self, exc: BaseException | None, pause: float) -> float:
         self.failures += 1
-        log.error("event batch failed (its events stay in the inbox): %s", exc)
+        log.error("event batch failed (what it did not commit is done again)", exc_info=exc)
         return min(5.0, max(1.0, pause * 2))
 
     def close(self) -> None:

@@ -109,9 +109,11 @@ def run_batch(
     ids: list[int] | None = None,
     title: str,
     name: Callable[[set[str], int], str] | None = None,
+    also_send: set[str] | None = None,
 ) -> dict[str, int]:
     """Claim what is due, advance it (a task run per journey node), send what is due (a
-    task run per channel); name and tag the flow run; publish what it did."""
+    task run per channel; with ``ids``, of the journeys they are in and ``also_send``); name
+    and tag the flow run; publish what it did."""
     runtime = current_runtime()
     start = runtime.clock.now()
     claimed = claim_due(runtime, limit=limit, journey=journey, ids=ids)
@@ -121,7 +123,7 @@ def run_batch(
     report = advance(runtime, claimed, run_group=_group_runner)
     # send only what this run is about: one journey's messages, the touched journeys' for
     # an event, everything for the sweep of all journeys (so names and tags tell the truth)
-    scope = {journey} if journey else (journeys if ids is not None else None)
+    scope = {journey} if journey else (journeys | (also_send or set()) if ids is not None else None)
     sent, channels, sent_for = _dispatch_due(runtime, limit, scope)
     queued = messages_queued(runtime.engine, claimed, start)
     channels |= {key.split(" ")[0] for key in queued}
@@ -292,20 +294,17 @@ def advance_applied(
 
 def advance_applied_without_run(runtime: Runtime, applied: Applied) -> dict[str, int]:
     """``advance_applied`` when the Prefect API is away (``journeys worker`` while the server
-    restarts): the same claim, advance and scoped send, without a flow run, task runs or
-    artifacts, so events keep flowing; the worker logs what it did."""
+    restarts): the same claim and advance without a flow run, task runs or artifacts, so
+    events keep flowing. Nothing is sent: the providers' rate limits live on the Prefect
+    server; the messages stay queued for the next run that sends for their journey (a
+    worker's takeover of messages left queued, the sweep)."""
     touched = applied.touched
     claimed = claim_due(runtime, limit=max(1, len(touched)), ids=touched)
-    journeys, _ = _live_journeys(runtime, claimed)
     report = advance(runtime, claimed)
-    sent, _, _ = _dispatch_due(runtime, max(1, len(touched)), journeys, in_run=False)
     return {
         "claimed": len(claimed),
         "moves": len(report.moves),
-        "sent": sent.sent,
-        "failed": sent.failed,
-        "to_retry": sent.retried,
-        "errors": len(report.errors) + len(sent.errors),
+        "errors": len(report.errors),
     } | event_counts(applied)
 
 

@@ -31,7 +31,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.models import InboxEvent, OutboxMessage
 from journeykit.foundation.settings import Settings
-from journeykit.orchestration.event_worker import Batch, EventWorker
+from journeykit.orchestration.event_worker import Batch, EventWorker, prefect_api_up
 from journeykit.sandbox.server import SandboxServer
 from journeykit.service.event_inbox import SubjectLocks, apply_pending
 from journeykit.service.events import accept
@@ -149,22 +149,34 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(runtime: Runtime) -> 
     )
 
 
-def test_without_prefect_a_batch_still_applies_advances_and_sends(runtime: Runtime) -> None:
-    """The Prefect API away (a server restart): the batch runs without a flow run."""
+@pytest.mark.prefect
+def test_without_prefect_a_batch_applies_and_advances_then_a_takeover_sends(
+    runtime: Runtime,
+) -> None:
+    """The Prefect API away (a server restart): the batch runs without a flow run and
+    queues what it would send (the rate limits live on the server); once the API answers,
+    a worker's takeover sends what waited queued."""
 
     async def away() -> bool:
         return False
 
-    worker = EventWorker(runtime, prefect_up=away)
+    worker = EventWorker(runtime, prefect_up=away, poll_seconds=1.0)
     try:
         counts = asyncio.run(worker.run_once())
+        inbox, statuses = inbox_and_outbox(runtime)
+        assert worker.without_prefect == 1
+        assert counts["events_applied"] == 2 and counts["moves"] == 3
+        assert [row.status for row in inbox] == ["applied", "applied"]
+        assert statuses == {"apology_email": "queued", "apology_sms": "suppressed"}
+
+        worker.prefect_up = prefect_api_up
+        runtime.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+        assert worker.stale_messages() == ["delay_apology"]
+        state: Any = asyncio.run(worker.take_over_stale())
     finally:
         worker.close()
-    inbox, statuses = inbox_and_outbox(runtime)
-    assert worker.without_prefect == 1
-    assert counts["events_applied"] == 2 and counts["sent"] == 1
-    assert [row.status for row in inbox] == ["applied", "applied"]
-    assert statuses == {"apology_email": "sent", "apology_sms": "suppressed"}
+    assert state.is_completed(), state.message
+    assert inbox_and_outbox(runtime)[1]["apology_email"] == "sent"
 
 
 def test_due_work_nobody_claimed_is_taken_over(runtime: Runtime) -> None:
