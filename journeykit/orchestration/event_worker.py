@@ -83,7 +83,9 @@ async def apply_events(
 
 
 @flow(name="journeykit-event", flow_run_name="{name}", log_prints=False)
-async def take_over(ids: list[int], name: str, journeys: list[str] | None = None) -> Any:
+async def take_over(
+    ids: list[int], name: str, journeys: list[str] | None = None, limit: int = 500
+) -> Any:
     """Advance due enrollments nobody claimed for a while (a worker killed between applying
     events and advancing what they touched) and send what that queued, and what waits
     queued in ``journeys`` (a batch run without Prefect queued it)."""
@@ -96,7 +98,7 @@ async def take_over(ids: list[int], name: str, journeys: list[str] | None = None
     return run_outcome(
         run_batch(
             journey=None,
-            limit=max(1, len(ids)),
+            limit=limit,
             ids=ids,
             title=name,
             name=renamed,
@@ -105,12 +107,13 @@ async def take_over(ids: list[int], name: str, journeys: list[str] | None = None
     )
 
 
-async def prefect_api_up() -> bool:
-    """Whether the Prefect API answers now (a fresh client: no retries, a quick no)."""
+async def prefect_api_up(timeout_s: float = 1.0) -> bool:
+    """Whether the Prefect API answers within ``timeout_s`` (a fresh client: no retries; a
+    server still starting up holds requests until it is ready, so a bounded wait)."""
     try:
         async with get_client() as client:
-            return await client.api_healthcheck() is None
-    except Exception:
+            return await asyncio.wait_for(client.api_healthcheck(), timeout_s) is None
+    except Exception:  # refused, timed out
         return False
 
 
@@ -279,7 +282,9 @@ class EventWorker:
         )
 
         async def takeover_run() -> Any:
-            return await take_over(ids=ids, name=name, journeys=journeys, return_state=True)
+            return await take_over(
+                ids=ids, name=name, journeys=journeys, limit=self.limit, return_state=True
+            )
 
         def run() -> Any:
             return asyncio.run(takeover_run())
