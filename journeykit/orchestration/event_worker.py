@@ -34,6 +34,7 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from sqlmodel import Session, col, select
 
+from journeykit.delivery.ratelimit import prefect_api_configured
 from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, InboxEvent, OutboxMessage
@@ -109,10 +110,15 @@ async def take_over(
 
 async def prefect_api_up(timeout_s: float = 1.0) -> bool:
     """Whether the Prefect API answers within ``timeout_s`` (a fresh client: no retries; a
-    server still starting up holds requests until it is ready, so a bounded wait)."""
+    server still starting up holds requests until it is ready, so a bounded wait). Without
+    a configured API (the in-process ephemeral server of tests) it waits for it to start."""
+
+    async def healthy() -> bool:
+        async with get_client() as client:  # entering it talks to the server too
+            return await client.api_healthcheck() is None
+
     try:
-        async with get_client() as client:
-            return await asyncio.wait_for(client.api_healthcheck(), timeout_s) is None
+        return await asyncio.wait_for(healthy(), timeout_s if prefect_api_configured() else None)
     except Exception:  # refused, timed out
         return False
 
