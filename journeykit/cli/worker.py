@@ -4,6 +4,7 @@ them as they arrive, each batch an in-process Prefect flow run, until SIGTERM or
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -26,6 +27,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Apply store events as they arrive (web delivery `worker`): advance what they
         touched and send it, one in-process Prefect flow run per batch."""
+        # before Prefect loads: a call to a Prefect server that went away fails at once
+        # instead of retrying for as long as it is down (the batch then runs without a
+        # flow run, events keep flowing); PREFECT_CLIENT_MAX_RETRIES set by ops wins
+        os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
         from journeykit.foundation.db import ensure_schema
         from journeykit.foundation.settings import get_settings
         from journeykit.orchestration.event_worker import serve_events
