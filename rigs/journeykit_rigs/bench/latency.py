@@ -41,9 +41,14 @@ def _cpu_seconds(usage: resource.struct_rusage) -> float:
 
 
 def run_latency(
-    *, project: Path, postgres_url: str | None = None, logs: Path | None = None
+    *,
+    project: Path,
+    postgres_url: str | None = None,
+    logs: Path | None = None,
+    restart_prefect: bool = True,
 ) -> dict[str, Any]:
-    """Start the topology from ``project``, run the scenario, stop it; the summary."""
+    """Start the topology from ``project``, run the scenario (with or without the Prefect
+    server's restart), stop it; the summary."""
     workdir = Path(tempfile.mkdtemp(prefix="jk-bench-latency-"))
     began = time.monotonic()
     cpu_before = _cpu_seconds(resource.getrusage(resource.RUSAGE_CHILDREN))
@@ -51,7 +56,7 @@ def run_latency(
         topology = Topology(project=project, workdir=workdir, postgres=db)
         try:
             topology.start()
-            summary, _ = run(topology)
+            summary, _ = run(topology, restart_prefect=restart_prefect)
             load = os.getloadavg()
         finally:
             topology.stop()

@@ -157,6 +157,10 @@ def latency(
     logs: Annotated[
         Path | None, typer.Option("--logs", help="keep every process's log in this directory")
     ] = None,
+    no_restart: Annotated[
+        bool,
+        typer.Option("--no-prefect-restart", help="keep the Prefect server up (the worker path)"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Event accepted over HTTP -> message accepted by the provider, in the production
@@ -165,7 +169,12 @@ def latency(
     from journeykit_rigs.bench.latency import run_latency
 
     try:
-        result = run_latency(project=Path.cwd(), postgres_url=postgres_url, logs=logs)
+        result = run_latency(
+            project=Path.cwd(),
+            postgres_url=postgres_url,
+            logs=logs,
+            restart_prefect=not no_restart,
+        )
     except Exception as exc:  # a clear line (the logs say more)
         fail(f"the latency bench failed: {exc}")
     _emit(result, as_json, ("p50_s", "p99_s", "max_s", "missing", "doubled", "load_average"))
