@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "journeykit.cli.status",
     "journeykit.cli.deploy",
     "journeykit.cli.serve",
+    "journeykit.cli.worker",
     "journeykit.cli.report",
     "journeykit.cli.story",
     "journeykit.cli.reviews",

@@ -111,9 +111,11 @@ def run_batch(
     ids: list[int] | None = None,
     title: str,
     name: Callable[[set[str], int], str] | None = None,
+    also_send: set[str] | None = None,
 ) -> dict[str, int]:
     """Claim what is due, advance it (a task run per journey node), send what is due (a
-    task run per channel); name and tag the flow run; publish what it did."""
+    task run per channel; with ``ids``, of the journeys they are in and ``also_send``); name
+    and tag the flow run; publish what it did."""
     runtime = current_runtime()
     start = runtime.clock.now()
     report_late_work(runtime)  # journeykit.backlog.late: due work older than the setting
@@ -124,7 +126,7 @@ def run_batch(
     report = advance(runtime, claimed, run_group=_group_runner)
     # send only what this run is about: one journey's messages, the touched journeys' for
     # an event, everything for the sweep of all journeys (so names and tags tell the truth)
-    scope = {journey} if journey else (journeys if ids is not None else None)
+    scope = {journey} if journey else (journeys | (also_send or set()) if ids is not None else None)
     sent, channels, sent_for = _dispatch_due(runtime, limit, scope)
     queued = messages_queued(runtime.engine, claimed, start)
     channels |= {key.split(" ")[0] for key in queued}
@@ -150,11 +152,12 @@ def run_batch(
 
 
 def _dispatch_due(
-    runtime: Runtime, limit: int, scope: set[str] | None = None
+    runtime: Runtime, limit: int, scope: set[str] | None = None, *, in_run: bool = True
 ) -> tuple[DispatchReport, set[str], set[str]]:
     """Send what is due (of the journeys in ``scope``, or of all when None), one task run
-    per channel; provider errors fail a task run of their own. Returns the combined report,
-    the channels used and the journeys sent for."""
+    per channel; provider errors fail a task run of their own (``in_run=False``: no task
+    runs, for a batch run without Prefect). Returns the combined report, the channels used
+    and the journeys sent for."""
     total = DispatchReport()
     channels: set[str] = set()
     journeys: set[str] = set()
@@ -182,10 +185,13 @@ def _dispatch_due(
         if not ids:
             continue
         channels.add(channel)
-        report = dispatch_channel(channel, ids, len(ids))
+        if in_run:
+            report = dispatch_channel(channel, ids, len(ids))
+        else:
+            report = dispatch(runtime, senders, ids)
         total.add(report)
         journeys |= _outbox_journeys(runtime, ids)
-        if report.errors:
+        if report.errors and in_run:
             provider_errors(channel, report.errors, len(report.errors), return_state=True)
     return total, channels, journeys
 
@@ -241,32 +247,76 @@ async def handle_event(event: dict[str, Any], key: str | None = None) -> Any:
             now=runtime.clock.now(),
         )
     applied = apply_pending(runtime, subjects=[accepted.subject])
-    touched = applied.touched
-    subject = accepted.subject
     waiting = applied.waiting.get(accepted.inbox_id) or applied.failed.get(accepted.inbox_id)
     if not waiting and not accepted.duplicate and accepted.inbox_id not in applied.applied:
         waiting = "not applied yet"  # e.g. it waits for its order, retried at once already
-
-    def name(journeys: set[str], due: int) -> str:
-        if waiting:
-            return f"{event.get('type')} · {subject} · waiting"
-        if not journeys:
-            return f"{event.get('type')} · {subject} · nothing to do"
-        many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
-        return f"{', '.join(sorted(journeys))} · {subject}{many}"
-
-    counts = run_batch(
-        journey=None,
-        limit=max(1, len(touched)),
-        ids=touched,
-        title=f"{event.get('type')} · {subject}",
-        name=name,
+    counts = advance_applied(
+        runtime,
+        applied,
+        title=f"{event.get('type')} · {accepted.subject}",
+        subjects=[accepted.subject],
+        kind=str(event.get("type")),
+        waiting=waiting,
     )
-    publish_event_failures(applied)
     if waiting:
         get_run_logger().warning("event %s waits: %s", accepted.inbox_id, waiting)
     publish_event_story(runtime.engine, event)  # story-order-<number> / story-customer-<id>
-    return run_outcome(counts | event_counts(applied))
+    return run_outcome(counts)
+
+
+def advance_applied(
+    runtime: Runtime,
+    applied: Applied,
+    *,
+    title: str,
+    subjects: list[str],
+    kind: str,
+    waiting: str | None = None,
+) -> dict[str, int]:
+    """What every event run does once events are applied (the ``event`` deployment's run of
+    one event, the ``journeys worker``'s run of a batch): advance at once the enrollments
+    they touched, send what that queued (scoped to the touched journeys), name the run
+    after the journeys and the subjects (``delay_apology · order:5001``), publish the
+    events that failed for good; the counts, events included."""
+    touched = applied.touched
+    about = subjects_label(subjects)
+
+    def name(journeys: set[str], due: int) -> str:
+        if waiting:
+            return f"{kind} · {about} · waiting"
+        if not journeys:
+            return f"{kind} · {about} · nothing to do"
+        many = f" · {len(touched)} enrollments" if len(touched) > 1 else ""
+        return f"{', '.join(sorted(journeys))} · {about}{many}"
+
+    counts = run_batch(
+        journey=None, limit=max(1, len(touched)), ids=touched, title=title, name=name
+    )
+    publish_event_failures(applied)
+    return counts | event_counts(applied)
+
+
+def advance_applied_without_run(runtime: Runtime, applied: Applied) -> dict[str, int]:
+    """``advance_applied`` when the Prefect API is away (``journeys worker`` while the server
+    restarts): the same claim and advance without a flow run, task runs or artifacts, so
+    events keep flowing. Nothing is sent: the providers' rate limits live on the Prefect
+    server; the messages stay queued for the next run that sends for their journey (a
+    worker's takeover of messages left queued, the sweep)."""
+    touched = applied.touched
+    claimed = claim_due(runtime, limit=max(1, len(touched)), ids=touched)
+    report = advance(runtime, claimed)
+    return {
+        "claimed": len(claimed),
+        "moves": len(report.moves),
+        "errors": len(report.errors),
+    } | event_counts(applied)
+
+
+def subjects_label(subjects: list[str]) -> str:
+    """``order:5001``; ``order:5001, order:5002``; ``order:5001 +4 subjects``."""
+    if len(subjects) <= 2:
+        return ", ".join(subjects)
+    return f"{subjects[0]} +{len(subjects) - 1} subjects"
 
 
 def event_counts(applied: Applied) -> dict[str, int]:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import Connection, Engine, and_, exists, func, or_, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -262,3 +263,67 @@ def inbox_counts(session: Session) -> dict[str, int]:
         select(InboxEvent.status, func.count()).group_by(col(InboxEvent.status))
     ).all()
     return {status: int(n) for status, n in rows}
+
+
+def due_heads(
+    session: Session, *, now: datetime, limit: int, subjects: list[str] | None = None
+) -> list[InboxEvent]:
+    """The events whose turn it is (``heads``) as rows, in acceptance order: what a
+    ``journeys worker`` polls for."""
+    ids = heads(session, now=now, subjects=subjects, limit=limit)
+    if not ids:
+        return []
+    rows = session.exec(select(InboxEvent).where(col(InboxEvent.id).in_(ids))).all()
+    return sorted(rows, key=lambda row: row.id or 0)
+
+
+# the first key of the two-key advisory lock: Journeykit's subjects, apart from other users
+_SUBJECT_LOCKS = 0x4A4B
+
+
+class SubjectLocks:
+    """Which ``journeys worker`` works on which subjects now, so two workers do not both start
+    a run for the same events (one would apply them, the other would find nothing): on
+    PostgreSQL a session-level advisory lock per subject on a connection of its own,
+    released by ``release`` or by the server when the worker's connection ends (a SIGKILLed
+    worker holds nothing). Elsewhere (SQLite: one writer, one worker) every subject is free.
+    Correctness does not rest on these locks: ``apply_one``'s claim keeps each event applied
+    once and in order; the locks only spare empty runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection: Connection | None = None
+        if engine.dialect.name == "postgresql":
+            self._connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def take(self, subjects: list[str]) -> list[str]:
+        """The subjects this worker now holds (those no other worker holds), in order."""
+        if self._connection is None:
+            return list(subjects)
+        taken = []
+        for subject in subjects:
+            won = self._connection.execute(
+                text("select pg_try_advisory_lock(:space, hashtext(:subject))"),
+                {"space": _SUBJECT_LOCKS, "subject": subject},
+            ).scalar_one()
+            if won:
+                taken.append(subject)
+        return taken
+
+    def release(self, subjects: list[str]) -> None:
+        if self._connection is None:
+            return
+        for subject in subjects:
+            self._connection.execute(
+                text("select pg_advisory_unlock(:space, hashtext(:subject))"),
+                {"space": _SUBJECT_LOCKS, "subject": subject},
+            )
+
+    def close(self) -> None:
+        """Release every subject (the connection goes back to the pool: its locks must not)."""
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("select pg_advisory_unlock_all()"))
+            except SQLAlchemyError:  # not to the pool with locks held: drop the connection
+                self._connection.invalidate()
+            self._connection.close()
+            self._connection = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -141,3 +142,39 @@ def ingest(
 
     result = run_ingest(requests, concurrency=concurrency, url=database_url)
     _emit(result, as_json, ("requests_per_s", "latency_ms", "rows", "lost"))
+
+
+@bench_app.command()
+def latency(
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres-url",
+            help="a PostgreSQL server whose user may create databases"
+            " (default: a throwaway PostgreSQL 15 server)",
+        ),
+    ] = None,
+    logs: Annotated[
+        Path | None, typer.Option("--logs", help="keep every process's log in this directory")
+    ] = None,
+    no_restart: Annotated[
+        bool,
+        typer.Option("--no-prefect-restart", help="keep the Prefect server up (the worker path)"),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Event accepted over HTTP -> message accepted by the provider, in the production
+    topology (worker delivery, an event worker SIGKILLed, the Prefect server restarted);
+    run in the project directory (journeys/, prefect.yaml)."""
+    from journeykit_rigs.bench.latency import run_latency
+
+    try:
+        result = run_latency(
+            project=Path.cwd(),
+            postgres_url=postgres_url,
+            logs=logs,
+            restart_prefect=not no_restart,
+        )
+    except Exception as exc:  # a clear line (the logs say more)
+        fail(f"the latency bench failed: {exc}")
+    _emit(result, as_json, ("p50_s", "p99_s", "max_s", "missing", "doubled", "load_average"))

@@ -2,11 +2,14 @@
 
 1. the catalog (a sofa in stock, a sold-out lamp), applied before anything refers to it;
 2. a burst of orders, each ``order.placed`` then ``order.delayed`` back to back, from several
-   threads; worker-a is SIGKILLed (with its flow-run processes) as soon as a run is Running;
+   threads; the first ``journeys worker`` to begin a batch run is SIGKILLed at once (with
+   ``prefect`` delivery: process worker-a with its flow-run processes, as soon as a run is
+   Running);
 3. restock signups, then the restock while more signups arrive;
 4. the Prefect server stopped and started again while orders keep coming (the store retries a
    503 or a refused connection, as webhook senders do);
-5. a bounded wait until every expected message is in the sandbox.
+5. a bounded wait until every expected message is in the sandbox, then until a scheduled run
+   (the sweep, every minute) has completed.
 
 Returns a JSON-ready summary: counts, the answers the store got, the verdict (missing,
 duplicated), latencies from HTTP accept to sandbox accept (p50/p99), flow-run states."""
@@ -24,15 +27,19 @@ from journeykit_rigs.topology import workload as w
 from journeykit_rigs.topology.check import Verdict, judge, sandbox_messages
 from journeykit_rigs.topology.topology import API_KEY, Topology
 
-# Each event is a flow run, each flow run a process (~10 s to start on a loaded 2-core
-# machine): small numbers keep the test within minutes and still adversarial.
+# Small numbers keep the test within minutes and still adversarial (with ``prefect`` delivery
+# each event is a flow run in a process of its own, ~10 s to start on a loaded 2-core machine).
 ORDERS = 4
 LATE_ORDERS = 1  # posted while the Prefect server restarts
 SIGNUPS_BEFORE = 4
 SIGNUPS_DURING = 2
 
 
-def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[str, Any], Verdict]:
+def run(
+    topology: Topology, *, deliver_within_s: float = 240.0, restart_prefect: bool = True
+) -> tuple[dict[str, Any], Verdict]:
+    """The phases above (``restart_prefect=False``: the late orders without the restart, to
+    measure the latency of the worker path alone)."""
     began = time.monotonic()
     store = w.Store(topology.web_url, API_KEY)
     faults: dict[str, Any] = {}
@@ -51,7 +58,11 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
     expected: list[w.Expected] = []
     with ThreadPoolExecutor(4) as pool:
         burst = [pool.submit(w.delayed_order, store, str(5000 + i)) for i in range(ORDERS)]
-        faults["worker_killed_after_s"] = kill_worker_mid_run(topology, "worker-a")
+        if topology.event_delivery == "worker":
+            killed = kill_event_worker_mid_run(topology, list(topology.event_workers))
+            faults["worker_killed"], faults["worker_killed_after_s"] = killed
+        else:
+            faults["worker_killed_after_s"] = kill_worker_mid_run(topology, "worker-a")
         expected += [f.result() for f in burst]
     phase("orders accepted")
 
@@ -80,16 +91,19 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
 
     # 4. the Prefect server restarted while orders keep coming
     with ThreadPoolExecutor(2) as pool:
-        restart = pool.submit(topology.restart_prefect_server)
+        restart = pool.submit(topology.restart_prefect_server) if restart_prefect else None
         time.sleep(1.0)
         late = [pool.submit(w.delayed_order, store, str(6000 + i)) for i in range(LATE_ORDERS)]
-        faults["prefect_server_down_s"] = round(restart.result(), 1)
+        faults["prefect_server_down_s"] = round(restart.result(), 1) if restart else None
         expected += [f.result() for f in late]
-    phase("prefect server restarted")
+    phase("prefect server restarted" if restart_prefect else "late orders accepted")
 
     # 5. bounded wait for the sandbox to have everything
     verdict = wait_delivered(topology, store, expected, optional, deliver_within_s)
     phase("delivered" if verdict.complete else "gave up waiting")
+    # the scheduler works: a sweep (every minute) completes (events no longer wait for one)
+    wait_scheduled_run(topology, timeout_s=150)
+    phase("a scheduled run completed")
     answers = Counter(str(p.status) for p in store.posted.values())
     inbox = {m["to"] for m in sandbox_messages(topology.sandbox_url)}
     summary = {
@@ -106,6 +120,18 @@ def run(topology: Topology, *, deliver_within_s: float = 240.0) -> tuple[dict[st
         "seconds": round(time.monotonic() - began, 1),
     }
     return summary, verdict
+
+
+def wait_scheduled_run(topology: Topology, timeout_s: float) -> None:
+    """Until a run the scheduler created has completed (bounded: the check says if none)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if topology.completed_scheduled_runs() >= 1:
+                return
+        except Exception:  # the summary says what it found
+            pass
+        time.sleep(2.0)
 
 
 def wait_applied(topology: Topology, event_type: str, count: int, timeout_s: float) -> None:
@@ -144,6 +170,27 @@ def kill_worker_mid_run(topology: Topology, name: str, timeout_s: float = 90.0) 
         time.sleep(0.5)
     worker.kill()
     return None
+
+
+BEGINNING = "Beginning flow run"  # what Prefect logs as an in-process flow run starts
+
+
+def kill_event_worker_mid_run(
+    topology: Topology, names: list[str], timeout_s: float = 90.0
+) -> tuple[str | None, float | None]:
+    """SIGKILL the first of the ``journeys worker`` processes ``names`` to begin a new flow
+    run (a batch in hand: events being applied, enrollments advanced, messages sent); which
+    one and the seconds that took, or (None, None) when none began one."""
+    workers = [topology.processes[name] for name in names]
+    before = {w.name: w.tail(10**9).count(BEGINNING) for w in workers}
+    began = time.monotonic()
+    while time.monotonic() - began < timeout_s:
+        for worker in workers:
+            if worker.tail(10**9).count(BEGINNING) > before[worker.name]:
+                worker.kill()
+                return worker.name, round(time.monotonic() - began, 1)
+        time.sleep(0.05)
+    return None, None
 
 
 def run_pid(run: dict[str, Any]) -> int | None:

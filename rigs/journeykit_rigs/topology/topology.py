@@ -25,10 +25,7 @@ API_KEY = "topology-api-key"
 
 
 class Database(Protocol):
-    """A PostgreSQL server the topology may create databases in (tests/support/postgres.py)."""
-
-    port: int
-    user: str
+    """A PostgreSQL server the topology may create databases in (topology/postgres.py)."""
 
     def create_database(self, name: str) -> str: ...
 
@@ -53,6 +50,8 @@ class Topology:
     worker_query_seconds: float = 2.0
     worker_limit: int = 4  # flow-run processes per worker: more only thrash 2 cores
     lease_seconds: int = 30
+    event_delivery: str = "worker"  # journeys serve only stores; `journeys worker` applies
+    event_workers: tuple[str, ...] = ("events-a", "events-b")
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, ManagedProcess] = field(default_factory=dict)
 
@@ -94,7 +93,7 @@ class Topology:
             "PREFECT_WORKER_PREFETCH_SECONDS": "5",
             "PREFECT_LOGGING_LEVEL": "INFO",
             "JOURNEYKIT_DATABASE__URL": journeykit_db,
-            "JOURNEYKIT_WEB__EVENT_DELIVERY": "prefect",
+            "JOURNEYKIT_WEB__EVENT_DELIVERY": self.event_delivery,
             "JOURNEYKIT_WEB__API_KEY": API_KEY,
             "JOURNEYKIT_WEB__SIGNING_SECRET": "topology-signing-secret",
             "JOURNEYKIT_WEB__PUBLIC_BASE_URL": self.web_url,
@@ -129,6 +128,9 @@ class Topology:
         self.start_web()
         for name in ("worker-a", "worker-b"):
             self.start_worker(name)
+        if self.event_delivery == "worker":
+            for name in self.event_workers:
+                self.start_event_worker(name)
 
     def start_prefect_server(self) -> None:
         server = self.processes.get("prefect-server") or self._process(
@@ -176,6 +178,14 @@ class Topology:
         worker.start().wait_until(lambda: self.worker_online(name), 180, "worker online")
         return worker
 
+    def start_event_worker(self, name: str) -> ManagedProcess:
+        """``journeys worker``: applies the inbox as events arrive, a flow run per batch."""
+        worker = self.processes.get(name) or self._process(name, bin_path("journeys"), "worker")
+        worker.start().wait_until(
+            lambda: "polling the event inbox" in worker.tail(), 120, "event worker polling"
+        )
+        return worker
+
     def worker_online(self, name: str) -> bool:
         found = httpx.post(f"{self.api_url}/work_pools/{POOL}/workers/filter", json={}, timeout=5)
         return any(w["name"] == name and w.get("status") == "ONLINE" for w in found.json())
@@ -210,7 +220,7 @@ class Topology:
 
     def stop(self) -> None:
         """Workers first (they finish or abandon their runs), then the doors, then Prefect."""
-        order = ["worker-a", "worker-b", "web", "sandbox", "prefect-server"]
+        order = [*self.event_workers, "worker-a", "worker-b", "web", "sandbox", "prefect-server"]
         for name in sorted(self.processes, key=lambda n: order.index(n) if n in order else 0):
             self.processes[name].stop()
 

@@ -1,9 +1,10 @@
 """The production topology as ops run it (docs/ops.md, "Tested topology"): a Prefect server
-process on PostgreSQL, ``journeys deploy``, two process workers, ``journeys serve`` handing
-events to Prefect, the provider sandbox; store events posted over HTTP in adversarial order;
-a worker SIGKILLed mid-run and the Prefect server restarted mid-run. Every expected message
-reaches the sandbox exactly once, in order per subject. Prints a JSON summary (counts,
-latency from HTTP accept to sandbox accept); no wall-clock assertions."""
+process on PostgreSQL, ``journeys deploy``, two process workers (the sweep, the scheduled
+runs), ``journeys serve`` storing events (``worker`` delivery) and two ``journeys worker``
+processes applying them, the provider sandbox; store events posted over HTTP in adversarial
+order; an event worker SIGKILLed mid-run and the Prefect server restarted mid-run. Every
+expected message reaches the sandbox exactly once, in order per subject. Prints a JSON
+summary (counts, latency from HTTP accept to sandbox accept); no wall-clock assertions."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_production_topology_delivers_every_message_once_in_order(topology: Topo
     if verdict.wrong_content:
         failures.append(f"messages about the wrong subject: {verdict.wrong_content}")
     if summary["faults"]["worker_killed_after_s"] is None:
-        failures.append("worker-a never ran a flow run before it was killed")
+        failures.append("the killed worker never ran a flow run before it was killed")
     if summary["scheduled_runs_completed"] < 1:
         failures.append("no scheduled run completed: the scheduler does not work")
     if failures:
