@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 # Customer actions (a link, an SMS reply, a SendGrid click) are about one enrollment and apply
@@ -18,7 +20,7 @@ from sqlmodel import Session, col, select
 from journeykit.engine.ingest import ingest_event, record_action
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
-from journeykit.foundation.models import InboxEvent, pk
+from journeykit.foundation.models import InboxEvent
 from journeykit.language.event_types import parse_event
 from journeykit.service.event_inbox import Applied, apply_pending
 
@@ -54,27 +56,55 @@ class Accepted:
 
 
 def accept(
-    session: Session, *, payload: dict[str, Any], key: str, source: str, now: datetime
+    session: Session,
+    *,
+    payload: dict[str, Any],
+    key: str,
+    source: str,
+    now: datetime,
+    validated: bool = False,
 ) -> Accepted:
-    """Validate ``payload`` (raises ``pydantic.ValidationError`` naming the field) and store
-    it in the inbox under ``key`` unless that key is there already. The caller commits:
-    only then may it answer 202."""
-    parse_event(payload)
-    existing = session.exec(select(InboxEvent).where(InboxEvent.key == key)).first()
-    if existing is not None:
-        return Accepted(pk(existing), existing.subject, duplicate=True)
-    row = InboxEvent(
-        key=key,
-        subject=subject_of(payload),
-        type=str(payload["type"]),
-        body=to_jsonable_python(payload),  # datetimes as ISO text; parsed again on apply
-        source=source,
-        next_try_at=now,
-        accepted_at=now,
+    """Validate ``payload`` (raises ``pydantic.ValidationError`` naming the field; a door
+    that validated it already says ``validated=True``) and store it in the inbox under
+    ``key`` unless that key is there already. The caller commits: only then may it answer
+    202. One statement for a new key (``INSERT ... ON CONFLICT (key) DO NOTHING
+    RETURNING id``); a second one reads the stored row of a key seen before."""
+    if not validated:
+        parse_event(payload)
+    subject = subject_of(payload)
+    row = {
+        "key": key,
+        "subject": subject,
+        "type": str(payload["type"]),
+        "body": to_jsonable_python(payload),  # datetimes as ISO text; parsed again on apply
+        "source": source,
+        "status": "pending",
+        "attempts": 0,
+        "next_try_at": now,
+        "accepted_at": now,
+    }
+    inserted = session.execute(_insert_unless_stored(session, row)).scalar_one_or_none()
+    if inserted is not None:
+        return Accepted(int(inserted), subject, duplicate=False)
+    stored_id, stored_subject = session.execute(
+        select(InboxEvent.id, InboxEvent.subject).where(InboxEvent.key == key)
+    ).one()
+    return Accepted(int(stored_id), stored_subject, duplicate=True)
+
+
+def _insert_unless_stored(session: Session, row: dict[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id``: the id of a new row, none
+    for a key stored before (a concurrent insert of the same key waits for the other
+    transaction, then finds it)."""
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(table)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=[table.c.key])
+        .returning(table.c.id)
     )
-    session.add(row)
-    session.flush()
-    return Accepted(pk(row), row.subject, duplicate=False)
 
 
 def record_event(

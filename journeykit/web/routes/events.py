@@ -62,6 +62,8 @@ def post_event(
     it touches."""
     payload = event.model_dump(mode="json", exclude_unset=True)
     payload["type"] = event.type
-    answer = accept_event(state, payload, scope="api", key=idempotency_key, source="api")
+    answer = accept_event(
+        state, payload, scope="api", key=idempotency_key, source="api", validated=True
+    )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
