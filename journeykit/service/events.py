@@ -10,8 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import TextualSelect, bindparam, text
 from sqlmodel import Session, col, select
 
 # Customer actions (a link, an SMS reply, a SendGrid click) are about one enrollment and apply
@@ -83,7 +82,7 @@ def accept(
         "next_try_at": now,
         "accepted_at": now,
     }
-    inserted = session.execute(_insert_unless_stored(session, row)).scalar_one_or_none()
+    inserted = session.connection().execute(_INSERT_UNLESS_STORED, row).scalar_one_or_none()
     if inserted is not None:
         return Accepted(int(inserted), subject, duplicate=False)
     stored_id, stored_subject = session.execute(
@@ -92,19 +91,27 @@ def accept(
     return Accepted(int(stored_id), stored_subject, duplicate=True)
 
 
-def _insert_unless_stored(session: Session, row: dict[str, Any]) -> Any:
-    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id``: the id of a new row, none
-    for a key stored before (a concurrent insert of the same key waits for the other
-    transaction, then finds it)."""
+def _insert_unless_stored() -> TextualSelect:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` (PostgreSQL, SQLite): the id
+    of a new row, none for a key stored before (a concurrent insert of the same key waits
+    for the other transaction, then finds it). Text with the columns' types, because
+    SQLAlchemy does not cache a compiled ``ON CONFLICT`` insert: it would be compiled again
+    for every event."""
     table = InboxEvent.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(table)
-        .values(**row)
-        .on_conflict_do_nothing(index_elements=[table.c.key])
-        .returning(table.c.id)
+    columns = ", ".join(f'"{name}"' for name in _INBOX_ROW)
+    values = ", ".join(f":{name}" for name in _INBOX_ROW)
+    sql = (
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values})"
+        ' ON CONFLICT ("key") DO NOTHING RETURNING id'
     )
+    binds = [bindparam(name, type_=table.c[name].type) for name in _INBOX_ROW]
+    return text(sql).bindparams(*binds).columns(table.c.id)
+
+
+_INBOX_ROW = (
+    "key", "subject", "type", "body", "source", "status", "attempts", "next_try_at", "accepted_at",
+)  # fmt: skip
+_INSERT_UNLESS_STORED = _insert_unless_stored()
 
 
 def record_event(

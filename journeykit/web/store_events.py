@@ -48,16 +48,24 @@ def find_receipt(session: Session, key: str) -> ApiReceipt | None:
     return session.exec(select(ApiReceipt).where(ApiReceipt.key == key)).first()
 
 
+_INSERT_RECEIPT = insert(ApiReceipt.__table__)  # type: ignore[attr-defined]
+
+
 def keep_receipt(
     session: Session, key: str, request_hash: str, body: dict[str, Any], now: datetime
 ) -> None:
     """Remember the 202 given under ``key`` (in the request's transaction): a retry with the
     same key and body gets the same answer. One Core ``INSERT``; a receipt already there
     raises ``IntegrityError`` (the caller replays it)."""
-    session.execute(
-        insert(ApiReceipt).values(
-            key=key, request_hash=request_hash, status_code=202, response=body, created_at=now
-        )
+    session.connection().execute(
+        _INSERT_RECEIPT,
+        {
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": 202,
+            "response": body,
+            "created_at": now,
+        },
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -45,7 +46,7 @@ class Problem(BaseModel):
         503: {"model": Problem, "description": "the event could not be stored: retry later"},
     },
 )
-def post_event(
+async def post_event(
     event: Annotated[EventIn, Body(discriminator="type")],
     idempotency_key: Annotated[
         str | None,
@@ -60,10 +61,11 @@ def post_event(
     """Record one store event (order placed, delayed, shipped, delivered, inventory changed,
     cart updated, checkout completed, back-in-stock signup, ...) and move on the journeys
     it touches."""
+    # async: validated on the event loop; storing is the one step run in a worker thread
     payload = event.model_dump(mode="json", exclude_unset=True)
     payload["type"] = event.type
-    answer = accept_event(
-        state, payload, scope="api", key=idempotency_key, source="api", validated=True
+    answer = await run_in_threadpool(
+        accept_event, state, payload, scope="api", key=idempotency_key, source="api", validated=True
     )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
