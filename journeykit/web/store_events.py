@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
 from journeykit.service.event_inbox import apply_pending
-from journeykit.service.events import accept
+from journeykit.service.events import Accepted, accept, accept_with_receipt
 from journeykit.web.state import WebState, move_on
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,20 @@ def _store(
     another body); a receipt whose inbox row was pruned makes the receipt insert fail
     (``IntegrityError``: rolled back, replayed by the caller)."""
     now = state.now()
-    with session_scope(state.runtime.engine) as session:
+    engine = state.runtime.engine
+    if keep and engine.dialect.name == "postgresql":  # a new key: one statement
+        new = accept_with_receipt(
+            engine,
+            payload=payload,
+            key=stored_key,
+            source=source,
+            now=now,
+            request_hash=request_hash,
+            validated=validated,
+        )
+        if new is not None:
+            return Answer(202, _body(new, stored_key)), new.subject
+    with session_scope(engine) as session:
         accepted = accept(
             session, payload=payload, key=stored_key, source=source, now=now, validated=validated
         )
@@ -140,16 +153,20 @@ def _store(
             receipt = find_receipt(session, stored_key)
             if receipt is not None:
                 return replay(receipt, request_hash), None
-        body: dict[str, Any] = {
-            # duplicate: the inbox has this key (its receipt was pruned): stored once
-            "status": "duplicate" if accepted.duplicate else "accepted",
-            "event_id": accepted.inbox_id,
-            "key": stored_key,
-            "subject": accepted.subject,
-        }
+        body = _body(accepted, stored_key)
         if keep:
             keep_receipt(session, stored_key, request_hash, body, now)
     return Answer(202, body), accepted.subject
+
+
+def _body(accepted: Accepted, stored_key: str) -> dict[str, Any]:
+    return {
+        # duplicate: the inbox has this key (its receipt was pruned): stored once
+        "status": "duplicate" if accepted.duplicate else "accepted",
+        "event_id": accepted.inbox_id,
+        "key": stored_key,
+        "subject": accepted.subject,
+    }
 
 
 def hand_on(state: WebState, payload: dict[str, Any], stored_key: str, subject: str) -> None:
