@@ -101,6 +101,7 @@ def create_app(
         emit=emit,
     )
     app.state.signup_limits = SignupLimits(settings)
+    app.add_middleware(events.EventsFastPath)  # innermost: POST /events without the routing
     app.add_middleware(BusyRetry)  # inside the body limit: it replays a bounded body
     app.add_middleware(
         BodyLimit,
