@@ -108,7 +108,7 @@ def run_ingest(
         postgres = _postmaster(engine)
         port = free_port()
         settings = _settings(url, port)
-        env = _server_env(url, port, delivery, pool_size or _pool_size(concurrency, web_workers))
+        env = _server_env(url, port, delivery, pool_size)
         server = subprocess.Popen(_server_command(port, web_workers), env=env)
         try:
             asyncio.run(_wait_up(port, web_workers, server))
@@ -140,6 +140,7 @@ def run_ingest(
         "client": client,
         "web_workers": web_workers,
         "event_delivery": delivery,
+        "pool_size": pool_size or settings.database.pool_size,
         "seconds": round(timings.seconds, 3),
         "requests_per_s": round(requests / timings.seconds, 1),
         "accepted_per_s": round(sum(ok.values()) / timings.seconds, 1),
@@ -168,18 +169,15 @@ def _settings(url: str, port: int) -> Settings:
     )
 
 
-def _pool_size(concurrency: int, web_workers: int) -> int:
-    """Connections per worker: its share of the clients, and a few spare."""
-    return max(5, -(-concurrency // web_workers) + 2)
-
-
-def _server_env(url: str, port: int, delivery: str, pool_size: int) -> dict[str, str]:
+def _server_env(url: str, port: int, delivery: str, pool_size: int | None) -> dict[str, str]:
+    """The server's settings; the pool as configured (``database.pool_size``) unless
+    ``pool_size`` is given."""
     settings = _settings(url, port)
+    pool = {"JOURNEYKIT_DATABASE__POOL_SIZE": str(pool_size)} if pool_size else {}
     return {
         **os.environ,
+        **pool,
         "JOURNEYKIT_DATABASE__URL": url,
-        "JOURNEYKIT_DATABASE__POOL_SIZE": str(pool_size),
-        "JOURNEYKIT_DATABASE__MAX_OVERFLOW": "4",
         "JOURNEYKIT_WEB__API_KEY": API_KEY,
         "JOURNEYKIT_WEB__PUBLIC_BASE_URL": settings.web.public_base_url,
         "JOURNEYKIT_WEB__SIGNING_SECRET": settings.web.signing_secret.get_secret_value(),
