@@ -6,7 +6,7 @@ by idempotency key, before the door answers), then have it applied in order by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -125,6 +125,7 @@ def _inbox_row(
 ) -> dict[str, Any]:
     if not validated:
         parse_event(payload)
+    now = _plain_utc(now)
     return {
         "key": key,
         "subject": subject_of(payload),
@@ -136,6 +137,15 @@ def _inbox_row(
         "next_try_at": now,
         "accepted_at": now,
     }
+
+
+def _plain_utc(moment: datetime) -> datetime:
+    """The same instant as a standard-library UTC ``datetime``: the clock gives pendulum
+    datetimes, whose arithmetic (the driver's, binding them) costs ~0.15 ms an event."""
+    utc = moment.astimezone(UTC)
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
+    )
 
 
 def _insert_unless_stored() -> TextualSelect:
