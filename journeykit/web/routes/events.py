@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -100,6 +101,7 @@ class EventsFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.limiter: CapacityLimiter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/events":
@@ -117,8 +119,16 @@ class EventsFastPath:
         except (ValueError, ValidationError):  # the route names what is wrong
             await self.app(scope, _replay(body, receive), send)
             return
-        answer = await run_in_threadpool(store, state, event, key)
+        answer = await to_thread.run_sync(store, state, event, key, limiter=self._limiter(state))
         await respond(answer)(scope, receive, send)
+
+    def _limiter(self, state: WebState) -> CapacityLimiter:
+        """As many events stored at once as the pool keeps connections (``database.pool_size``):
+        the others wait here, not in a thread for a connection, and the pool never opens
+        and closes overflow connections (a new PostgreSQL backend each) under load."""
+        if self.limiter is None:
+            self.limiter = CapacityLimiter(state.settings.database.pool_size)
+        return self.limiter
 
 
 def _headers(scope: Scope) -> dict[str, str] | None:
