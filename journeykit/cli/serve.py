@@ -8,6 +8,8 @@ import typer
 
 from journeykit.cli.common import fail
 
+WORKER_STARTUP_SECONDS = 60
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -51,6 +53,10 @@ def register(app: typer.Typer) -> None:
             "journeykit.web.app:app_from_environment",
             factory=True,
             workers=workers,
+            # a worker builds the app (journeys, registry, templates) before it answers the
+            # supervisor's ping: uvicorn's 5 s default killed and restarted it over and over
+            # on a loaded machine
+            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
             host=host,
             port=port,
             log_level="info",

@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 from twilio.request_validator import RequestValidator
 
+from journeykit.cli.serve import WORKER_STARTUP_SECONDS
 from journeykit.foundation.db import make_engine
 from journeykit.foundation.models import InboxEvent, MessageEvent
 from journeykit.foundation.settings import Settings
@@ -192,6 +193,7 @@ def _server_command(port: int, web_workers: int) -> list[str]:
         sys.executable, "-m", "uvicorn", FACTORY, "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(web_workers),
         "--log-level", "warning", "--no-access-log",
+        "--timeout-worker-healthcheck", str(WORKER_STARTUP_SECONDS),
     ]  # fmt: skip
 
 
