@@ -8,6 +8,8 @@ import typer
 
 from journeykit.cli.common import fail
 
+WORKER_STARTUP_SECONDS = 60
+
 
 def register(app: typer.Typer) -> None:
     @app.command()
@@ -16,8 +18,18 @@ def register(app: typer.Typer) -> None:
         port: Annotated[
             int, typer.Option("--port", min=1, max=65535, help="port to listen on")
         ] = 8000,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=1,
+                help="uvicorn worker processes, each with its own app and connection pool",
+            ),
+        ] = 1,
     ) -> None:
-        """Serve store events, provider webhooks and customer pages over HTTP."""
+        """Serve store events, provider webhooks and customer pages over HTTP. With
+        ``--workers N`` uvicorn runs N processes on the port, each building the app from
+        the environment (``JOURNEYKIT_*``); size ``database.pool_size`` for N of them."""
         import uvicorn
 
         from journeykit.foundation.db import upgrade
@@ -33,4 +45,20 @@ def register(app: typer.Typer) -> None:
         typer.echo(
             f"Journeykit web on http://{host}:{port} (public: {settings.web.public_base_url})"
         )
-        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)
+        if workers == 1:
+            uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)
+            return
+        del web  # checked above; each worker process builds its own
+        uvicorn.run(
+            "journeykit.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            # a worker builds the app (journeys, registry, templates) before it answers the
+            # supervisor's ping: uvicorn's 5 s default killed and restarted it over and over
+            # on a loaded machine
+            timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+            host=host,
+            port=port,
+            log_level="info",
+            proxy_headers=True,
+        )

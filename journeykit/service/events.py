@@ -6,10 +6,11 @@ by idempotency key, before the door answers), then have it applied in order by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic_core import to_jsonable_python
+from sqlalchemy import Engine, TextualSelect, bindparam, text
 from sqlmodel import Session, col, select
 
 # Customer actions (a link, an SMS reply, a SendGrid click) are about one enrollment and apply
@@ -18,11 +19,18 @@ from sqlmodel import Session, col, select
 from journeykit.engine.ingest import ingest_event, record_action
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
-from journeykit.foundation.models import InboxEvent, pk
+from journeykit.foundation.models import ApiReceipt, InboxEvent
 from journeykit.language.event_types import parse_event
 from journeykit.service.event_inbox import Applied, apply_pending
 
-__all__ = ["accept", "accept_and_apply", "record_action", "record_event", "subject_of"]
+__all__ = [
+    "accept",
+    "accept_and_apply",
+    "accept_with_receipt",
+    "record_action",
+    "record_event",
+    "subject_of",
+]
 
 
 def subject_of(payload: dict[str, Any]) -> str:
@@ -54,27 +62,142 @@ class Accepted:
 
 
 def accept(
-    session: Session, *, payload: dict[str, Any], key: str, source: str, now: datetime
+    session: Session,
+    *,
+    payload: dict[str, Any],
+    key: str,
+    source: str,
+    now: datetime,
+    validated: bool = False,
 ) -> Accepted:
-    """Validate ``payload`` (raises ``pydantic.ValidationError`` naming the field) and store
-    it in the inbox under ``key`` unless that key is there already. The caller commits:
-    only then may it answer 202."""
-    parse_event(payload)
-    existing = session.exec(select(InboxEvent).where(InboxEvent.key == key)).first()
-    if existing is not None:
-        return Accepted(pk(existing), existing.subject, duplicate=True)
-    row = InboxEvent(
-        key=key,
-        subject=subject_of(payload),
-        type=str(payload["type"]),
-        body=to_jsonable_python(payload),  # datetimes as ISO text; parsed again on apply
-        source=source,
-        next_try_at=now,
-        accepted_at=now,
+    """Validate ``payload`` (raises ``pydantic.ValidationError`` naming the field; a door
+    that validated it already says ``validated=True``) and store it in the inbox under
+    ``key`` unless that key is there already. The caller commits: only then may it answer
+    202. One statement for a new key (``INSERT ... ON CONFLICT (key) DO NOTHING
+    RETURNING id``); a second one reads the stored row of a key seen before."""
+    row = _inbox_row(payload, key, source, now, validated)
+    subject = row["subject"]
+    inserted = session.connection().execute(_INSERT_UNLESS_STORED, row).scalar_one_or_none()
+    if inserted is not None:
+        return Accepted(int(inserted), subject, duplicate=False)
+    stored_id, stored_subject = session.execute(
+        select(InboxEvent.id, InboxEvent.subject).where(InboxEvent.key == key)
+    ).one()
+    return Accepted(int(stored_id), stored_subject, duplicate=True)
+
+
+def accept_with_receipt(
+    engine: Engine,
+    *,
+    payload: dict[str, Any],
+    key: str,
+    source: str,
+    now: datetime,
+    request_hash: str,
+    validated: bool = False,
+) -> Accepted | None:
+    """PostgreSQL's door for a new key, in one statement and its own transaction: the inbox
+    row and the idempotency receipt of its 202 (``{"status": "accepted", "event_id", "key",
+    "subject"}``, as :func:`accept`'s caller would keep it), each ``ON CONFLICT DO
+    NOTHING``. None when the key has a row or a receipt already: nothing is written, and
+    the caller takes the general way (replay the receipt, or answer ``duplicate``)."""
+    row = _inbox_row(payload, key, source, now, validated)
+    try:
+        with engine.begin() as connection:
+            stored = connection.execute(
+                _ACCEPT_WITH_RECEIPT, {**row, "request_hash": request_hash}
+            ).first()
+            if stored is not None and stored.receipt_id is None:
+                raise _ReceiptKeptBefore  # rolls the inbox row back
+    except _ReceiptKeptBefore:
+        return None
+    if stored is None:
+        return None
+    return Accepted(int(stored.id), row["subject"], duplicate=False)
+
+
+class _ReceiptKeptBefore(Exception):
+    """A receipt under this key, its inbox row pruned: the receipt answers."""
+
+
+def _inbox_row(
+    payload: dict[str, Any], key: str, source: str, now: datetime, validated: bool
+) -> dict[str, Any]:
+    if not validated:
+        parse_event(payload)
+    now = _plain_utc(now)
+    return {
+        "key": key,
+        "subject": subject_of(payload),
+        "type": str(payload["type"]),
+        "body": to_jsonable_python(payload),  # datetimes as ISO text; parsed again on apply
+        "source": source,
+        "status": "pending",
+        "attempts": 0,
+        "next_try_at": now,
+        "accepted_at": now,
+    }
+
+
+def _plain_utc(moment: datetime) -> datetime:
+    """The same instant as a standard-library UTC ``datetime``: the clock gives pendulum
+    datetimes, whose arithmetic (the driver's, binding them) costs ~0.15 ms an event."""
+    utc = moment.astimezone(UTC)
+    return datetime(
+        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
     )
-    session.add(row)
-    session.flush()
-    return Accepted(pk(row), row.subject, duplicate=False)
+
+
+def _insert_unless_stored() -> TextualSelect:
+    """``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` (PostgreSQL, SQLite): the id
+    of a new row, none for a key stored before (a concurrent insert of the same key waits
+    for the other transaction, then finds it). Text with the columns' types, because
+    SQLAlchemy does not cache a compiled ``ON CONFLICT`` insert: it would be compiled again
+    for every event."""
+    table = InboxEvent.__table__  # type: ignore[attr-defined]
+    columns = ", ".join(f'"{name}"' for name in _INBOX_ROW)
+    values = ", ".join(f":{name}" for name in _INBOX_ROW)
+    sql = (
+        f"INSERT INTO {table.name} ({columns}) VALUES ({values})"
+        ' ON CONFLICT ("key") DO NOTHING RETURNING id'
+    )
+    binds = [bindparam(name, type_=table.c[name].type) for name in _INBOX_ROW]
+    return text(sql).bindparams(*binds).columns(table.c.id)
+
+
+_INBOX_ROW = (
+    "key", "subject", "type", "body", "source", "status", "attempts", "next_try_at", "accepted_at",
+)  # fmt: skip
+_INSERT_UNLESS_STORED = _insert_unless_stored()
+
+
+def _accept_with_receipt() -> TextualSelect:
+    """The inbox row and, only if it was new, the receipt whose response is built from its
+    id; the statement returns (id, receipt_id), no row for a key stored before."""
+    inbox, receipts = InboxEvent.__table__, ApiReceipt.__table__  # type: ignore[attr-defined]
+    columns = ", ".join(f'"{name}"' for name in _INBOX_ROW)
+    values = ", ".join(f":{name}" for name in _INBOX_ROW)
+    sql = f"""
+        WITH stored AS (
+            INSERT INTO {inbox.name} ({columns}) VALUES ({values})
+            ON CONFLICT ("key") DO NOTHING RETURNING id
+        ), kept AS (
+            INSERT INTO {receipts.name} ("key", request_hash, status_code, response, created_at)
+            SELECT :key, :request_hash, 202, json_build_object(
+                'status', 'accepted', 'event_id', stored.id,
+                'key', CAST(:key AS text), 'subject', CAST(:subject AS text)
+            ), :accepted_at
+            FROM stored
+            ON CONFLICT ("key") DO NOTHING RETURNING id
+        )
+        SELECT stored.id, kept.id AS receipt_id FROM stored LEFT JOIN kept ON true
+    """
+    binds = [bindparam(name, type_=inbox.c[name].type) for name in _INBOX_ROW]
+    binds.append(bindparam("request_hash", type_=receipts.c.request_hash.type))
+    return text(sql).bindparams(*binds).columns(id=inbox.c.id.type, receipt_id=receipts.c.id.type)
+
+
+_ACCEPT_WITH_RECEIPT = _accept_with_receipt()
 
 
 def record_event(

@@ -1,5 +1,8 @@
 """The Journeykit web app: store events, provider webhooks, and the customer pages behind
-the links in our messages. ``create_app(settings, runtime=None)``; ``journeys serve``."""
+the links in our messages. ``create_app(settings, runtime=None)``; ``journeys serve``.
+``app_from_environment`` is the ASGI factory every uvicorn worker process calls
+(``uvicorn --factory journeykit.web.app:app_from_environment --workers N``): each builds its
+own app, runtime and connection pool from ``JOURNEYKIT_*``."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from journeykit.engine.runtime import Runtime
-from journeykit.foundation.settings import Settings
+from journeykit.foundation.settings import Settings, get_settings
 from journeykit.service.runtime_factory import build_runtime, worker_owner
 from journeykit.web.busy_retry import BusyRetry
 from journeykit.web.i18n import pick_locale
@@ -98,6 +101,7 @@ def create_app(
         emit=emit,
     )
     app.state.signup_limits = SignupLimits(settings)
+    app.add_middleware(events.EventsFastPath)  # innermost: POST /events without the routing
     app.add_middleware(BusyRetry)  # inside the body limit: it replays a bounded body
     app.add_middleware(
         BodyLimit,
@@ -142,3 +146,9 @@ def create_app(
         return JSONResponse({"detail": detail}, status_code=422)
 
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app from the settings in the environment (``JOURNEYKIT_*``): the ASGI factory of
+    ``journeys serve --workers N``, called once in each worker process."""
+    return create_app(get_settings())

@@ -28,7 +28,7 @@ def key_matches(state: WebState, given: str | None) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     header_key: str | None = Depends(api_key_header),
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),

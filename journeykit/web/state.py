@@ -38,7 +38,8 @@ class WebState:
         return self.runtime.clock.now()
 
 
-def get_state(request: Request) -> WebState:
+async def get_state(request: Request) -> WebState:
+    """(async: a dependency without I/O runs on the event loop, not in a worker thread)"""
     state: WebState = request.app.state.web
     return state
 

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, select
 
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
 from journeykit.service.event_inbox import apply_pending
-from journeykit.service.events import accept
+from journeykit.service.events import Accepted, accept, accept_with_receipt
 from journeykit.web.state import WebState, move_on
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,24 @@ def find_receipt(session: Session, key: str) -> ApiReceipt | None:
     return session.exec(select(ApiReceipt).where(ApiReceipt.key == key)).first()
 
 
+_INSERT_RECEIPT = insert(ApiReceipt.__table__)  # type: ignore[attr-defined]
+
+
 def keep_receipt(
     session: Session, key: str, request_hash: str, body: dict[str, Any], now: datetime
 ) -> None:
     """Remember the 202 given under ``key`` (in the request's transaction): a retry with the
-    same key and body gets the same answer."""
-    session.add(
-        ApiReceipt(
-            key=key, request_hash=request_hash, status_code=202, response=body, created_at=now
-        )
+    same key and body gets the same answer. One Core ``INSERT``; a receipt already there
+    raises ``IntegrityError`` (the caller replays it)."""
+    session.connection().execute(
+        _INSERT_RECEIPT,
+        {
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": 202,
+            "response": body,
+            "created_at": now,
+        },
     )
 
 
@@ -77,14 +87,23 @@ STORE_FAILED = "could not store the event, retry later"
 
 
 def accept_event(
-    state: WebState, payload: dict[str, Any], *, scope: str, key: str | None, source: str
+    state: WebState,
+    payload: dict[str, Any],
+    *,
+    scope: str,
+    key: str | None,
+    source: str,
+    validated: bool = False,
 ) -> Answer:
-    """Store ``payload`` (already validated) in the inbox under ``scope:key``, answer 202 once
-    it is committed (503 when it cannot be), then have it applied."""
-    request_hash = body_hash(payload)
+    """Store ``payload`` in the inbox under ``scope:key``, answer 202 once it is committed
+    (503 when it cannot be), then have it applied. ``validated``: the door parsed it as its
+    event model already (``POST /events``), so it is not parsed a second time."""
+    request_hash = body_hash(payload) if key is not None else ""
     stored_key = event_key(scope, key)
     try:
-        answer, subject = _store(state, payload, stored_key, key is not None, request_hash, source)
+        answer, subject = _store(
+            state, payload, stored_key, key is not None, request_hash, source, validated
+        )
     except IntegrityError:  # a concurrent retry with the same key won the race
         with Session(state.runtime.engine) as session:
             receipt = find_receipt(session, stored_key)
@@ -106,24 +125,48 @@ def _store(
     keep: bool,
     request_hash: str,
     source: str,
+    validated: bool,
 ) -> tuple[Answer, str | None]:
+    """One transaction: the inbox row (``ON CONFLICT DO NOTHING``) and, with a key, its
+    receipt. A key seen before is answered from its receipt (the same answer, or 409 for
+    another body); a receipt whose inbox row was pruned makes the receipt insert fail
+    (``IntegrityError``: rolled back, replayed by the caller)."""
     now = state.now()
-    with session_scope(state.runtime.engine) as session:
-        if keep:
+    engine = state.runtime.engine
+    if keep and engine.dialect.name == "postgresql":  # a new key: one statement
+        new = accept_with_receipt(
+            engine,
+            payload=payload,
+            key=stored_key,
+            source=source,
+            now=now,
+            request_hash=request_hash,
+            validated=validated,
+        )
+        if new is not None:
+            return Answer(202, _body(new, stored_key)), new.subject
+    with session_scope(engine) as session:
+        accepted = accept(
+            session, payload=payload, key=stored_key, source=source, now=now, validated=validated
+        )
+        if keep and accepted.duplicate:
             receipt = find_receipt(session, stored_key)
             if receipt is not None:
                 return replay(receipt, request_hash), None
-        accepted = accept(session, payload=payload, key=stored_key, source=source, now=now)
-        body: dict[str, Any] = {
-            # duplicate: the inbox has this key (its receipt was pruned): stored once
-            "status": "duplicate" if accepted.duplicate else "accepted",
-            "event_id": accepted.inbox_id,
-            "key": stored_key,
-            "subject": accepted.subject,
-        }
+        body = _body(accepted, stored_key)
         if keep:
             keep_receipt(session, stored_key, request_hash, body, now)
     return Answer(202, body), accepted.subject
+
+
+def _body(accepted: Accepted, stored_key: str) -> dict[str, Any]:
+    return {
+        # duplicate: the inbox has this key (its receipt was pruned): stored once
+        "status": "duplicate" if accepted.duplicate else "accepted",
+        "event_id": accepted.inbox_id,
+        "key": stored_key,
+        "subject": accepted.subject,
+    }
 
 
 def hand_on(state: WebState, payload: dict[str, Any], stored_key: str, subject: str) -> None:

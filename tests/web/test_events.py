@@ -5,6 +5,7 @@ limits. Rejected requests record nothing."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlmodel import func, select
@@ -188,3 +189,28 @@ def test_oversized_body_is_413(web: Web) -> None:
 def test_healthz_and_no_enrollment_without_events(web: Web) -> None:
     assert web.client().get("/healthz").json() == {"status": "ok"}
     assert count(web, Enrollment) == 0
+
+
+def test_the_fast_path_and_the_route_answer_alike(web: Web) -> None:
+    """A plain JSON request is served by the fast path; a ``+json`` content type (which
+    the fast path leaves to FastAPI) by the route: same answers, same rows."""
+    client = web.client()
+    plain = {"Content-Type": "application/json"}
+    fast = {**AUTH, **plain, "Idempotency-Key": "alike-1"}
+    routed = {**fast, "Content-Type": "application/vnd.api+json"}
+    body = json.dumps(product()).encode()
+    first = client.post("/events", content=body, headers=fast)
+    assert first.status_code == 202 and first.json()["status"] == "accepted"
+    via_route = client.post("/events", content=body, headers=routed)
+    assert via_route.status_code == 202 and via_route.json() == first.json()
+    assert via_route.headers.get("Idempotent-Replayed") == "true"
+    other = json.dumps(product("TEE-1", "Tee")).encode()
+    for headers in (fast, routed):
+        assert client.post("/events", content=other, headers=headers).status_code == 409
+    assert client.post("/events", content=body, headers=plain).status_code == 401
+    long_key = {**fast, "Idempotency-Key": "k" * 201}
+    assert client.post("/events", content=body, headers=long_key).status_code == 422
+    bad = json.dumps({**product(), "type": "order.exploded"}).encode()
+    refused = client.post("/events", content=bad, headers={**AUTH, **plain})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][0] == "body"
+    assert count(web, InboxEvent) == 1 and count(web, ApiReceipt) == 1

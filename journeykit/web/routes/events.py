@@ -2,22 +2,34 @@
 API-key auth; the body is validated field by field (422 naming the field). The event's
 identity is the ``Idempotency-Key`` header: the same key gets the same answer and the event
 is recorded once; without a key every request is a new event. 202 once the event is stored
-in the inbox (503 when it cannot be: nothing was kept, retry)."""
+in the inbox (503 when it cannot be: nothing was kept, retry).
+
+The route is the contract (OpenAPI, every refusal). :class:`EventsFastPath` serves the same
+request without FastAPI's per-request machinery (routing, dependency solving: about half
+the CPU of an accepted event) when it is plainly acceptable: the right API key, a JSON body
+that validates, a short key. Anything else goes on to the route, which answers it as
+always (401, 422, ...), so both give the same answers; the same functions build the payload
+and store it."""
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Depends, Header
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from journeykit.language.event_types import EventIn
-from journeykit.web.auth import UNAUTHORIZED, require_api_key
+from journeykit.web.auth import UNAUTHORIZED, key_matches, require_api_key
 from journeykit.web.state import WebState, get_state
-from journeykit.web.store_events import accept_event
+from journeykit.web.store_events import Answer, accept_event
 
 router = APIRouter(tags=["store events"])
+MAX_KEY_LENGTH = 200
 
 
 class Accepted(BaseModel):
@@ -45,13 +57,13 @@ class Problem(BaseModel):
         503: {"model": Problem, "description": "the event could not be stored: retry later"},
     },
 )
-def post_event(
+async def post_event(
     event: Annotated[EventIn, Body(discriminator="type")],
     idempotency_key: Annotated[
         str | None,
         Header(
             alias="Idempotency-Key",
-            max_length=200,
+            max_length=MAX_KEY_LENGTH,
             description="the event's identity: makes retries safe (none: a new event)",
         ),
     ] = None,
@@ -60,8 +72,111 @@ def post_event(
     """Record one store event (order placed, delayed, shipped, delivered, inventory changed,
     cart updated, checkout completed, back-in-stock signup, ...) and move on the journeys
     it touches."""
+    # async: validated on the event loop; storing is the one step run in a worker thread
+    return respond(await run_in_threadpool(store, state, event, idempotency_key))
+
+
+_EVENT: TypeAdapter[EventIn] = TypeAdapter(Annotated[EventIn, Field(discriminator="type")])
+
+
+def store(state: WebState, event: EventIn, idempotency_key: str | None) -> Answer:
+    """Store a validated event under the sender's key (both ways in)."""
     payload = event.model_dump(mode="json", exclude_unset=True)
     payload["type"] = event.type
-    answer = accept_event(state, payload, scope="api", key=idempotency_key, source="api")
+    return accept_event(
+        state, payload, scope="api", key=idempotency_key, source="api", validated=True
+    )
+
+
+def respond(answer: Answer) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+class EventsFastPath:
+    """``POST /events`` that is plainly acceptable, served without FastAPI's routing and
+    dependency solving; everything else (and any other request) goes on untouched, with
+    its body, to the app. Installed innermost: the body limit, the busy retry and the
+    security headers apply as to every request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.limiter: CapacityLimiter | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/events":
+            await self.app(scope, receive, send)
+            return
+        state: WebState = scope["app"].state.web
+        headers = _headers(scope)
+        key = headers.get("idempotency-key") if headers is not None else None
+        if headers is None or not _authorized(state, headers) or _bad_key(key):
+            await self.app(scope, receive, send)
+            return
+        body = await _read(receive)
+        try:
+            event = _EVENT.validate_python(json.loads(body))
+        except (ValueError, ValidationError):  # the route names what is wrong
+            await self.app(scope, _replay(body, receive), send)
+            return
+        answer = await to_thread.run_sync(store, state, event, key, limiter=self._limiter(state))
+        await respond(answer)(scope, receive, send)
+
+    def _limiter(self, state: WebState) -> CapacityLimiter:
+        """As many events stored at once as the pool keeps connections (``database.pool_size``):
+        the others wait here, not in a thread for a connection, and the pool never opens
+        and closes overflow connections (a new PostgreSQL backend each) under load."""
+        if self.limiter is None:
+            self.limiter = CapacityLimiter(state.settings.database.pool_size)
+        return self.limiter
+
+
+def _headers(scope: Scope) -> dict[str, str] | None:
+    """The headers that matter, once each and JSON (else None: the route decides)."""
+    found: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        if name in ("content-type", "x-api-key", "authorization", "idempotency-key"):
+            if name in found:
+                return None
+            found[name] = raw_value.decode("latin-1")
+    if found.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return None
+    return found
+
+
+def _authorized(state: WebState, headers: dict[str, str]) -> bool:
+    given = headers.get("x-api-key")
+    if not given:
+        scheme, _, credentials = headers.get("authorization", "").partition(" ")
+        given = credentials if scheme.lower() == "bearer" else None
+    return key_matches(state, given)
+
+
+def _bad_key(key: str | None) -> bool:
+    return key is not None and (not key or len(key) > MAX_KEY_LENGTH)
+
+
+async def _read(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

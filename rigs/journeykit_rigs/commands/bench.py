@@ -130,18 +130,57 @@ def engine(
 def ingest(
     requests: Annotated[int, typer.Option("--requests", "-n", help="requests in all")] = 2000,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", "-c", help="requests in flight")
-    ] = 32,
+        int, typer.Option("--concurrency", "-c", help="connections, one request in flight each")
+    ] = 64,
+    rate: Annotated[
+        float | None,
+        typer.Option("--rate", help="open loop: requests/s over all connections (none: closed)"),
+    ] = None,
+    web_workers: Annotated[int, typer.Option("--web-workers", help="uvicorn worker processes")] = 1,
+    kinds: Annotated[
+        str, typer.Option("--kinds", help="events: POST /events; mixed: half Twilio callbacks")
+    ] = "events",
+    client: Annotated[
+        str, typer.Option("--client", help="raw: asyncio HTTP/1.1 keep-alive; httpx")
+    ] = "raw",
+    delivery: Annotated[
+        str, typer.Option("--event-delivery", help="web.event_delivery: worker, inline, prefect")
+    ] = "worker",
+    pool_size: Annotated[
+        int | None,
+        typer.Option("--pool-size", help="database connections per worker (default: its share)"),
+    ] = None,
     database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """POST /events and Twilio status webhooks against the web app under uvicorn."""
+    """POST /events (and Twilio status webhooks) against the web app run as production runs
+    it: uvicorn with --workers, the event stored in the inbox before the 202."""
     _positive(requests, "--requests")
     _positive(concurrency, "--concurrency")
-    from journeykit_rigs.bench.ingest import run_ingest
+    _positive(web_workers, "--web-workers")
+    if rate is not None and rate <= 0:
+        fail(f"--rate must be more than 0 (got {rate})")
+    from journeykit_rigs.bench.ingest import CLIENTS, DELIVERIES, KINDS, run_ingest
 
-    result = run_ingest(requests, concurrency=concurrency, url=database_url)
-    _emit(result, as_json, ("requests_per_s", "latency_ms", "rows", "lost"))
+    for name, value, allowed in (
+        ("--kinds", kinds, KINDS),
+        ("--client", client, CLIENTS),
+        ("--event-delivery", delivery, DELIVERIES),
+    ):
+        if value not in allowed:
+            fail(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    result = run_ingest(
+        requests,
+        concurrency=concurrency,
+        url=database_url,
+        web_workers=web_workers,
+        rate=rate,
+        kinds=kinds,
+        client=client,
+        delivery=delivery,
+        pool_size=pool_size,
+    )
+    _emit(result, as_json, ("accepted_per_s", "latency_ms", "rows", "lost", "doubled"))
 
 
 @bench_app.command()

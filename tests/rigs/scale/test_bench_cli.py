@@ -84,8 +84,22 @@ def test_bad_size_is_a_clear_error() -> None:
 
 
 def test_ingest_counts_every_accepted_request_as_a_row() -> None:
-    out = bench("ingest", "--requests", "12", "--concurrency", "4")
-    assert {"requests_per_s", "latency_ms", "rows", "lost"} <= set(out)
+    out = bench("ingest", "--requests", "12", "--concurrency", "4", "--kinds", "mixed")
+    assert {"requests_per_s", "latency_ms", "rows", "lost", "doubled", "cpu_seconds"} <= set(out)
     assert out["accepted"] == {"events": 6, "twilio_status": 6}
-    assert out["rows"] == {"events": 6, "twilio_status": 6} and out["lost"] == 0
-    assert set(out["latency_ms"]["events"]) == {"p50", "p99"}
+    assert out["rows"] == {"events": 6, "twilio_status": 6}
+    assert out["lost"] == 0 and out["doubled"] == 0 and out["stored_without_202"] == 0
+    assert set(out["latency_ms"]["events"]) == {"p50", "p99", "max"}
+    assert out["event_delivery"] == "worker" and out["mode"] == "closed loop"
+
+
+@pytest.mark.postgres
+def test_ingest_open_loop_with_two_web_workers_stores_every_event_once(postgres_url: str) -> None:
+    out = bench(
+        "ingest", "--requests", "20", "--concurrency", "4", "--rate", "200", "--web-workers", "2",
+        "--database-url", postgres_url,
+    )  # fmt: skip
+    assert out["mode"] == "open loop" and out["web_workers"] == 2
+    assert out["accepted"] == {"events": 20} and out["rows"]["events"] == 20
+    assert out["lost"] == 0 and out["doubled"] == 0
+    assert out["database"] == "postgresql" and out["cpu_seconds"]["postgres"] is not None
