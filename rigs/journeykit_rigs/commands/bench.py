@@ -64,9 +64,14 @@ def fanout(
     no_send: Annotated[
         bool, typer.Option("--no-send", help="the engine alone: queue, send nothing")
     ] = False,
+    enroll_only: Annotated[
+        bool, typer.Option("--enroll-only", help="with --no-send: the event and enrollment only")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock event to N subscribers (email + SMS) through the sandbox."""
+    if enroll_only and not no_send:
+        fail("--enroll-only needs --no-send (nothing would be queued to send)")
     _positive(subscribers, "--subscribers")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from journeykit_rigs.bench.fanout import run_fanout
@@ -82,6 +87,7 @@ def fanout(
             batch=batch,
             url=database_url,
             send=not no_send,
+            advance=not enroll_only,
         )
     except RuntimeError as exc:
         fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
