@@ -12,10 +12,12 @@ an alerted shopper whose stock sold out again goes back to waiting, keeping thei
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from journeykit.actions.common import buyers_since, external_ids
 from journeykit.engine.nodes.call import ActionContext
@@ -25,6 +27,7 @@ from journeykit.foundation.models import DomainEvent, Enrollment, RestockSignup,
 from journeykit.language.nodes import CallNode, WaitNode
 
 LIVE = ("active", "waiting")
+LINE_CHUNK = 500  # shoppers handled together (one IN list per query)
 
 
 def _setting(settings: dict[str, Any], name: str, default: int) -> int:
@@ -108,52 +111,104 @@ def _mark(session: Session, signups: list[RestockSignup], status: str, now: date
 
 
 @audience("restock_signups")
-def restock_signups(*, session: Any, journey: Any, event: DomainEvent, now: Any) -> list[Any]:
+def restock_signups(
+    *, session: Any, journey: Any, event: DomainEvent, now: Any
+) -> Iterator[AudienceMember]:
     """R3: the first wave of a restock. Nothing below ``min_restock_quantity`` or when stock
-    did not go up; shoppers already in line are re-checked at once (their wave is now)."""
+    did not go up; shoppers already in line are re-checked at once (their wave is now).
+
+    A stream, in constant memory: the line's customers in sign-up order are read once as
+    8-byte ids, then handled :data:`LINE_CHUNK` at a time (their sign-ups, names, purchases
+    and enrollments in a few queries). A shopper's sign-ups are marked just before the
+    shopper is yielded, so whenever the enrollment commits a chunk, every marked shopper is
+    enrolled, and an audience read again after a crash skips them (no longer waiting)."""
 
     settings = journey.settings
     sku, quantity = event.data["sku"], int(event.data["quantity"])
     if quantity < _setting(settings, "min_restock_quantity", 1):
-        return []
+        return
     if quantity <= previous_quantity(session, event, sku):
-        return []
+        return
     variant = session.exec(select(Variant).where(Variant.sku == sku)).one()
     _wake_queued(session, journey, sku, now)
-    live = _live_subjects(session, journey.name, sku)
-    line = _line(session, variant, ("waiting", "queued"))
-    names = external_ids(session, (s.customer_id for s in line))
-    by_customer: dict[int, list[RestockSignup]] = {}
-    for signup in line:
-        key = f"sku:{sku}|customer:{names[signup.customer_id]}"
-        if signup.status == "queued" and key not in live:
-            signup.status = "waiting"  # its enrollment ended (bought, failed): back in line
-        by_customer.setdefault(signup.customer_id, []).append(signup)
-    bought = buyers_since(session, variant.id, sku, _firsts(by_customer))
     budget = quantity * _setting(settings, "subscribers_per_unit", 3)
     budget -= len(recently_alerted(session, variant.id, now - _window(settings)))
-    members, position = [], 0
-    for customer_id, signups in by_customer.items():
-        if _screen(session, signups, bought, settings, now):
-            continue
-        granted = position < budget
-        position += 1
-        fresh = [s for s in signups if s.status == "waiting"]
-        if not fresh:
-            continue  # already in line: re-checked by its own enrollment
-        _mark(session, fresh, "alerted" if granted else "queued", now)
-        members.append(
-            AudienceMember(
+    position = 0
+    customers = _line_customers(session, variant, ("waiting", "queued"))
+    for low in range(0, len(customers), LINE_CHUNK):
+        chunk = customers[low : low + LINE_CHUNK]
+        by_customer = _signups_of(session, variant, chunk, ("waiting", "queued"))
+        names = external_ids(session, by_customer)
+        keys = {c: f"sku:{sku}|customer:{names[c]}" for c in by_customer}
+        live = _live_among(session, journey.name, list(keys.values()))
+        for signups in by_customer.values():
+            for signup in signups:
+                if signup.status == "queued" and keys[signup.customer_id] not in live:
+                    signup.status = "waiting"  # its enrollment ended (bought, failed): back in line
+                    session.add(signup)
+        bought = buyers_since(session, variant.id, sku, _firsts(by_customer))
+        for customer_id, signups in by_customer.items():
+            if _screen(session, signups, bought, settings, now):
+                continue
+            granted = position < budget
+            position += 1
+            fresh = [s for s in signups if s.status == "waiting"]
+            if not fresh:
+                continue  # already in line: re-checked by its own enrollment
+            _mark(session, fresh, "alerted" if granted else "queued", now)
+            yield AudienceMember(
                 customer_id,
-                f"sku:{sku}|customer:{names[customer_id]}",
+                keys[customer_id],
                 {
                     "channels": sorted({s.channel for s in fresh}),
                     "signup_ids": [s.id for s in fresh],
                     "wave": "alert" if granted else "queued",
                 },
             )
+
+
+def _line_customers(session: Session, variant: Variant, statuses: tuple[str, ...]) -> array[int]:
+    """The customers in line for ``variant``, in the order of their first sign-up: one
+    query, streamed into 8 bytes per customer."""
+    first = func.min(RestockSignup.created_at)
+    query = (
+        select(RestockSignup.customer_id)
+        .where(RestockSignup.variant_id == variant.id, col(RestockSignup.status).in_(statuses))
+        .group_by(col(RestockSignup.customer_id))
+        .order_by(first, func.min(RestockSignup.id))
+        .execution_options(yield_per=LINE_CHUNK)
+    )
+    return array("q", (int(c) for c in session.exec(query)))
+
+
+def _signups_of(
+    session: Session, variant: Variant, customers: Sequence[int], statuses: tuple[str, ...]
+) -> dict[int, list[RestockSignup]]:
+    """The in-line sign-ups of ``customers``, by customer, in the customers' order."""
+    by_customer: dict[int, list[RestockSignup]] = {c: [] for c in customers}
+    rows = session.exec(
+        select(RestockSignup)
+        .where(
+            RestockSignup.variant_id == variant.id,
+            col(RestockSignup.status).in_(statuses),
+            col(RestockSignup.customer_id).in_(customers),
         )
-    return members
+        .order_by(col(RestockSignup.created_at), col(RestockSignup.id))
+    ).all()
+    for signup in rows:
+        by_customer[signup.customer_id].append(signup)
+    return {c: signups for c, signups in by_customer.items() if signups}
+
+
+def _live_among(session: Session, journey: str, subjects: list[str]) -> set[str]:
+    rows = session.exec(
+        select(Enrollment.subject_key).where(
+            Enrollment.journey == journey,
+            col(Enrollment.status).in_(LIVE),
+            col(Enrollment.subject_key).in_(subjects),
+        )
+    ).all()
+    return set(rows)
 
 
 def _wake_queued(session: Session, journey: Any, sku: str, now: datetime) -> None:

@@ -65,20 +65,21 @@ def carts_with_sku(*, session: Any, journey: Any, event: DomainEvent, now: Any) 
         .where(Cart.status == "open", col(Cart.updated_at) <= idle, col(Cart.updated_at) >= oldest)
         .order_by(col(Cart.updated_at), col(Cart.id))
     ).all()
-    signed_up = set(
-        session.exec(
-            select(RestockSignup.customer_id).where(
-                RestockSignup.variant_id == variant.id,
-                col(RestockSignup.status).in_(("waiting", "queued", "alerted")),
-            )
-        ).all()
-    )
-    holding = [
-        cart
-        for cart in carts
-        if cart.customer_id not in signed_up
-        and any(line.get("sku") == variant.sku for line in cart.lines)
-    ]
+    with_sku = [c for c in carts if any(line.get("sku") == variant.sku for line in c.lines)]
+    # only these carts' shoppers: the variant's whole line can be 1,000,000 sign-ups
+    shoppers = sorted({c.customer_id for c in with_sku if c.customer_id is not None})
+    signed_up: set[int] = set()
+    for low in range(0, len(shoppers), 500):
+        signed_up.update(
+            session.exec(
+                select(RestockSignup.customer_id).where(
+                    RestockSignup.variant_id == variant.id,
+                    col(RestockSignup.status).in_(("waiting", "queued", "alerted")),
+                    col(RestockSignup.customer_id).in_(shoppers[low : low + 500]),
+                )
+            ).all()
+        )
+    holding = [cart for cart in with_sku if cart.customer_id not in signed_up]
     since: dict[int, Any] = {}
     for cart in holding:
         since[cart.customer_id] = min(since.get(cart.customer_id, cart.updated_at), cart.updated_at)

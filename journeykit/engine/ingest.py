@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.registry import Registry
-from journeykit.engine.route import RouteResult, route_action, route_event
+from journeykit.engine.route import Checkpoint, RouteResult, route_action, route_event
 from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
 from journeykit.language.event_types import parse_event
 from journeykit.store.sync import apply_event
@@ -44,12 +44,31 @@ def ingest_event(
     source: str = "api",
     exclude_enrollment: int | None = None,
     registry: Registry | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> Ingested:
     """Validate ``payload`` (raises ``pydantic.ValidationError``/``UnknownSubject``), record it
     once, update the store and route it. The caller commits. ``registry`` (the runtime's)
-    resolves trigger audiences."""
+    resolves trigger audiences.
+
+    ``checkpoint`` (the caller's commit) lets a large audience commit per chunk: the event
+    is then recorded with ``processed_at`` empty until its enrollment is complete, and
+    ingesting the same key again after a crash resumes the enrollment (the re-entry rule
+    skips whoever was enrolled) instead of answering ``duplicate``."""
     key = key or new_key()
     existing = session.exec(select(DomainEvent).where(DomainEvent.key == key)).first()
+    if existing is not None and existing.processed_at is None:
+        routed = route_event(
+            session,
+            book=book,
+            now=now,
+            event=existing,
+            registry=registry,
+            checkpoint=checkpoint,
+            triggers_only=True,
+        )
+        existing.processed_at = now
+        session.add(existing)
+        return Ingested(duplicate=False, event_id=existing.id, routed=routed)
     if existing is not None:
         return Ingested(duplicate=True, event_id=existing.id)
     event = parse_event(payload, registry.declared_events() if registry is not None else ())
@@ -64,13 +83,21 @@ def ingest_event(
         data=data,
         source=source,
         occurred_at=now,
-        processed_at=now,
+        processed_at=None,  # until routed (a checkpointed enrollment may stop part-way)
     )
     session.add(row)
     session.flush()
     routed = route_event(
-        session, book=book, now=now, event=row, exclude=exclude_enrollment, registry=registry
+        session,
+        book=book,
+        now=now,
+        event=row,
+        exclude=exclude_enrollment,
+        registry=registry,
+        checkpoint=checkpoint,
     )
+    row.processed_at = now
+    session.add(row)
     return Ingested(duplicate=False, event_id=row.id, routed=routed)
 
 

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 ActionFn = Callable[..., dict[str, Any] | None]
-AudienceFn = Callable[..., list[Any]]
+AudienceFn = Callable[..., Iterable[Any]]  # a list, or a generator for a large audience
 
 _DECLARATION = "__journeykit_declaration__"
 
@@ -60,7 +60,7 @@ def action(name: str | None = None, *, emits: Iterable[str] = ()) -> Callable[[A
 def audience(
     name: str | None = None, *, emits: Iterable[str] = ()
 ) -> Callable[[AudienceFn], AudienceFn]:
-    """Declare an audience: ``fn(session, journey, event, now) -> list[AudienceMember]``."""
+    """Declare an audience: ``fn(session, journey, event, now) -> Iterable[AudienceMember]``."""
 
     def decorate(fn: AudienceFn) -> AudienceFn:
         setattr(fn, _DECLARATION, AudienceDeclaration(name or fn.__name__, fn, tuple(emits)))

@@ -3,27 +3,42 @@ outcomes) and enroll (triggers, with the journey's re-entry rule)."""
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.registry import Registry
 from journeykit.engine.transitions import exit_enrollment, record
-from journeykit.foundation.models import CustomerAction, DomainEvent, Enrollment
+from journeykit.foundation.models import (
+    CustomerAction,
+    DomainEvent,
+    Enrollment,
+    EnrollmentHistory,
+)
 from journeykit.language.journey import Journey
 from journeykit.templating.expressions import holds
 
 LIVE = ("active", "waiting")
 IN_CHUNK = 500  # values per IN (...) list
+ENROLL_CHUNK = 2_000  # audience members per enrollment chunk (and checkpoint)
+
+Checkpoint = Callable[[], None]
+
+
+def _ids() -> array[int]:
+    return array("q")
 
 
 @dataclass
 class RouteResult:
-    enrolled: list[int] = field(default_factory=list)
+    enrolled: array[int] = field(default_factory=_ids)  # 8 bytes per id: audiences are large
     woken: list[int] = field(default_factory=list)
     exited: list[int] = field(default_factory=list)
 
@@ -53,14 +68,19 @@ def route_event(
     event: DomainEvent,
     exclude: int | None = None,
     registry: Registry | None = None,
+    checkpoint: Checkpoint | None = None,
+    triggers_only: bool = False,
 ) -> RouteResult:
     """Exit, wake and enroll what ``event`` touches. ``registry`` resolves trigger audiences
-    (none given: no audience is known)."""
+    (none given: no audience is known). ``checkpoint``: called after each chunk of an
+    audience's enrollment (see :func:`enroll_audience`). ``triggers_only``: enroll only (to
+    resume an event whose enrollment stopped part-way: its exits and wakes are done)."""
     result = RouteResult()
     registry = registry or Registry()
     keys = set(event.data.get("_keys", []))
     signal = f"event:{event.type}"
-    for enrollment in _live_enrollments(session, keys, event.customer_id):
+    live = [] if triggers_only else _live_enrollments(session, keys, event.customer_id)
+    for enrollment in live:
         if enrollment.id == exclude or not matches(enrollment, keys):
             continue
         journey = book.at_version(session, enrollment.version)
@@ -72,7 +92,7 @@ def route_event(
             result.woken.append(enrollment.id)  # type: ignore[arg-type]
     for journey in book.journeys():
         if journey.trigger.event == event.type:
-            result.enrolled += _trigger(session, book, registry, journey, now, event)
+            result.enrolled += _trigger(session, book, registry, journey, now, event, checkpoint)
     return result
 
 
@@ -131,48 +151,116 @@ def enroll_many(
     book: JourneyBook,
     journey: Journey,
     now: datetime,
-    members: list[AudienceMember],
+    members: Iterable[AudienceMember],
 ) -> list[Enrollment]:
-    """Start ``journey`` for many subjects at once (a restock audience can be 100,000): the
-    re-entry rule is checked with one query per chunk of subjects, not per subject, and the
-    rows are inserted in one flush. A subject listed twice starts once (unless ``always``)."""
-    if journey.reentry != "always":
+    """:func:`enroll_audience`, answering with the started rows as ORM objects (for a few
+    subjects: a test, one trigger; a large audience wants the ids only)."""
+    ids = enroll_audience(session, book=book, journey=journey, now=now, members=members)
+    if not ids:
+        return []
+    rows = {
+        e.id: e
+        for low in range(0, len(ids), IN_CHUNK)
+        for e in session.exec(
+            select(Enrollment).where(col(Enrollment.id).in_(ids[low : low + IN_CHUNK]))
+        ).all()
+    }
+    return [rows[i] for i in ids]
+
+
+def enroll_audience(
+    session: Session,
+    *,
+    book: JourneyBook,
+    journey: Journey,
+    now: datetime,
+    members: Iterable[AudienceMember],
+    checkpoint: Checkpoint | None = None,
+    chunk: int = ENROLL_CHUNK,
+) -> array[int]:
+    """Start ``journey`` for an audience of any size (a restock can be 1,000,000) in constant
+    memory: ``members`` is consumed ``chunk`` at a time; per chunk, the re-entry rule is one
+    query per :data:`IN_CHUNK` subjects and the rows and their ``enter`` history are two Core
+    INSERTs (no ORM object per row). ``checkpoint`` (e.g. the session's commit) is called
+    after each chunk, so a long audience neither holds one transaction nor loses what was
+    done on a crash: enrolling the same audience again skips who is already enrolled (the
+    re-entry rule; ``always`` journeys have none, so resume only those from an audience that
+    drops whom it answered). A subject listed twice starts once (unless ``always``). Returns
+    the started ids in order (8 bytes each)."""
+    started: array[int] = array("q")
+    version = book.snapshot(session, journey.name, now)
+    for part in _batched(members, chunk):
+        ids = _enroll_chunk(session, journey, version, now, part)
+        started.extend(ids)
+        if checkpoint is not None:
+            checkpoint()
+    return started
+
+
+def _enroll_chunk(
+    session: Session,
+    journey: Journey,
+    version: str,
+    now: datetime,
+    members: list[AudienceMember],
+) -> list[int]:
+    unique = journey.reentry != "always"
+    if unique:
         members = _first_per_subject(members)
     subjects = [m.subject_key for m in members]
     blocked: set[str] = set()
     if journey.reentry == "once":
         blocked |= _existing(session, col(Enrollment.subject_key), subjects, journey.name)
-    if journey.reentry != "always":
+    if unique:
         keys = [f"{journey.name}:{s}" for s in subjects]
         prefix = len(journey.name) + 1
         blocked |= {k[prefix:] for k in _existing(session, col(Enrollment.active_key), keys)}
-    version = book.snapshot(session, journey.name, now)
-    started = [
-        Enrollment(
-            journey=journey.name,
-            version=version,
-            subject_type=journey.subject,
-            subject_key=m.subject_key,
-            customer_id=m.customer_id,
-            active_key=f"{journey.name}:{m.subject_key}" if journey.reentry != "always" else None,
-            node_id=journey.start_id,
-            status="active",
-            wake_at=now,
-            data=m.data,
-            visits={journey.start_id: 1},
-            entered_at=now,
-            updated_at=now,
-        )
+    rows: list[dict[str, Any]] = [
+        {
+            "journey": journey.name,
+            "version": version,
+            "subject_type": journey.subject,
+            "subject_key": m.subject_key,
+            "customer_id": m.customer_id,
+            "active_key": f"{journey.name}:{m.subject_key}" if unique else None,
+            "node_id": journey.start_id,
+            "status": "active",
+            "wake_at": now,
+            "waiting_for": [],
+            "data": m.data,
+            "visits": {journey.start_id: 1},
+            "entered_at": now,
+            "updated_at": now,
+        }
         for m in members
         if m.subject_key not in blocked
     ]
-    if not started:
+    if not rows:
         return []
-    session.add_all(started)
-    session.flush()
-    for e in started:
-        record(session, e, now, "enter", None, journey.start_id, {"subject": e.subject_key})
-    return started
+    table = Enrollment.__table__  # type: ignore[attr-defined]
+    inserted = session.connection().execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    ids = [int(row[0]) for row in inserted]
+    history = [
+        {
+            "enrollment_id": i,
+            "at": now,
+            "kind": "enter",
+            "from_node": None,
+            "to_node": journey.start_id,
+            "detail": {"subject": row["subject_key"]},
+        }
+        for i, row in zip(ids, rows, strict=True)
+    ]
+    session.connection().execute(insert(EnrollmentHistory), history)
+    return ids
+
+
+def _batched(members: Iterable[AudienceMember], size: int) -> Iterator[list[AudienceMember]]:
+    it = iter(members)
+    while part := list(islice(it, size)):
+        yield part
 
 
 def _first_per_subject(members: list[AudienceMember]) -> list[AudienceMember]:
@@ -203,11 +291,13 @@ def _trigger(
     journey: Journey,
     now: datetime,
     event: DomainEvent,
-) -> list[int]:
+    checkpoint: Checkpoint | None,
+) -> array[int]:
     context = {"event": event.data, "settings": journey.settings}
     if journey.trigger.filter and not holds(journey.trigger.filter, context):
-        return []
+        return _ids()
     base = {"event": event.data}
+    members: Iterable[AudienceMember]
     if journey.trigger.audience:
         members = registry.get_audience(journey.trigger.audience)(
             session=session, journey=journey, event=event, now=now
@@ -216,11 +306,12 @@ def _trigger(
         prefix = f"{journey.subject}:"
         subject = next((k for k in event.data.get("_keys", []) if k.startswith(prefix)), None)
         if subject is None:
-            return []
+            return _ids()
         members = [AudienceMember(event.customer_id, subject, {})]  # type: ignore[arg-type]
-    members = [AudienceMember(m.customer_id, m.subject_key, {**base, **m.data}) for m in members]
-    started = enroll_many(session, book=book, journey=journey, now=now, members=members)
-    return [int(e.id) for e in started if e.id is not None]
+    with_event = (AudienceMember(m.customer_id, m.subject_key, {**base, **m.data}) for m in members)
+    return enroll_audience(
+        session, book=book, journey=journey, now=now, members=with_event, checkpoint=checkpoint
+    )
 
 
 def _live_enrollments(

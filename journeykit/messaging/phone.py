@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, time
+from functools import lru_cache
 
 import pendulum
 import phonenumbers
@@ -43,6 +44,12 @@ def normalize_e164(raw: str, default_region: str | None = None) -> str:
     )
 
 
+# A send parses its recipient's number up to three times (quiet-hour zones, the law's
+# country for the labels of an SMS and of an email): remembered for a batch's numbers.
+_REMEMBERED = 4096
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def region_of(e164: str) -> str | None:
     """The ISO country code of a number (``US``, ``KR``), or None."""
     return phonenumbers.region_code_for_number(_parse(e164, None))
@@ -52,12 +59,17 @@ def time_zones_for(e164: str) -> list[str]:
     """The IANA zones the number's prefix maps to (several for some area codes; the whole
     country's zones when the prefix is not geographic); [] when unknown or unparsable (the
     caller then uses the customer's own zone; the provider rejects a bad number)."""
+    return list(_time_zones(e164))
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _time_zones(e164: str) -> tuple[str, ...]:
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return []
+        return ()
     zones = phone_timezone.time_zones_for_number(number)
-    return sorted({name for name in zones if name != UNKNOWN_ZONE})
+    return tuple(sorted({name for name in zones if name != UNKNOWN_ZONE}))
 
 
 def most_restrictive_next_allowed(

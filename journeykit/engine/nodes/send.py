@@ -4,9 +4,11 @@ the outbox row — in the step's transaction, so the message exists exactly once
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.foundation.models import OutboxMessage, pk
+from journeykit.engine.outbox_rows import queue_outbox_row, write_pending_for
+from journeykit.foundation.models import pk
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import SendNode
 from journeykit.messaging.compliance import decide
@@ -33,6 +35,8 @@ def handle_send(ctx: StepContext) -> Step:
     zones = [customer.timezone]
     if node.channel == "sms" and customer.phone:
         zones += [z for z in time_zones_for(customer.phone) if z not in zones]
+    if category == "marketing" and ctx.journey.frequency_cap is not None:
+        write_pending_for(ctx.session, pk(customer))  # the cap counts this group's rows too
     decision = decide(
         ctx.session,
         journey=ctx.journey,
@@ -46,29 +50,29 @@ def handle_send(ctx: StepContext) -> Step:
     )
     key = outbox_key(ctx.enrollment.id, node.id, node.channel, ctx.visit())  # type: ignore[arg-type]
     address = (customer.email if node.channel == "email" else customer.phone) or ""
-    row = OutboxMessage(
-        key=key,
-        enrollment_id=ctx.enrollment.id,
-        journey=ctx.journey.name,
-        node_id=node.id,
-        customer_id=pk(customer),
-        channel=node.channel,
-        category=category,
-        template=node.template,
-        variant=_variant(ctx),
-        to_address=address,
-        due_at=decision.due_at,
-        created_at=ctx.now,
-        decisions=decision.notes,
-    )
+    row: dict[str, Any] = {
+        "key": key,
+        "enrollment_id": ctx.enrollment.id,
+        "journey": ctx.journey.name,
+        "node_id": node.id,
+        "customer_id": pk(customer),
+        "channel": node.channel,
+        "category": category,
+        "template": node.template,
+        "variant": _variant(ctx),
+        "to_address": address,
+        "due_at": decision.due_at,
+        "created_at": ctx.now,
+        "decisions": decision.notes,
+    }
     if node.offer_valid_for is not None:
         expires = (ctx.now + node.offer_valid_for).isoformat()
-        row.decisions = [*row.decisions, {"rule": OFFER_RULE, "at": expires}]
+        row["decisions"] = [*row["decisions"], {"rule": OFFER_RULE, "at": expires}]
     if not decision.allowed:
-        row.status, row.error = "suppressed", decision.reason
+        row["status"], row["error"] = "suppressed", decision.reason
     elif node.still_true is not None and not holds(node.still_true, ctx.template_context):
-        row.status, row.error = "withdrawn", f"no longer true: {node.still_true}"
-        row.due_at = ctx.now  # decided now: it will never go
+        row["status"], row["error"] = "withdrawn", f"no longer true: {node.still_true}"
+        row["due_at"] = ctx.now  # decided now: it will never go
     else:
         extras = action_extras(
             ctx.runtime.settings,
@@ -79,7 +83,7 @@ def handle_send(ctx: StepContext) -> Step:
             category=category,
         )
         context = {**ctx.template_context, **extras}
-        row.content = compose(
+        row["content"] = compose(
             ctx.runtime.get_renderer(),
             node,
             customer.locale,
@@ -88,13 +92,14 @@ def handle_send(ctx: StepContext) -> Step:
             extras["unsubscribe_url"],
         )
         if node.channel == "sms":
-            row.expires_at = decision.due_at + timedelta(
+            row["expires_at"] = decision.due_at + timedelta(
                 seconds=ctx.runtime.settings.sending.sms_validity_seconds
             )
-    ctx.session.add(row)
-    detail = {"outbox": key, "status": row.status, "due_at": row.due_at.isoformat()}
-    if row.error:
-        detail["reason"] = row.error
+    queue_outbox_row(ctx.session, row)
+    status = row.get("status", "queued")
+    detail = {"outbox": key, "status": status, "due_at": row["due_at"].isoformat()}
+    if row.get("error"):
+        detail["reason"] = row["error"]
     return Step.goto(node.next, detail=detail)
 
 

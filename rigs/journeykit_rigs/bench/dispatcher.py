@@ -66,7 +66,7 @@ def dispatch_rounds(
     senders = build_senders(settings)
     senders.before_send = None if unthrottled else (limiter_for(settings) or Pacer(settings))
     senders.status_callback = None  # no web app listens in a benchmark
-    requests, sent, last_sent_at, locked = 0, 0, 0.0, 0
+    requests, sent, last_sent_at, locked, idle = 0, 0, 0.0, 0, 0
     out.put("ready")
     cpu = time.process_time()
     while True:
@@ -85,7 +85,12 @@ def dispatch_rounds(
         if report.claimed == 0:
             if finished and _pending(runtime, channel) == 0:
                 break
-            time.sleep(0.02)
+            # nothing due: wait a little longer each empty round (20 ms up to 160 ms), so a
+            # dispatcher waiting on a slow engine does not spend its CPU asking
+            time.sleep(0.02 * 2 ** min(idle, 3))
+            idle += 1
+        else:
+            idle = 0
     runtime.engine.dispose()
     out.put(
         {

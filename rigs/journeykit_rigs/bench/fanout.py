@@ -44,7 +44,11 @@ def run_fanout(
     batch: int = 500,
     url: str | None = None,
     workdir: Path | None = None,
+    send: bool = True,
+    advance: bool = True,
 ) -> dict[str, Any]:
+    if not send:
+        return run_engine_only(subscribers, batch=batch, url=url, workdir=workdir, advance=advance)
     context = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         url = database_url(Path(tmp), url)
@@ -149,6 +153,57 @@ def run_fanout(
     }
 
 
+def run_engine_only(
+    subscribers: int,
+    *,
+    batch: int = 500,
+    url: str | None = None,
+    workdir: Path | None = None,
+    advance: bool = True,
+) -> dict[str, Any]:
+    """The engine's part alone (``--no-send``): the event, the audience's enrollment and
+    every move down to the queued outbox rows, with no sandbox and no dispatcher, so the
+    engine's memory and CPU can be measured cheaply. ``advance=False`` (``--enroll-only``):
+    the event and the audience's enrollment only, the part whose size is the audience's
+    (the advance works in batches of ``batch``), to measure 1,000,000 subscribers."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        url = database_url(Path(tmp), url)
+        runtime = bench_runtime(url, clock=ShiftedClock(START, time.time()))
+        seed_variant(runtime.engine, runtime.clock.now(), inventory=0)
+        seed_customers(runtime.engine, runtime.clock.now(), subscribers, variant_id=1)
+        seeded_rss = peak_rss_mb()
+        started, cpu = time.time(), time.process_time()
+        enrolled = _restock(runtime, subscribers)
+        enroll_seconds, enroll_cpu = time.time() - started, time.process_time() - cpu
+        moves = _advance_all(runtime, batch) if advance else 0
+        seconds, engine_cpu = time.time() - started, time.process_time() - cpu
+        with Session(runtime.engine) as session:
+            statuses = dict(
+                session.exec(
+                    select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                ).all()
+            )
+        runtime.engine.dispose()
+    queued = sum(statuses.values())
+    return {
+        "benchmark": "fanout",
+        "send": False,
+        "subscribers": subscribers,
+        "enrolled": enrolled,
+        "moves": moves,
+        "outbox": statuses,
+        "engine_seconds": round(seconds, 3),
+        "enroll_seconds": round(enroll_seconds, 3),
+        "engine_cpu_seconds": round(engine_cpu, 3),
+        "enroll_cpu_seconds": round(enroll_cpu, 3),
+        "engine_cpu_ms_per_message": round(1000 * engine_cpu / queued, 3) if queued else None,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_mb": {"after_seed": seeded_rss, "engine": peak_rss_mb()},
+        "database": dialect(url),
+        "machine": machine(),
+    }
+
+
 def _restock(runtime: Any, subscribers: int) -> int:
     """The one event: enough units for every subscriber to be alerted in the first wave."""
     journey = runtime.book.get("restock")
@@ -164,6 +219,7 @@ def _restock(runtime: Any, subscribers: int) -> int:
             payload=payload,
             key="restock",
             registry=runtime.registry,
+            checkpoint=session.commit,  # the audience commits per chunk
         )
     return len(done.routed.enrolled)
 

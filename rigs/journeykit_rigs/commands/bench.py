@@ -62,9 +62,17 @@ def fanout(
     ] = 0,
     batch: Annotated[int, typer.Option("--batch", help="enrollments per engine batch")] = 500,
     database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="the engine alone: queue, send nothing")
+    ] = False,
+    enroll_only: Annotated[
+        bool, typer.Option("--enroll-only", help="with --no-send: the event and enrollment only")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock event to N subscribers (email + SMS) through the sandbox."""
+    if enroll_only and not no_send:
+        fail("--enroll-only needs --no-send (nothing would be queued to send)")
     _positive(subscribers, "--subscribers")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from journeykit_rigs.bench.fanout import run_fanout
@@ -79,10 +87,15 @@ def fanout(
             concurrency=concurrency or None,
             batch=batch,
             url=database_url,
+            send=not no_send,
+            advance=not enroll_only,
         )
     except RuntimeError as exc:
         fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
-    _emit(result, as_json, ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb"))
+    keys = ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb")
+    if no_send:
+        keys = ("enrolled", "moves", "engine_seconds", "engine_cpu_ms_per_message", "peak_rss_mb")
+    _emit(result, as_json, keys)
 
 
 @bench_app.command()

@@ -38,6 +38,14 @@ def test_fanout_unthrottled_has_no_floor() -> None:
     assert out["floor_ratio"] is None and out["unthrottled"] is True
 
 
+def test_fanout_no_send_is_the_engine_alone() -> None:
+    out = bench("fanout", "-n", "4", "--no-send")
+    assert out["enrolled"] == 4 and out["moves"] == 28 and out["outbox"] == {"queued": 8}
+    assert out["engine_cpu_ms_per_message"] > 0 and out["peak_rss_mb"] > 0
+    enrolled = bench("fanout", "-n", "4", "--no-send", "--enroll-only")
+    assert enrolled["enrolled"] == 4 and enrolled["moves"] == 0 and enrolled["outbox"] == {}
+
+
 def test_sweep_advances_what_is_due_through_the_index() -> None:
     out = bench("sweep", "--waiting", "50", "--due", "7", "--batch", "3")
     assert {"seconds", "advanced"} <= set(out)
