@@ -82,12 +82,16 @@ def configured_modules(config: RegistryConfig, root: Path) -> Iterator[ModuleTyp
 
 
 DECLARATIONS = frozenset({"action", "audience"})
+# What a Prefect entry point imports: a file importing only from these declares nothing
+ENTRY_POINT_IMPORTS = ("journeykit.orchestration", "prefect", "__future__")
 
 
 def declares_something(path: Path) -> bool:
-    """Does the file call ``action``/``audience`` (as a decorator or a call, by name or as
-    an attribute, e.g. ``registry.action``)? A file that cannot be parsed is imported, so
-    its error is reported where it is."""
+    """May the file declare an action or an audience? Yes when it calls ``action`` or
+    ``audience`` (as a decorator or a call, by name or as an attribute, e.g.
+    ``registry.action``), or imports from anywhere but Prefect and Journeykit's
+    orchestration (it may re-export a declared function). A file that cannot be parsed is
+    imported, so its error is reported where it is."""
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (SyntaxError, UnicodeDecodeError, OSError):
@@ -98,7 +102,18 @@ def declares_something(path: Path) -> bool:
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
             if name in DECLARATIONS:
                 return True
+        elif isinstance(node, ast.ImportFrom):
+            if node.level or not _entry_point_import(node.module or ""):
+                return True
+        elif isinstance(node, ast.Import) and not all(
+            _entry_point_import(alias.name) for alias in node.names
+        ):
+            return True
     return False
+
+
+def _entry_point_import(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in ENTRY_POINT_IMPORTS)
 
 
 def _package_modules(name: str) -> Iterator[ModuleType]:

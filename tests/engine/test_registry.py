@@ -167,10 +167,20 @@ def test_building_the_project_registry_does_not_load_prefect() -> None:
 
 
 def test_a_flow_file_is_imported_when_it_declares(tmp_path: Path) -> None:
-    (tmp_path / "plain.py").write_text("from x import journey_flow\nf = journey_flow('a')\n")
+    (tmp_path / "plain.py").write_text(
+        "from journeykit.orchestration.flows import journey_flow\nf = journey_flow('a')\n"
+    )
     (tmp_path / "called.py").write_text("from r import registry\nregistry.action('a')(print)\n")
     (tmp_path / "broken.py").write_text("def (:\n")
-    assert not declares_something(tmp_path / "plain.py")
+    (tmp_path / "reexport.py").write_text("from shop.actions import gift  # a declared action\n")
+    (tmp_path / "relative.py").write_text("from .helpers import gift\n")
+    (tmp_path / "entry.py").write_text(
+        "from __future__ import annotations\nimport prefect\n"
+        "from journeykit.orchestration.flows import journey_flow\nf = journey_flow('a')\n"
+    )
+    assert not declares_something(tmp_path / "entry.py")
+    assert declares_something(tmp_path / "reexport.py")  # it may re-export a declaration
+    assert declares_something(tmp_path / "relative.py")
     assert declares_something(tmp_path / "called.py")
     assert declares_something(tmp_path / "broken.py")  # imported, so its error is reported
     assert declares_something(tmp_path / "gift.py") is True  # unreadable: imported too
