@@ -4,14 +4,17 @@ Prefect runs short batches on a schedule (the sweep) or when an event arrives.""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run as flow_run_info
 from sqlmodel import Session, col, select
 
 from journeykit.delivery.dispatch import DispatchReport, claim, dispatch
@@ -360,6 +363,23 @@ def journey_flow(name: str) -> Any:
 
     @flow(name=name, flow_run_name=f"{name} · wake-up")
     async def run_journey(limit: int = 500) -> Any:
+        await not_before_its_time()
         return run_outcome(run_batch(journey=name, limit=limit, title=name))
 
     return run_journey
+
+
+EARLY_START_LIMIT_S = 30.0
+
+
+async def not_before_its_time() -> None:
+    """A process worker submits a scheduled run up to ``PREFECT_WORKER_PREFETCH_SECONDS``
+    (10 s) before its time, so a wake-up may start just before its minute: its work would not
+    be due yet, and the wake-up that would take it is this very run (the same key). Wait for
+    the scheduled time (wall clock: Prefect's schedule is real time), at most 30 s."""
+    scheduled = flow_run_info.scheduled_start_time
+    if scheduled is None:
+        return
+    early = (scheduled - datetime.now(UTC)).total_seconds()
+    if 0 < early <= EARLY_START_LIMIT_S:
+        await asyncio.sleep(early)
