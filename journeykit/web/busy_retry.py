@@ -14,6 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from journeykit.web.request_body import read_body, replaying
+
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 BUSY_SQLITE = ("database is locked", "database table is locked", "database is busy")
@@ -40,7 +42,7 @@ class BusyRetry:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         pause = self.first_pause
         for attempt in range(1, self.attempts + 1):
             started = False
@@ -52,7 +54,7 @@ class BusyRetry:
                 await send(message)
 
             try:
-                await self.app(scope, _replay(body, receive), tracked)
+                await self.app(scope, replaying(body, receive), tracked)
                 return
             except Exception as exc:
                 if started or not is_busy(exc):
@@ -67,28 +69,3 @@ class BusyRetry:
             headers={"Retry-After": "1"},
         )
         await answer(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay

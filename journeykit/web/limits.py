@@ -10,7 +10,9 @@ import re
 from itertools import accumulate
 
 from starlette.responses import JSONResponse, PlainTextResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from journeykit.web.request_body import replaying
 
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _FORM_TYPES = (b"multipart/form-data", b"application/x-www-form-urlencoded")
@@ -64,16 +66,7 @@ class BodyLimit:
         if not content_type.startswith(_FORM_TYPES) and json_depth(body) > self.max_depth:
             await self._too_deep(scope, receive, send)
             return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = PlainTextResponse(

@@ -21,10 +21,11 @@ from fastapi import APIRouter, Body, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from journeykit.language.event_types import EventIn
 from journeykit.web.auth import UNAUTHORIZED, key_matches, require_api_key
+from journeykit.web.request_body import read_body, replaying
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import Answer, accept_event
 
@@ -113,11 +114,11 @@ class EventsFastPath:
         if headers is None or not _authorized(state, headers) or _bad_key(key):
             await self.app(scope, receive, send)
             return
-        body = await _read(receive)
+        body = await read_body(receive)
         try:
             event = _EVENT.validate_python(json.loads(body))
         except (ValueError, ValidationError):  # the route names what is wrong
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replaying(body, receive), send)
             return
         answer = await to_thread.run_sync(store, state, event, key, limiter=self._limiter(state))
         await respond(answer)(scope, receive, send)
@@ -155,28 +156,3 @@ def _authorized(state: WebState, headers: dict[str, str]) -> bool:
 
 def _bad_key(key: str | None) -> bool:
     return key is not None and (not key or len(key) > MAX_KEY_LENGTH)
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
