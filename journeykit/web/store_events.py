@@ -27,7 +27,13 @@ from sqlmodel import Session, select
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
 from journeykit.service.event_inbox import apply_pending
-from journeykit.service.events import Accepted, accept, accept_with_receipt
+from journeykit.service.events import (
+    Accepted,
+    Incoming,
+    accept,
+    accept_together,
+    accept_with_receipt,
+)
 from journeykit.web.state import WebState, move_on
 
 log = logging.getLogger(__name__)
@@ -100,22 +106,68 @@ def accept_event(
     event model already (``POST /events``), so it is not parsed a second time."""
     request_hash = body_hash(payload) if key is not None else ""
     stored_key = event_key(scope, key)
+    answer, subject = store_one(
+        state, payload, stored_key, key is not None, request_hash, source, validated
+    )
+    if subject is not None:
+        hand_on(state, payload, stored_key, subject)
+    return answer
+
+
+def store_one(
+    state: WebState,
+    payload: dict[str, Any],
+    stored_key: str,
+    keep: bool,
+    request_hash: str,
+    source: str,
+    validated: bool,
+) -> tuple[Answer, str | None]:
+    """The answer for one event stored on its own, and the subject to apply when it was
+    stored now (None: nothing new to apply)."""
     try:
-        answer, subject = _store(
-            state, payload, stored_key, key is not None, request_hash, source, validated
-        )
+        return _store(state, payload, stored_key, keep, request_hash, source, validated)
     except IntegrityError:  # a concurrent retry with the same key won the race
         with Session(state.runtime.engine) as session:
             receipt = find_receipt(session, stored_key)
         if receipt is None:
-            return Answer(503, {"detail": STORE_FAILED})
-        return replay(receipt, request_hash)
+            return Answer(503, {"detail": STORE_FAILED}), None
+        return replay(receipt, request_hash), None
     except SQLAlchemyError as exc:  # the database is away or locked: nothing was promised
-        log.error("storing an event failed: %s", exc)
-        return Answer(503, {"detail": f"{STORE_FAILED}: {type(exc).__name__}"})
-    if subject is not None:
-        hand_on(state, payload, stored_key, subject)
-    return answer
+        return _not_stored(exc), None
+
+
+def store_together(state: WebState, events: list[Incoming]) -> list[tuple[Answer, str | None]]:
+    """The answers for events stored together (PostgreSQL: one statement, one transaction,
+    :func:`accept_together`), each with the subject to apply when it was stored now. An
+    event that was not stored new (its key seen before, or twice among ``events``) then
+    takes the general way, :func:`store_one`, after that commit: it is answered exactly as
+    if it had come alone (replayed, 409, ``duplicate``). Elsewhere (SQLite, one writer)
+    each is stored on its own, one after the other. The database away: 503 for all."""
+    engine = state.runtime.engine
+    stored: list[Accepted | None] = [None] * len(events)
+    if engine.dialect.name == "postgresql":
+        try:
+            stored = accept_together(engine, events)
+        except SQLAlchemyError as exc:  # nothing was written, nothing was promised
+            return [(_not_stored(exc), None)] * len(events)
+    answers: list[tuple[Answer, str | None]] = []
+    for event, new in zip(events, stored, strict=True):
+        if new is not None:
+            answers.append((Answer(202, _body(new, event.key)), new.subject))
+            continue
+        keep = event.request_hash is not None
+        answers.append(
+            store_one(
+                state, event.payload, event.key, keep, event.request_hash or "", event.source, True
+            )
+        )
+    return answers
+
+
+def _not_stored(exc: SQLAlchemyError) -> Answer:
+    log.error("storing an event failed: %s", exc)
+    return Answer(503, {"detail": f"{STORE_FAILED}: {type(exc).__name__}"})
 
 
 def _store(

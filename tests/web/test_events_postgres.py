@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,10 +18,12 @@ from sqlmodel import Session, select
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import ApiReceipt, InboxEvent
 from journeykit.foundation.settings import Settings
+from journeykit.service.events import Incoming
 from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 from journeykit.web.app import create_app
-from tests.web.conftest import API_KEY, START, product
+from journeykit.web.store_events import body_hash, event_key, store_together
+from tests.web.conftest import API_KEY, START, free_port, product
 
 pytestmark = pytest.mark.postgres
 AUTH = {"X-Api-Key": API_KEY}
@@ -105,3 +108,90 @@ def test_concurrent_retries_of_one_key_store_one_event(door: tuple[TestClient, A
     assert {a.status_code for a in answers} == {202}
     assert len({a.json()["event_id"] for a in answers}) == 1
     assert len(rows(engine, InboxEvent)) == 1 and len(rows(engine, ApiReceipt)) == 1
+
+
+def incoming(key: str | None, payload: dict[str, Any]) -> Incoming:
+    return Incoming(
+        payload={**payload},
+        key=event_key("api", key),
+        source="api",
+        now=START,
+        request_hash=body_hash(payload) if key is not None else None,
+    )
+
+
+def test_events_stored_together_are_answered_as_if_each_came_alone(
+    door: tuple[TestClient, Any],
+) -> None:
+    """Group commit: one batch holding a new key, the same key again (same body, then
+    another), keys stored before (same body, another), a key whose inbox row was pruned and
+    keyless events gets the answers those requests get one at a time."""
+    client, engine = door
+    state = client.app.state.web  # type: ignore[attr-defined]
+    seen = client.post("/events", json=product(), headers={**AUTH, "Idempotency-Key": "old"})
+    pruned = client.post("/events", json=product(), headers={**AUTH, "Idempotency-Key": "gone"})
+    with Session(engine) as session:
+        session.exec(delete(InboxEvent).where(InboxEvent.key == "api:gone"))  # type: ignore[call-overload]
+        session.commit()
+    tee = product("TEE-1", "Tee")
+    batch = [
+        incoming("new", product()),
+        incoming("new", product()),  # twice in one batch: replayed from the first's receipt
+        incoming("new", tee),  # another body under that key: 409
+        incoming("old", product()),
+        incoming("old", tee),
+        incoming("gone", product()),
+        incoming(None, product()),
+        incoming(None, product()),
+        incoming("other", tee),
+    ]
+    answers = [answer for answer, _ in store_together(state, batch)]
+    statuses = [a.status_code for a in answers]
+    assert statuses == [202, 202, 409, 202, 409, 202, 202, 202, 202]
+    new = answers[0].body
+    assert new["status"] == "accepted" and new["key"] == "api:new" and not answers[0].replayed
+    assert answers[1].body == new and answers[1].replayed
+    assert answers[3].body == seen.json() and answers[3].replayed
+    assert answers[5].body == pruned.json() and answers[5].replayed
+    assert answers[6].body["key"] != answers[7].body["key"]
+    stored = {row.key: row for row in rows(engine, InboxEvent)}
+    assert len(stored) == len(rows(engine, InboxEvent)) == 5  # old, new, other, 2 keyless
+    assert "api:gone" not in stored  # its receipt answered: nothing stored again
+    assert stored["api:new"].id == new["event_id"] < stored["api:other"].id  # in order
+    receipts = {r.key: r.response for r in rows(engine, ApiReceipt)}
+    assert receipts["api:new"] == new and receipts["api:other"] == answers[8].body
+    assert len(receipts) == 4  # old, gone, new, other: none for keyless events
+
+
+def test_events_stored_together_get_503_when_the_database_is_away(
+    door: tuple[TestClient, Any],
+) -> None:
+    client, _ = door
+    state = client.app.state.web  # type: ignore[attr-defined]
+    away = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    state.runtime = replace(state.runtime, engine=away)
+    answers = store_together(state, [incoming("k", product()), incoming(None, product())])
+    assert [(a.status_code, subject) for a, subject in answers] == [(503, None), (503, None)]
+    assert "could not store the event" in answers[0][0].body["detail"]
+
+
+def test_concurrent_requests_through_the_door_each_stored_once(
+    door: tuple[TestClient, Any],
+) -> None:
+    """Many requests at once (batched by the worker's writer), retries among them."""
+    client, engine = door
+
+    def send(i: int) -> Any:
+        key = f"many-{i % 20}"
+        return client.post(
+            "/events", json=product(f"S-{i % 20}"), headers={**AUTH, "Idempotency-Key": key}
+        )
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(send, range(60)))
+    assert {a.status_code for a in answers} == {202}
+    by_key: dict[str, set[int]] = {}
+    for a in answers:
+        by_key.setdefault(a.json()["key"], set()).add(a.json()["event_id"])
+    assert len(by_key) == 20 and all(len(ids) == 1 for ids in by_key.values())
+    assert len(rows(engine, InboxEvent)) == 20 and len(rows(engine, ApiReceipt)) == 20

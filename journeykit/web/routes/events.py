@@ -9,14 +9,15 @@ request without FastAPI's per-request machinery (routing, dependency solving: ab
 the CPU of an accepted event) when it is plainly acceptable: the right API key, a JSON body
 that validates, a short key. Anything else goes on to the route, which answers it as
 always (401, 422, ...), so both give the same answers; the same functions build the payload
-and store it."""
+and answer it. The fast path stores through the worker's group commit
+(:mod:`journeykit.web.group_commit`: the events that arrive together, one transaction), the
+route one event at a time."""
 
 from __future__ import annotations
 
 import json
 from typing import Annotated, Any
 
-from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from journeykit.language.event_types import EventIn
 from journeykit.web.auth import UNAUTHORIZED, key_matches, require_api_key
+from journeykit.web.group_commit import GroupCommit
 from journeykit.web.request_body import read_body, replaying
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import Answer, accept_event
@@ -81,12 +83,17 @@ _EVENT: TypeAdapter[EventIn] = TypeAdapter(Annotated[EventIn, Field(discriminato
 
 
 def store(state: WebState, event: EventIn, idempotency_key: str | None) -> Answer:
-    """Store a validated event under the sender's key (both ways in)."""
+    """Store a validated event under the sender's key, on its own (the route)."""
+    return accept_event(
+        state, payload_of(event), scope="api", key=idempotency_key, source="api", validated=True
+    )
+
+
+def payload_of(event: EventIn) -> dict[str, Any]:
+    """The payload stored for a validated event (both ways in)."""
     payload = event.model_dump(mode="json", exclude_unset=True)
     payload["type"] = event.type
-    return accept_event(
-        state, payload, scope="api", key=idempotency_key, source="api", validated=True
-    )
+    return payload
 
 
 def respond(answer: Answer) -> JSONResponse:
@@ -102,7 +109,7 @@ class EventsFastPath:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.limiter: CapacityLimiter | None = None
+        self.group: GroupCommit | None = None  # this worker's writer (group commit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/events":
@@ -120,16 +127,10 @@ class EventsFastPath:
         except (ValueError, ValidationError):  # the route names what is wrong
             await self.app(scope, replaying(body, receive), send)
             return
-        answer = await to_thread.run_sync(store, state, event, key, limiter=self._limiter(state))
+        if self.group is None:
+            self.group = GroupCommit(state)
+        answer = await self.group.accept(payload_of(event), scope="api", key=key, source="api")
         await respond(answer)(scope, receive, send)
-
-    def _limiter(self, state: WebState) -> CapacityLimiter:
-        """As many events stored at once as the pool keeps connections (``database.pool_size``):
-        the others wait here, not in a thread for a connection, and the pool never opens
-        and closes overflow connections (a new PostgreSQL backend each) under load."""
-        if self.limiter is None:
-            self.limiter = CapacityLimiter(state.settings.database.pool_size)
-        return self.limiter
 
 
 def _headers(scope: Scope) -> dict[str, str] | None:

@@ -81,9 +81,14 @@ class Timings:
     rows: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
     accepted_keys: set[str] = field(default_factory=set)
     seconds: float = 0.0
+    # (second of the run the request was due in, its latency): the latency over time
+    by_second: list[tuple[int, float]] = field(default_factory=list)
 
-    def add(self, request: Request, status: int, seconds: float, body: bytes) -> None:
+    def add(
+        self, request: Request, status: int, seconds: float, body: bytes, at: float = 0.0
+    ) -> None:
         self.rows.setdefault(request.kind, []).append((status, seconds))
+        self.by_second.append((int(at), seconds))
         if request.kind == "events" and status == 202:
             self.accepted_keys.add(str(json.loads(body)["key"]))
 
@@ -146,6 +151,7 @@ def run_ingest(
         "requests_per_s": round(requests / timings.seconds, 1),
         "accepted_per_s": round(sum(ok.values()) / timings.seconds, 1),
         "latency_ms": {k: _percentiles([t for _, t in rows]) for k, rows in timings.rows.items()},
+        "latency_ms_by_second": _over_time(timings.by_second),
         "accepted": ok,
         "errors": {k: sorted({s for s, _ in rows if s >= 300}) for k, rows in timings.rows.items()},
         **counted,
@@ -276,7 +282,7 @@ async def _load(port: int, requests: list[Request], load: Load) -> Timings:
                     if pause > 0:
                         await asyncio.sleep(pause)
                 status, body = await send(requests[i])
-                timings.add(requests[i], status, loop.time() - due, body)
+                timings.add(requests[i], status, loop.time() - due, body, due - started)
 
         await asyncio.gather(*(run(c) for c in range(connections)))
         timings.seconds = loop.time() - started
@@ -411,6 +417,18 @@ def _cart_event(i: int) -> dict[str, Any]:
         },
         "cart": {"token": f"cart-{i}", "lines": [{"sku": SKU, "quantity": 1}]},
     }
+
+
+def _over_time(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
+    """p50/p99/max of the requests due in each second of the run: a warm-up, a pause (GC, a
+    checkpoint) or a queue that grows shows where it happened."""
+    seconds: dict[int, list[float]] = {}
+    for second, latency in rows:
+        seconds.setdefault(second, []).append(latency)
+    return [
+        {"second": second, "requests": len(values), **_percentiles(values)}
+        for second, values in sorted(seconds.items())
+    ]
 
 
 def _percentiles(values: list[float]) -> dict[str, float | None]:
