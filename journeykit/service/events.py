@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic_core import to_json, to_jsonable_python
+from pydantic_core import to_jsonable_python
 from sqlalchemy import Engine, TextualSelect, bindparam, text
 from sqlmodel import Session, col, select
 
@@ -26,8 +26,8 @@ from journeykit.service.event_inbox import Applied, apply_pending
 __all__ = [
     "accept",
     "accept_and_apply",
-    "accept_together",
     "accept_with_receipt",
+    "plain_utc",
     "record_action",
     "record_event",
     "subject_of",
@@ -126,7 +126,7 @@ def _inbox_row(
 ) -> dict[str, Any]:
     if not validated:
         parse_event(payload)
-    now = _plain_utc(now)
+    now = plain_utc(now)
     return {
         "key": key,
         "subject": subject_of(payload),
@@ -140,7 +140,7 @@ def _inbox_row(
     }
 
 
-def _plain_utc(moment: datetime) -> datetime:
+def plain_utc(moment: datetime) -> datetime:
     """The same instant as a standard-library UTC ``datetime``: the clock gives pendulum
     datetimes, whose arithmetic (the driver's, binding them) costs ~0.15 ms an event."""
     utc = moment.astimezone(UTC)
@@ -199,101 +199,6 @@ def _accept_with_receipt() -> TextualSelect:
 
 
 _ACCEPT_WITH_RECEIPT = _accept_with_receipt()
-
-
-@dataclass
-class Incoming:
-    """One event for :func:`accept_together`, validated already (the door parsed it as its
-    event model). ``request_hash`` None: a keyless request (a new key; no receipt)."""
-
-    payload: dict[str, Any]
-    key: str
-    source: str
-    now: datetime
-    request_hash: str | None
-
-
-def accept_together(engine: Engine, events: list[Incoming]) -> list[Accepted | None]:
-    """PostgreSQL's group commit: many events stored in one statement and one transaction,
-    each as :func:`accept_with_receipt` stores one (the inbox row and, for a keyed request,
-    the receipt of its 202; both ``ON CONFLICT DO NOTHING``), in the order given. Returns,
-    for each event, its :class:`Accepted` when it was stored new, or None when its key has
-    an inbox row or a receipt already, or appears earlier in ``events``: nothing was written
-    for it, and the caller takes the general way once this transaction has committed (it
-    replays the receipt, answers 409 or ``duplicate``). A receipt that a concurrent
-    transaction kept for a key whose inbox row this one inserted rolls everything back: all
-    None."""
-    first: dict[str, int] = {}
-    for i, event in enumerate(events):
-        first.setdefault(event.key, i)
-    picked = sorted(first.values())
-    answers: list[Accepted | None] = [None] * len(events)
-    if not picked:
-        return answers
-    subjects = [subject_of(events[i].payload) for i in picked]
-    given: dict[str, list[Any]] = {
-        "keys": [events[i].key for i in picked],
-        "subjects": subjects,
-        "types": [str(events[i].payload["type"]) for i in picked],
-        "bodies": [to_json(events[i].payload).decode() for i in picked],
-        "sources": [events[i].source for i in picked],
-        "hashes": [events[i].request_hash for i in picked],
-        "times": [_plain_utc(events[i].now) for i in picked],
-    }
-    try:
-        with engine.begin() as connection:
-            stored = connection.execute(_ACCEPT_TOGETHER, given).all()
-            if any(row.hash is not None and not row.kept for row in stored):
-                raise _ReceiptKeptBefore  # rolls every inbox row back
-    except _ReceiptKeptBefore:
-        return answers
-    ids = {row.key: int(row.id) for row in stored}
-    for n, i in enumerate(picked):
-        if events[i].key in ids:
-            answers[i] = Accepted(ids[events[i].key], subjects[n], duplicate=False)
-    return answers
-
-
-def _accept_together() -> TextualSelect:
-    """Rows given as arrays (one cached statement for any number of events): those whose key
-    has no receipt yet are inserted in the given order (``ON CONFLICT DO NOTHING``), then
-    the receipts of the keyed ones just inserted, the response built from the new id. The
-    statement returns (key, id, hash, kept) for each inbox row it inserted."""
-    inbox, receipts = InboxEvent.__table__, ApiReceipt.__table__  # type: ignore[attr-defined]
-    columns = ", ".join(f'"{name}"' for name in _INBOX_ROW)
-    sql = f"""
-        WITH given AS (
-            SELECT * FROM unnest(
-                CAST(:keys AS text[]), CAST(:subjects AS text[]), CAST(:types AS text[]),
-                CAST(:bodies AS text[]), CAST(:sources AS text[]), CAST(:hashes AS text[]),
-                CAST(:times AS timestamptz[])
-            ) WITH ORDINALITY AS given("key", subject, type, body, source, hash, at, ord)
-            WHERE NOT EXISTS (SELECT 1 FROM {receipts.name} r WHERE r."key" = given."key")
-        ), stored AS (
-            INSERT INTO {inbox.name} ({columns})
-            SELECT "key", subject, type, CAST(body AS json), source, 'pending', 0, at, at
-            FROM given ORDER BY ord
-            ON CONFLICT ("key") DO NOTHING RETURNING id, "key"
-        ), kept AS (
-            INSERT INTO {receipts.name} ("key", request_hash, status_code, response, created_at)
-            SELECT given."key", given.hash, 202, json_build_object(
-                'status', 'accepted', 'event_id', stored.id,
-                'key', given."key", 'subject', given.subject
-            ), given.at
-            FROM stored JOIN given ON given."key" = stored."key"
-            WHERE given.hash IS NOT NULL
-            ON CONFLICT ("key") DO NOTHING RETURNING "key"
-        )
-        SELECT stored."key", stored.id, given.hash, kept."key" IS NOT NULL AS kept
-        FROM stored JOIN given ON given."key" = stored."key"
-        LEFT JOIN kept ON kept."key" = stored."key"
-    """
-    return text(sql).columns(
-        key=inbox.c.key.type, id=inbox.c.id.type, hash=receipts.c.request_hash.type
-    )
-
-
-_ACCEPT_TOGETHER = _accept_together()
 
 
 def record_event(

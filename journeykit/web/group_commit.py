@@ -16,7 +16,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from journeykit.service.events import Incoming
+from journeykit.service.event_batches import BatchWriter, Incoming
 from journeykit.web.state import WebState
 from journeykit.web.store_events import Answer, body_hash, event_key, hand_on, store_together
 
@@ -38,6 +38,8 @@ class GroupCommit:
         self.max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
+        engine = state.runtime.engine
+        self.batches = BatchWriter(engine) if engine.dialect.name == "postgresql" else None
 
     async def accept(
         self, payload: dict[str, Any], *, scope: str, key: str | None, source: str
@@ -67,7 +69,7 @@ class GroupCommit:
                 del self._waiting[: self.max_batch]
                 try:
                     answers = await to_thread.run_sync(
-                        store_together, self.state, [w.event for w in batch]
+                        store_together, self.state, [w.event for w in batch], self.batches
                     )
                 except Exception as exc:  # answered by the app's error handling, per request
                     for waiting in batch:

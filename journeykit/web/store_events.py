@@ -26,14 +26,9 @@ from sqlmodel import Session, select
 
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt
+from journeykit.service.event_batches import BatchWriter, Incoming
 from journeykit.service.event_inbox import apply_pending
-from journeykit.service.events import (
-    Accepted,
-    Incoming,
-    accept,
-    accept_together,
-    accept_with_receipt,
-)
+from journeykit.service.events import Accepted, accept, accept_with_receipt
 from journeykit.web.state import WebState, move_on
 
 log = logging.getLogger(__name__)
@@ -137,18 +132,20 @@ def store_one(
         return _not_stored(exc), None
 
 
-def store_together(state: WebState, events: list[Incoming]) -> list[tuple[Answer, str | None]]:
-    """The answers for events stored together (PostgreSQL: one statement, one transaction,
-    :func:`accept_together`), each with the subject to apply when it was stored now. An
-    event that was not stored new (its key seen before, or twice among ``events``) then
-    takes the general way, :func:`store_one`, after that commit: it is answered exactly as
-    if it had come alone (replayed, 409, ``duplicate``). Elsewhere (SQLite, one writer)
-    each is stored on its own, one after the other. The database away: 503 for all."""
-    engine = state.runtime.engine
+def store_together(
+    state: WebState, events: list[Incoming], writer: BatchWriter | None
+) -> list[tuple[Answer, str | None]]:
+    """The answers for events stored together (PostgreSQL, ``writer``: one statement, one
+    transaction, :func:`journeykit.service.event_batches.accept_together`), each with the
+    subject to apply when it was stored now. An event that was not stored new (its key
+    seen before, or twice among ``events``) then takes the general way, :func:`store_one`,
+    after that commit: it is answered exactly as if it had come alone (replayed, 409,
+    ``duplicate``). Without a writer (SQLite: one writer) each is stored on its own, one
+    after the other. The database away: 503 for all."""
     stored: list[Accepted | None] = [None] * len(events)
-    if engine.dialect.name == "postgresql":
+    if writer is not None:
         try:
-            stored = accept_together(engine, events)
+            stored = writer.accept(events)
         except SQLAlchemyError as exc:  # nothing was written, nothing was promised
             return [(_not_stored(exc), None)] * len(events)
     answers: list[tuple[Answer, str | None]] = []

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import ApiReceipt, InboxEvent
 from journeykit.foundation.settings import Settings
-from journeykit.service.events import Incoming
+from journeykit.service.event_batches import BatchWriter, Incoming
 from journeykit.service.runtime_factory import build_runtime
 from journeykit.timing.clock import VirtualClock
 from journeykit.web.app import create_app
@@ -145,7 +145,7 @@ def test_events_stored_together_are_answered_as_if_each_came_alone(
         incoming(None, product()),
         incoming("other", tee),
     ]
-    answers = [answer for answer, _ in store_together(state, batch)]
+    answers = [a for a, _ in store_together(state, batch, BatchWriter(engine))]
     statuses = [a.status_code for a in answers]
     assert statuses == [202, 202, 409, 202, 409, 202, 202, 202, 202]
     new = answers[0].body
@@ -170,7 +170,8 @@ def test_events_stored_together_get_503_when_the_database_is_away(
     state = client.app.state.web  # type: ignore[attr-defined]
     away = make_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
     state.runtime = replace(state.runtime, engine=away)
-    answers = store_together(state, [incoming("k", product()), incoming(None, product())])
+    events = [incoming("k", product()), incoming(None, product())]
+    answers = store_together(state, events, BatchWriter(away))
     assert [(a.status_code, subject) for a, subject in answers] == [(503, None), (503, None)]
     assert "could not store the event" in answers[0][0].body["detail"]
 
