@@ -101,7 +101,6 @@ def create_app(
         emit=emit,
     )
     app.state.signup_limits = SignupLimits(settings)
-    app.add_middleware(events.EventsFastPath)  # innermost: POST /events without the routing
     app.add_middleware(BusyRetry)  # inside the body limit: it replays a bounded body
     app.add_middleware(
         BodyLimit,
@@ -110,6 +109,11 @@ def create_app(
     )
     app.add_middleware(
         SecurityHeaders, content_security_policy=settings.web.content_security_policy
+    )
+    app.add_middleware(  # outermost: a plainly acceptable POST /events, held to the limits
+        events.EventsFastPath,
+        max_bytes=settings.web.max_body_bytes,
+        max_depth=settings.web.max_json_depth,
     )
     for module in ROUTERS:
         app.include_router(module.router)

@@ -10,6 +10,11 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS_PATHS = ("/docs", "/redoc")
+# on every response (a JSON answer needs no Content-Security-Policy: it is no page)
+EVERY_RESPONSE = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
 
 
 class SecurityHeaders:
@@ -26,8 +31,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                for name, value in EVERY_RESPONSE.items():
+                    headers.setdefault(name, value)
                 html = headers.get("content-type", "").startswith("text/html")
                 if html and not is_docs and self.policy:
                     headers.setdefault("Content-Security-Policy", self.policy)

@@ -15,7 +15,6 @@ route one event at a time."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header
@@ -27,7 +26,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from journeykit.language.event_types import EventIn
 from journeykit.web.auth import UNAUTHORIZED, key_matches, require_api_key
 from journeykit.web.group_commit import GroupCommit
+from journeykit.web.limits import deeper_than
 from journeykit.web.request_body import read_body, replaying
+from journeykit.web.security_headers import EVERY_RESPONSE
 from journeykit.web.state import WebState, get_state
 from journeykit.web.store_events import Answer, accept_event
 
@@ -103,12 +104,17 @@ def respond(answer: Answer) -> JSONResponse:
 
 class EventsFastPath:
     """``POST /events`` that is plainly acceptable, served without FastAPI's routing and
-    dependency solving; everything else (and any other request) goes on untouched, with
-    its body, to the app. Installed innermost: the body limit, the busy retry and the
-    security headers apply as to every request."""
+    dependency solving and without the other middlewares' layers; everything else (and any
+    other request) goes on untouched, with its body, to the app. Installed outermost, it
+    holds a request to the same limits itself: a ``Content-Length`` within
+    ``web.max_body_bytes`` and JSON nested no deeper than ``web.max_json_depth`` (else the
+    body limit answers), and its answers carry the headers every response carries. The
+    busy retry has nothing to retry here: a store that fails is answered 503."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_depth: int) -> None:
         self.app = app
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
         self.group: GroupCommit | None = None  # this worker's writer (group commit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -117,20 +123,36 @@ class EventsFastPath:
             return
         state: WebState = scope["app"].state.web
         headers = _headers(scope)
-        key = headers.get("idempotency-key") if headers is not None else None
-        if headers is None or not _authorized(state, headers) or _bad_key(key):
+        if (
+            headers is None
+            or not _authorized(state, headers)
+            or _bad_key(headers.get("idempotency-key"))
+            or not _within(headers.get("content-length", ""), self.max_bytes)
+        ):
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
         try:
-            event = _EVENT.validate_python(json.loads(body))
-        except (ValueError, ValidationError):  # the route names what is wrong
+            if len(body) > self.max_bytes or deeper_than(body, self.max_depth):
+                raise ValueError("the body limit answers")
+            event = _EVENT.validate_json(body)
+        except (ValueError, ValidationError):  # the body limit or the route says what is wrong
             await self.app(scope, replaying(body, receive), send)
             return
         if self.group is None:
             self.group = GroupCommit(state)
+        key = headers.get("idempotency-key")
         answer = await self.group.accept(payload_of(event), scope="api", key=key, source="api")
-        await respond(answer)(scope, receive, send)
+        response = respond(answer)
+        response.headers.update(EVERY_RESPONSE)
+        await response(scope, receive, send)
+
+
+def _within(length: str, max_bytes: int) -> bool:
+    return length.isascii() and length.isdigit() and int(length) <= max_bytes
+
+
+_NEEDED = ("content-type", "content-length", "x-api-key", "authorization", "idempotency-key")
 
 
 def _headers(scope: Scope) -> dict[str, str] | None:
@@ -138,7 +160,7 @@ def _headers(scope: Scope) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").lower()
-        if name in ("content-type", "x-api-key", "authorization", "idempotency-key"):
+        if name in _NEEDED:
             if name in found:
                 return None
             found[name] = raw_value.decode("latin-1")
