@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
 
         from journeykit.foundation.db import upgrade
         from journeykit.foundation.settings import get_settings
-        from journeykit.web.app import create_app
+        from journeykit.web.app import create_app, freeze_startup_objects
 
         settings = get_settings()
         try:
@@ -46,6 +46,7 @@ def register(app: typer.Typer) -> None:
             f"Journeykit web on http://{host}:{port} (public: {settings.web.public_base_url})"
         )
         if workers == 1:
+            freeze_startup_objects()
             uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=True)
             return
         del web  # checked above; each worker process builds its own

@@ -6,6 +6,7 @@ own app, runtime and connection pool from ``JOURNEYKIT_*``."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -155,4 +156,15 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app from the settings in the environment (``JOURNEYKIT_*``): the ASGI factory of
     ``journeys serve --workers N``, called once in each worker process."""
-    return create_app(get_settings())
+    app = create_app(get_settings())
+    freeze_startup_objects()
+    return app
+
+
+def freeze_startup_objects() -> None:
+    """Leave what startup built (imports, journeys, registry, templates: ~180,000 objects)
+    out of the garbage collector's full passes, which otherwise walk all of it: ~50-140 ms
+    each, a pause for every request in flight. Called once the app is built, before it
+    serves; what requests allocate is collected as before."""
+    gc.collect()
+    gc.freeze()
