@@ -90,9 +90,12 @@ def _accept_together() -> TextClause:
                    item->'body' AS body, item->>'source' AS source, item->>'hash' AS hash,
                    CAST(item->>'at' AS timestamptz) AS at, ord
             FROM json_array_elements(CAST(:given AS json)) WITH ORDINALITY AS given_rows(item, ord)
-            WHERE NOT EXISTS (
-                SELECT 1 FROM {receipts.name} r WHERE r."key" = given_rows.item->>'key'
-            )
+            -- a subquery per row (an index lookup): as NOT EXISTS the planner makes it an
+            -- anti-join that reads every receipt
+            WHERE (
+                SELECT r.id FROM {receipts.name} r WHERE r."key" = given_rows.item->>'key'
+                LIMIT 1
+            ) IS NULL
         ), stored AS (
             INSERT INTO {inbox.name}
                 ("key", subject, type, body, source, status, attempts, next_try_at, accepted_at)

@@ -20,7 +20,7 @@ from journeykit.service.event_batches import BatchWriter, Incoming
 from journeykit.web.state import WebState
 from journeykit.web.store_events import Answer, body_hash, event_key, hand_on, store_together
 
-MAX_BATCH = 256
+MAX_BATCH = 64  # the statement joins a batch's rows with each other
 
 
 @dataclass
