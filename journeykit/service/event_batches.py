@@ -8,6 +8,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from threading import Lock
 from typing import Any
 
 from pydantic_core import to_json
@@ -119,17 +120,22 @@ _ACCEPT_TOGETHER = _accept_together()
 class BatchWriter:
     """:func:`accept_together` on a connection of its own, kept from one batch to the next
     (no pool checkout, no pre-ping per batch) and in ``AUTOCOMMIT`` (the statement is its
-    own transaction: no ``BEGIN`` and ``COMMIT`` round trips). Used by one thread at a
-    time. A connection that the server dropped (a restart) is replaced and the batch tried
-    once more on the new one: nothing was committed then, or, had the commit gone through
-    before the drop, the second try finds every key stored and the caller replays their
-    receipts."""
+    own transaction: no ``BEGIN`` and ``COMMIT`` round trips); one batch at a time (a lock:
+    several threads may share it). A connection that the server dropped (a restart) is
+    replaced and the batch tried once more on the new one: nothing was committed then, or,
+    had the commit gone through before the drop, the second try finds every key stored and
+    the caller replays their receipts."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._connection: Connection | None = None
+        self._lock = Lock()
 
     def accept(self, events: list[Incoming]) -> list[Accepted | None]:
+        with self._lock:
+            return self._accept(events)
+
+    def _accept(self, events: list[Incoming]) -> list[Accepted | None]:
         for attempt in (1, 2):
             if self._connection is None:
                 self._connection = self.engine.connect().execution_options(

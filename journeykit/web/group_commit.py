@@ -30,16 +30,18 @@ class _Waiting:
 
 
 class GroupCommit:
-    """One worker process's writer of store events (create it on its event loop's side:
-    the first ``accept`` starts the writer task, which ends when nothing waits)."""
+    """The writer of store events of one event loop (a worker process has one): the first
+    ``accept`` starts the writer task, which ends when nothing waits. ``batches`` stores
+    them on PostgreSQL (None: one by one, SQLite)."""
 
-    def __init__(self, state: WebState, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, state: WebState, batches: BatchWriter | None, max_batch: int = MAX_BATCH
+    ) -> None:
         self.state = state
+        self.batches = batches
         self.max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
-        engine = state.runtime.engine
-        self.batches = BatchWriter(engine) if engine.dialect.name == "postgresql" else None
 
     async def accept(
         self, payload: dict[str, Any], *, scope: str, key: str | None, source: str

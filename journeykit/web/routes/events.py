@@ -15,7 +15,9 @@ route one event at a time."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +26,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from journeykit.language.event_types import EventIn
+from journeykit.service.event_batches import BatchWriter
 from journeykit.web.auth import UNAUTHORIZED, key_matches, require_api_key
 from journeykit.web.group_commit import GroupCommit
 from journeykit.web.limits import deeper_than
@@ -115,7 +118,10 @@ class EventsFastPath:
         self.app = app
         self.max_bytes = max_bytes
         self.max_depth = max_depth
-        self.group: GroupCommit | None = None  # this worker's writer (group commit)
+        self.batches: BatchWriter | None = None
+        # the group commit of each event loop (a server has one; a test client may run
+        # each request on a loop of its own): a request is answered on its own loop
+        self.groups: WeakKeyDictionary[asyncio.AbstractEventLoop, GroupCommit] = WeakKeyDictionary()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/events":
@@ -139,13 +145,22 @@ class EventsFastPath:
         except (ValueError, ValidationError):  # the body limit or the route says what is wrong
             await self.app(scope, replaying(body, receive), send)
             return
-        if self.group is None:
-            self.group = GroupCommit(state)
         key = headers.get("idempotency-key")
-        answer = await self.group.accept(payload_of(event), scope="api", key=key, source="api")
+        group = self._group(state)
+        answer = await group.accept(payload_of(event), scope="api", key=key, source="api")
         response = respond(answer)
         response.headers.update(EVERY_RESPONSE)
         await response(scope, receive, send)
+
+    def _group(self, state: WebState) -> GroupCommit:
+        loop = asyncio.get_running_loop()
+        group = self.groups.get(loop)
+        if group is None:
+            engine = state.runtime.engine
+            if self.batches is None and engine.dialect.name == "postgresql":
+                self.batches = BatchWriter(engine)
+            group = self.groups[loop] = GroupCommit(state, self.batches)
+        return group
 
 
 def _within(length: str, max_bytes: int) -> bool:
