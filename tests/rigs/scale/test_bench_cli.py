@@ -111,3 +111,7 @@ def test_ingest_open_loop_with_two_web_workers_stores_every_event_once(postgres_
     assert out["accepted"] == {"events": 20} and out["rows"]["events"] == 20
     assert out["lost"] == 0 and out["doubled"] == 0
     assert out["database"] == "postgresql" and out["cpu_seconds"]["postgres"] is not None
+    # the latency over time: the requests due in each second of the run, all of them
+    seconds = out["latency_ms_by_second"]
+    assert sum(s["requests"] for s in seconds) == 20
+    assert all({"second", "requests", "p50", "p99", "max"} <= set(s) for s in seconds)
