@@ -213,6 +213,15 @@ def latency(
         bool,
         typer.Option("--no-prefect-restart", help="keep the Prefect server up (the worker path)"),
     ] = False,
+    steady_orders: Annotated[
+        int,
+        typer.Option(
+            "--steady-orders", min=0, max=10_000, help="orders at a steady pace after the bursts"
+        ),
+    ] = 30,
+    steady_per_s: Annotated[
+        float, typer.Option("--steady-per-second", min=0.1, max=100, help="their pace")
+    ] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Event accepted over HTTP -> message accepted by the provider, in the production
@@ -226,6 +235,8 @@ def latency(
             postgres_url=postgres_url,
             logs=logs,
             restart_prefect=not no_restart,
+            steady_orders=steady_orders,
+            steady_per_s=steady_per_s,
         )
     except Exception as exc:  # a clear line (the logs say more)
         fail(f"the latency bench failed: {exc}")
