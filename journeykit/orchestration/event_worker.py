@@ -38,7 +38,12 @@ from journeykit.delivery.ratelimit import prefect_api_configured
 from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, InboxEvent, OutboxMessage
-from journeykit.orchestration.flows import advance_applied, advance_applied_without_run, run_batch
+from journeykit.orchestration.flows import (
+    advance_applied,
+    advance_applied_without_run,
+    after_sending,
+    run_batch,
+)
 from journeykit.orchestration.rename import event_run_name, label_current_run, subject_tags
 from journeykit.orchestration.run_outcome import run_outcome
 from journeykit.orchestration.shared_client import shared_prefect_client
@@ -48,6 +53,7 @@ from journeykit.service.runtime_factory import current_runtime, use_runtime
 
 log = logging.getLogger(__name__)
 
+MAX_PUBLISHING = 2  # x concurrency: batches still publishing, at most, beside those in hand
 API_TRUSTED_SECONDS = 2.0  # after a run ended, the next batch skips the health check
 STORIES_PER_RUN = 10  # story artifacts a batch run updates (one per subject, the first ones)
 
@@ -134,6 +140,8 @@ class Batch:
 
     subjects: list[str]
     events: list[InboxEvent]
+    sent: threading.Event = field(default_factory=threading.Event)  # its messages are sent
+    released: bool = False  # its subjects are free for the next batch
 
     @property
     def name(self) -> str:
@@ -201,7 +209,12 @@ class EventWorker:
         return Batch(still, [row for row in rows if row.subject in still])
 
     def release(self, batch: Batch) -> None:
+        """Free the batch's subjects (once): its events are applied and its messages sent,
+        the next events of its subjects may run (what it has left is publishing)."""
         assert self._locks is not None
+        if batch.released:
+            return
+        batch.released = True
         self._held -= set(batch.subjects)
         self._locks.release(batch.subjects)
 
@@ -243,8 +256,13 @@ class EventWorker:
 
         # one sync client for the batch, the run's own and Prefect's (the flow engine reads
         # the server's default result storage with one per run): a client costs ~25 ms of CPU
-        with shared_prefect_client():
-            result = asyncio.run(batch_run())
+        hook = after_sending.set(batch.sent.set)
+        try:
+            with shared_prefect_client():
+                result = asyncio.run(batch_run())
+        finally:
+            after_sending.reset(hook)
+            batch.sent.set()
         self.batches += 1
         return result
 
@@ -318,14 +336,20 @@ class EventWorker:
         return state
 
     async def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set, up to ``concurrency`` batches in hand; then wait for
-        them. A batch that fails (the database or Prefect away) is logged and its events
-        tried again after a pause (they are still in the inbox)."""
-        running: set[asyncio.Task[Any]] = set()
+        """Poll until ``stop`` is set, up to ``concurrency`` batches in hand (applying,
+        advancing, sending: a batch that has sent its messages and is publishing its artifacts
+        no longer counts, and its subjects are free); then wait for them. A batch that fails
+        (the database or Prefect away) is logged and its events tried again after a pause
+        (they are still in the inbox)."""
+        running: dict[asyncio.Task[Any], Batch] = {}
         pause = self.poll_seconds
         while not stop.is_set():
             started = False
-            if len(running) < self.concurrency:
+            for sending in running.values():
+                if sending.sent.is_set():
+                    self.release(sending)
+            in_hand = sum(not sending.sent.is_set() for sending in running.values())
+            if in_hand < self.concurrency and len(running) < MAX_PUBLISHING * self.concurrency:
                 try:
                     batch = self.poll()
                     if batch is None and not running:
@@ -335,13 +359,13 @@ class EventWorker:
                     batch = None
                     pause = self._failed(exc, pause)
                 if batch is not None:
-                    running.add(self._start(batch))
+                    running[self._start(batch)] = batch
                     started = True
             if not started:
                 await asyncio.wait([*running, asyncio.create_task(asyncio.sleep(pause))],
                                    return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
             for task in [t for t in running if t.done()]:
-                running.discard(task)
+                del running[task]
                 if task.exception() is not None:
                     pause = self._failed(task.exception(), pause)
         if running:  # the batches in hand are finished

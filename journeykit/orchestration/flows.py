@@ -8,6 +8,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,6 +54,10 @@ from journeykit.service.event_inbox import Applied, apply_pending
 from journeykit.service.events import accept, subject_of
 from journeykit.service.receipts import prune_expired_receipts
 from journeykit.service.runtime_factory import current_runtime
+
+# set by whoever runs a batch and wants to know when its messages are sent (the event worker:
+# it then takes the next events, and the batch goes on publishing its artifacts)
+after_sending: ContextVar[Callable[[], None] | None] = ContextVar("after_sending", default=None)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="{key.label} · {count} enrollments", retries=0)
@@ -150,6 +155,8 @@ def _run_batch(
     # an event, everything for the sweep of all journeys (so names and tags tell the truth)
     scope = {journey} if journey else (journeys | (also_send or set()) if ids is not None else None)
     sent, channels, sent_for = _dispatch_due(runtime, limit, scope)
+    if (sending_done := after_sending.get()) is not None:
+        sending_done()  # what is left is for people: labels, artifacts, wake-ups
     queued = messages_queued(runtime.engine, claimed, start)
     channels |= {key.split(" ")[0] for key in queued}
     if channels:
