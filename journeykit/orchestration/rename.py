@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextvars import copy_context
 from typing import Any
 from uuid import UUID
 
@@ -142,7 +143,8 @@ def label_current_run(name: str | None = None, tags: Iterable[str] = ()) -> None
         _labelled[run_id] = merged
         while len(_labelled) > 256:  # a long-lived process: forget the oldest runs
             del _labelled[next(iter(_labelled))]
-        sent = _labeller.submit(_send_label, str(run_id), name, new_tags)
+        # in the caller's context: its Prefect settings (a test's temporary API URL)
+        sent = _labeller.submit(copy_context().run, _send_label, str(run_id), name, new_tags)
         _pending.setdefault(str(run_id), []).append(sent)
         if len(_pending) > 256:  # runs that never waited for theirs (they failed first)
             for done in [r for r, fs in _pending.items() if all(f.done() for f in fs)]:
@@ -152,6 +154,7 @@ def label_current_run(name: str | None = None, tags: Iterable[str] = ()) -> None
 # the labeller thread's client, kept between calls (a client costs ~25 ms of CPU for its TLS
 # context alone), for the API it was made for; dropped after a failed call
 _client: tuple[str | None, SyncPrefectClient] | None = None
+LABELLER_HTTPX = {"timeout": 10.0}
 
 
 def _labeller_client() -> SyncPrefectClient:
@@ -160,7 +163,8 @@ def _labeller_client() -> SyncPrefectClient:
     if _client is not None and _client[0] != api:
         _drop_labeller_client()
     if _client is None:
-        client = get_client(sync_client=True)
+        # its own client, never the batch's shared one (another thread's, closed with it)
+        client = get_client(sync_client=True, httpx_settings=LABELLER_HTTPX)
         client.__enter__()
         _client = (api, client)
     return _client[1]
