@@ -68,11 +68,19 @@ def fanout(
     enroll_only: Annotated[
         bool, typer.Option("--enroll-only", help="with --no-send: the event and enrollment only")
     ] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="naive: also one Prefect task per message, side by side"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock event to N subscribers (email + SMS) through the sandbox."""
     if enroll_only and not no_send:
         fail("--enroll-only needs --no-send (nothing would be queued to send)")
+    if compare not in (None, "naive"):
+        fail(f"--compare must be naive (got {compare!r})")
+    if compare and no_send:
+        fail("--compare needs sending (the naive design sends as it goes): drop --no-send")
     _positive(subscribers, "--subscribers")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from journeykit_rigs.bench.fanout import run_fanout
@@ -92,10 +100,34 @@ def fanout(
         )
     except RuntimeError as exc:
         fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
-    keys = ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb")
+    if compare == "naive":
+        rates = (sms_per_second, email_rps)
+        result |= _naive_beside(result, subscribers, latency_ms, unthrottled, *rates)
+    keys: tuple[str, ...] = ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb")
+    keys += ("ratio",) if compare else ()
     if no_send:
         keys = ("enrolled", "moves", "engine_seconds", "engine_cpu_ms_per_message", "peak_rss_mb")
     _emit(result, as_json, keys)
+
+
+def _naive_beside(
+    result: dict[str, Any], subscribers: int, latency_ms: float, unthrottled: bool,
+    sms_per_second: float, email_rps: float,
+) -> dict[str, Any]:  # fmt: skip
+    """``--compare naive``: the same audience through one Prefect task run per message."""
+    from journeykit_rigs.bench.naive import run_naive, side_by_side
+
+    try:
+        naive = run_naive(
+            subscribers,
+            latency_ms=latency_ms,
+            unthrottled=unthrottled,
+            sms_per_second=sms_per_second,
+            email_requests_per_second=email_rps,
+        )
+    except RuntimeError as exc:
+        fail(str(exc))
+    return side_by_side(result, naive)
 
 
 @bench_app.command()
