@@ -137,17 +137,35 @@ def sweep(
     ] = 10_000,
     due: Annotated[int, typer.Option("--due", help="enrollments due now")] = 1000,
     batch: Annotated[int, typer.Option("--batch", help="enrollments per claim")] = 500,
+    baseline: Annotated[
+        int,
+        typer.Option(
+            "--baseline-waiting",
+            help="when --waiting is larger: first the same sweep with this many parked, then"
+            " the ratio (0: none)",
+        ),
+    ] = 10_000,
     database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Sweep time with WAITING parked and DUE due enrollments."""
+    """Sweep time with WAITING parked and DUE due enrollments (and, against a smaller
+    population in the same database, the ratio of the two: the index makes it ~1)."""
     _positive(due, "--due")
     if waiting < 0:
         fail(f"--waiting must be 0 or more (got {waiting})")
+    if baseline < 0:
+        fail(f"--baseline-waiting must be 0 or more (got {baseline})")
     from journeykit_rigs.bench.sweep import run_sweep
 
-    result = run_sweep(waiting, due, batch=batch, url=database_url)
-    _emit(result, as_json, ("seconds", "advanced", "claim_seconds", "idle_claim_ms", "claim_plan"))
+    result = run_sweep(
+        waiting,
+        due,
+        batch=batch,
+        url=database_url,
+        baseline=baseline if baseline > 0 and baseline + due < waiting else None,
+    )
+    keys = ("seconds", "cpu_seconds", "advanced", "claim_seconds", "idle_claim_ms", "claim_plan")
+    _emit(result, as_json, (*keys, "ratio", "load_average"))
 
 
 @bench_app.command()

@@ -142,3 +142,14 @@ def test_fanout_compare_rejects_an_unknown_design() -> None:
     assert result.exit_code == 1 and "--compare must be naive" in result.output
     result = runner.invoke(app, ["bench", "fanout", "-n", "2", "--compare", "naive", "--no-send"])
     assert result.exit_code == 1 and "--compare needs sending" in result.output
+
+
+def test_sweep_against_a_smaller_population_reports_both_and_the_ratio() -> None:
+    args = ("--waiting", "60", "--due", "5", "--batch", "3", "--baseline-waiting", "20")
+    out = bench("sweep", *args)
+    assert out["waiting"] == 60 and out["advanced"] == 5 and out["enrollments"] == 65
+    assert out["baseline"]["waiting"] == 20 and out["baseline"]["advanced"] == 5
+    assert out["baseline"]["enrollments"] == 25
+    assert set(out["ratio"]) == {"seconds", "cpu_seconds", "claim_seconds", "target"}
+    assert out["ratio"]["target"] == 1.5 and out["ratio"]["seconds"] > 0
+    assert set(out["load_average"]) == {"start", "end"}
