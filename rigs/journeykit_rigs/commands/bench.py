@@ -280,3 +280,65 @@ def latency(
     except Exception as exc:  # a clear line (the logs say more)
         fail(f"the latency bench failed: {exc}")
     _emit(result, as_json, ("p50_s", "p99_s", "max_s", "missing", "doubled", "load_average"))
+
+
+@bench_app.command()
+def scaleout(
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", "-n", help="restock subscribers")
+    ] = 2000,
+    workers: Annotated[
+        str, typer.Option("--workers", help="worker counts to measure, comma-separated")
+    ] = "1,2,4",
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="provider answer latency")
+    ] = 40.0,
+    batch: Annotated[int, typer.Option("--batch", help="enrollments / messages per claim")] = 500,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="requests in flight per worker")
+    ] = 16,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres-url",
+            help="a PostgreSQL server whose user may create databases"
+            " (default: a throwaway PostgreSQL 15 server)",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """One restock fan-out on PostgreSQL, advanced and sent by 1, 2, 4 worker processes at
+    once (SKIP LOCKED claims): throughput, CPU seconds and how the work divided."""
+    _positive(subscribers, "--subscribers")
+    _positive(batch, "--batch")
+    _positive(concurrency, "--concurrency")
+    try:
+        counts = tuple(int(part) for part in workers.split(","))
+    except ValueError:
+        fail(f"--workers must be whole numbers separated by commas (got {workers!r})")
+    if not counts or min(counts) < 1:
+        fail(f"--workers must each be at least 1 (got {workers!r})")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from journeykit_rigs.bench.scaleout import run_scaleout
+
+    try:
+        result = run_scaleout(
+            subscribers,
+            workers=counts,
+            latency_ms=latency_ms,
+            batch=batch,
+            concurrency=concurrency,
+            postgres_url=postgres_url,
+        )
+    except RuntimeError as exc:
+        fail(f"the scale-out bench failed: {exc}")
+    if as_json:
+        _emit(result, True, ())
+        return
+    for run in result["runs"]:
+        shares = [w["enrollments"] for w in run["per_worker"]]
+        typer.echo(
+            f"{run['workers']} worker(s): {run['messages']} messages in {run['seconds']} s,"
+            f" {run['messages_per_s']}/s (x{run['speedup']}),"
+            f" {run['cpu_ms_per_message']} CPU ms/message, enrollments per worker {shares}"
+        )
