@@ -129,7 +129,7 @@ def _one(
     ]
     for process in processes:
         process.start()
-    load_before = os.getloadavg()
+    load_before, machine_before = os.getloadavg(), psutil.cpu_times()
     pg_before = _cpu(postgres)
     go.wait(timeout=300)  # every worker is ready: start the clock
     started = time.time()
@@ -137,7 +137,7 @@ def _one(
     for process in processes:
         process.join(30)
     pg_cpu = _cpu(postgres) - pg_before
-    load_after = os.getloadavg()
+    load_after, machine_busy = os.getloadavg(), _busy(machine_before, psutil.cpu_times())
     failed = [f"{s.owner}: {s.errors}" for s in shares if s.errors]
     if failed:
         raise RuntimeError("a worker failed: " + "; ".join(failed))
@@ -166,6 +166,8 @@ def _one(
         "worker_cpu_ms_per_message": round(1000 * worker_cpu / max(messages, 1), 3),
         "cpu_ms_per_message": round(1000 * (worker_cpu + pg_cpu) / max(messages, 1), 3),
         "load_average": {"start": _rounded(load_before), "end": _rounded(load_after)},
+        # the share of the machine's CPU time in use while the workers ran, by anyone
+        "machine_cpu_busy": machine_busy,
         "per_worker": [
             {
                 "owner": s.owner,
@@ -309,6 +311,14 @@ def _cpu(postmaster: psutil.Process | None) -> float:
             continue
         total += times.user + times.system + times.children_user + times.children_system
     return total
+
+
+def _busy(before: Any, after: Any) -> float:
+    names = [n for n in after._fields if not n.startswith("guest")]  # counted in user
+    spent = {name: getattr(after, name) - getattr(before, name) for name in names}
+    total = sum(spent.values())
+    idle = spent.get("idle", 0.0) + spent.get("iowait", 0.0)
+    return round((total - idle) / total, 2) if total else 0.0
 
 
 def _rounded(load: tuple[float, ...]) -> list[float]:

@@ -42,6 +42,7 @@ def test_scaleout_divides_one_fanout_between_workers() -> None:
         assert sum(w["sent"]["email"] + w["sent"]["sms"] for w in workers) == 2 * SUBSCRIBERS
         assert set(run["cpu_seconds"]) == {"workers", "postgres"}
         assert run["cpu_ms_per_message"] > 0 and set(run["load_average"]) == {"start", "end"}
+        assert 0 <= run["machine_cpu_busy"] <= 1
     two = out["runs"][1]["per_worker"]
     assert all(w["enrollments"] > 0 for w in two), "a worker got no share of the work"
 
