@@ -7,9 +7,13 @@ sandbox (its own process, a provider latency). Each worker count gets a fresh da
 the same audience. Reported per worker count: wall time and messages per second, CPU seconds
 of the workers and of PostgreSQL beside it, and how the work divided: enrollments claimed,
 messages sent, rounds, and the seconds each worker sat idle while work was still due (a
-claim that found nothing because others held the rest). Prefect's own cost per flow run
-(0.12-0.2 s) is not in these numbers: the workers run the batches without a Prefect API, so
-what is measured is whether the database work divides."""
+claim that found nothing because others held the rest). Without ``prefect`` the rounds run
+without a Prefect API (what is measured is whether the database work divides); with it, a
+Prefect server process on the same PostgreSQL (its own database) is started, and each round is
+an in-process run of the ``journeykit-sweep`` flow for the restock journey (a flow run, one task
+run per node group and per channel, the rate limits taken from Prefect's global concurrency
+limits), as ``journeys worker`` runs its batches: Prefect's cost per run is then counted, and
+the Prefect server's CPU beside the workers' and PostgreSQL's."""
 
 from __future__ import annotations
 
@@ -17,10 +21,14 @@ import contextlib
 import math
 import multiprocessing
 import os
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from sqlalchemy import text
 from sqlmodel import Session, col, func, select
@@ -40,6 +48,8 @@ from journeykit_rigs.bench.runtime import (
     machine,
 )
 from journeykit_rigs.bench.seed import SKU, seed_customers, seed_variant
+from journeykit_rigs.topology.process import ManagedProcess
+from journeykit_rigs.topology.topology import bin_path, free_port
 
 PENDING = ("queued", "sending")
 CHANNELS = ("email", "sms")
@@ -70,6 +80,7 @@ def run_scaleout(
     batch: int = 500,
     concurrency: int = 16,
     postgres_url: str | None = None,
+    prefect: bool = False,
 ) -> dict[str, Any]:
     """The same fan-out once per worker count, each on a fresh database of one server."""
     context = multiprocessing.get_context("spawn")
@@ -83,12 +94,18 @@ def run_scaleout(
         "sending.concurrency": concurrency,
         "scale.batch_size": batch,
     }
+    if prefect:  # unthrottled, but every request still takes its slot from Prefect
+        options |= {
+            "sending.sms_per_second": 100_000.0,
+            "sending.email_requests_per_second": 100_000.0,
+            "web.public_base_url": provider_url,  # status callbacks: answered 404 at once
+        }
     runs = []
     try:
-        with database(postgres_url) as server:
+        with database(postgres_url) as server, _prefect_server(server, prefect) as api:
             for count in workers:
                 url = server.create_database(f"scaleout_{os.getpid()}_{count}_{time.time_ns()}")
-                runs.append(_one(context, url, count, subscribers, options, batch))
+                runs.append(_one(context, url, count, subscribers, options, batch, api))
     finally:
         stop.set()
         ready.get(timeout=60)  # the sandbox's CPU report
@@ -102,13 +119,22 @@ def run_scaleout(
         "latency_ms": latency_ms,
         "batch": batch,
         "concurrency_per_worker": concurrency,
+        "rounds": "journeykit-sweep flow runs (Prefect server on PostgreSQL)"
+        if prefect
+        else "the flow run's work, without a Prefect API",
         "runs": runs,
         "machine": machine(),
     }
 
 
 def _one(
-    context: Any, url: str, workers: int, subscribers: int, options: dict[str, Any], batch: int
+    context: Any,
+    url: str,
+    workers: int,
+    subscribers: int,
+    options: dict[str, Any],
+    batch: int,
+    api: ManagedProcess | None,
 ) -> dict[str, Any]:
     upgrade(url)
     epoch = time.time()
@@ -123,7 +149,8 @@ def _one(
     go, out = context.Barrier(workers + 1), context.Queue()
     processes = [
         context.Process(
-            target=_worker_entry, args=(url, f"worker-{n}", options, epoch, batch, go, out)
+            target=_worker_entry,
+            args=(url, f"worker-{n}", options, epoch, batch, go, out, api.env if api else None),
         )
         for n in range(workers)
     ]
@@ -131,12 +158,15 @@ def _one(
         process.start()
     load_before, machine_before = os.getloadavg(), psutil.cpu_times()
     pg_before = _cpu(postgres)
+    prefect_server = psutil.Process(api.pid) if api and api.pid else None
+    prefect_before = _cpu(prefect_server)
     go.wait(timeout=300)  # every worker is ready: start the clock
     started = time.time()
     shares = [WorkerShare(**out.get(timeout=24 * 3600)) for _ in processes]
     for process in processes:
         process.join(30)
     pg_cpu = _cpu(postgres) - pg_before
+    prefect_cpu = _cpu(prefect_server) - prefect_before
     load_after, machine_busy = os.getloadavg(), _busy(machine_before, psutil.cpu_times())
     failed = [f"{s.owner}: {s.errors}" for s in shares if s.errors]
     if failed:
@@ -151,6 +181,9 @@ def _one(
     messages = statuses.get("sent", 0)
     seconds = max(max(s.last_sent_at for s in shares) - started, 1e-9)
     worker_cpu = sum(s.cpu_seconds for s in shares)
+    spent = {"workers": worker_cpu, "postgres": pg_cpu} | (
+        {"prefect_server": prefect_cpu} if api else {}
+    )
     shares.sort(key=lambda s: s.owner)
     return {
         "workers": workers,
@@ -162,9 +195,9 @@ def _one(
         "moves": sum(s.moves for s in shares),
         "seconds": round(seconds, 3),
         "messages_per_s": round(messages / seconds, 1),
-        "cpu_seconds": {"workers": round(worker_cpu, 3), "postgres": round(pg_cpu, 3)},
+        "cpu_seconds": {k: round(v, 3) for k, v in spent.items()},
         "worker_cpu_ms_per_message": round(1000 * worker_cpu / max(messages, 1), 3),
-        "cpu_ms_per_message": round(1000 * (worker_cpu + pg_cpu) / max(messages, 1), 3),
+        "cpu_ms_per_message": round(1000 * sum(spent.values()) / max(messages, 1), 3),
         "load_average": {"start": _rounded(load_before), "end": _rounded(load_after)},
         # the share of the machine's CPU time in use while the workers ran, by anyone
         "machine_cpu_busy": machine_busy,
@@ -207,11 +240,20 @@ def restock(runtime: Runtime, subscribers: int) -> int:
 
 
 def _worker_entry(
-    url: str, owner: str, options: dict[str, Any], epoch: float, batch: int, go: Any, out: Any
+    url: str,
+    owner: str,
+    options: dict[str, Any],
+    epoch: float,
+    batch: int,
+    go: Any,
+    out: Any,
+    prefect_env: dict[str, str] | None,
 ) -> None:
     share = WorkerShare(owner)
     try:
-        work(url, owner, options, epoch, batch, go, share)
+        if prefect_env is not None:
+            os.environ.update(prefect_env)  # before Prefect is first imported here
+        work(url, owner, options, epoch, batch, go, share, prefect=prefect_env is not None)
     except BaseException as exc:  # reported to the parent, never lost
         share.errors.append(f"{type(exc).__name__}: {exc}")
         with contextlib.suppress(Exception):  # the barrier may be gone already
@@ -227,6 +269,8 @@ def work(
     batch: int,
     go: Any,
     share: WorkerShare,
+    *,
+    prefect: bool = False,
 ) -> None:
     """Rounds of what a flow run does (claim due enrollments, advance them, send what is due
     per channel) until no enrollment is due and no message is pending; a round that found
@@ -240,22 +284,29 @@ def work(
     )
     senders = build_senders(settings)
     senders.before_send, senders.status_callback = None, None  # unthrottled; no web app
+    in_flow = _flow_round(runtime, batch) if prefect else None
+    if prefect:  # a flow run reports what it sent, not by channel
+        share.sent = {"email+sms": 0}
     go.wait(timeout=300)
     started, cpu = time.time(), time.process_time()
     try:
         while True:
-            ids = claim_due(runtime, limit=batch)
-            moved = len(advance(runtime, ids).moves) if ids else 0
-            sent = 0
-            for channel in CHANNELS:
-                report = send_due(runtime, senders, limit=batch, channel=channel)
-                share.sent[channel] += report.sent
-                sent += report.sent
+            if in_flow is not None:
+                claimed, moved, sent = in_flow()
+                share.sent["email+sms"] += sent
+            else:
+                ids = claim_due(runtime, limit=batch)
+                claimed, moved = len(ids), len(advance(runtime, ids).moves) if ids else 0
+                sent = 0
+                for channel in CHANNELS:
+                    report = send_due(runtime, senders, limit=batch, channel=channel)
+                    share.sent[channel] += report.sent
+                    sent += report.sent
             share.rounds += 1
-            share.enrollments, share.moves = share.enrollments + len(ids), share.moves + moved
+            share.enrollments, share.moves = share.enrollments + claimed, share.moves + moved
             if sent:
                 share.last_sent_at = time.time()
-            if ids or sent:
+            if claimed or sent:
                 continue
             share.empty_rounds += 1
             if _work_left(runtime) == 0:
@@ -267,6 +318,64 @@ def work(
         share.seconds = time.time() - started
         share.cpu_seconds = time.process_time() - cpu
         runtime.engine.dispose()
+
+
+def _flow_round(runtime: Runtime, batch: int) -> Any:
+    """A round as a ``journeykit-sweep`` flow run of the restock journey, in this process."""
+    from journeykit.orchestration.flows import sweep
+    from journeykit.orchestration.run_outcome import outcome_counts, run_in_process
+    from journeykit.service.runtime_factory import use_runtime
+
+    use_runtime(lambda: runtime)
+    # warm-up (imports, the API client, the flow's registration): a run with nothing to claim
+    run_in_process(sweep(journey="bench-warm-up", limit=1, return_state=True))
+
+    def one() -> tuple[int, int, int]:
+        state = run_in_process(sweep(journey="restock", limit=batch, return_state=True))
+        counts = outcome_counts(state)
+        return counts["claimed"], counts["moves"], counts["sent"]
+
+    return one
+
+
+@contextlib.contextmanager
+def _prefect_server(server: Any, wanted: bool) -> Iterator[ManagedProcess | None]:
+    """A Prefect server process whose database is a new one on ``server`` (as the production
+    topology runs it), or nothing."""
+    if not wanted:
+        yield None
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="jk-scaleout-"))
+    port = free_port()
+    database_url = server.create_database(f"prefect_{port}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
+        "PREFECT_HOME": str(workdir / "prefect-home"),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url.replace(
+            "postgresql+psycopg://", "postgresql+asyncpg://"
+        ),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "20",
+        "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "30",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+    }
+    api = ManagedProcess(
+        "prefect-server",
+        [bin_path("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=workdir,
+        logs=workdir,
+    )
+    api.start().wait_until(
+        lambda: httpx.get(f"{env['PREFECT_API_URL']}/health", timeout=5).status_code == 200,
+        240,
+        "healthy Prefect API",
+    )
+    try:
+        yield api
+    finally:
+        api.stop()
 
 
 def _work_left(runtime: Runtime) -> int:

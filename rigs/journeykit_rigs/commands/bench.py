@@ -305,6 +305,13 @@ def scaleout(
             " (default: a throwaway PostgreSQL 15 server)",
         ),
     ] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="each round a journeykit-sweep flow run, on a Prefect server process",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock fan-out on PostgreSQL, advanced and sent by 1, 2, 4 worker processes at
@@ -329,8 +336,9 @@ def scaleout(
             batch=batch,
             concurrency=concurrency,
             postgres_url=postgres_url,
+            prefect=prefect,
         )
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # ProcessFailed too: the Prefect server did not start
         fail(f"the scale-out bench failed: {exc}")
     if as_json:
         _emit(result, True, ())

@@ -52,3 +52,26 @@ def test_scaleout_rejects_bad_worker_counts() -> None:
     assert result.exit_code == 1 and "--workers must be whole numbers" in result.output
     result = CliRunner().invoke(app, ["bench", "scaleout", "--workers", "0,2"])
     assert result.exit_code == 1 and "--workers must each be at least 1" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.prefect
+@pytest.mark.skipif(not available(), reason="no PostgreSQL 15 binaries (JOURNEYKIT_PG_BIN)")
+def test_scaleout_with_prefect_runs_each_round_as_a_sweep_flow_run() -> None:
+    """``--prefect``: a Prefect server process on the same PostgreSQL, every round a
+    ``journeykit-sweep`` flow run; the same counts, and the server's CPU beside."""
+    journeys = Path(sys.executable).parent / "journeys"
+    done = subprocess.run(
+        [str(journeys), "bench", "scaleout", "-n", "6", "--workers", "2", "--latency-ms", "0",
+         "--batch", "2", "--prefect", "--json"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    (run,) = out["runs"]
+    assert "flow runs" in out["rounds"]
+    assert run["messages"] == 12 and run["outbox"] == {"sent": 12}
+    assert sum(w["enrollments"] for w in run["per_worker"]) == 6
+    assert sum(w["sent"]["email+sms"] for w in run["per_worker"]) == 12
+    assert set(run["cpu_seconds"]) == {"workers", "postgres", "prefect_server"}
