@@ -16,18 +16,24 @@ when no Prefect API is configured (the in-process simulator and tests run unlimi
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 if TYPE_CHECKING:
     from journeykit.foundation.settings import Settings
 
+log = logging.getLogger(__name__)
 PREFIX = "journeykit"
 CHUNK_SECONDS = 0.25  # slots taken per server round trip: a quarter second's worth
+RETRY_SECONDS = 1.0  # a slot's next try when the Prefect API cannot be reached
 
 
 @dataclass(frozen=True)
@@ -100,24 +106,51 @@ def _activate(client: Any, name: str) -> None:
 class SlotPool:
     """Slots of one limit, taken from the Prefect server ``chunk`` at a time (one round trip
     per chunk instead of per message: Prefect serialises a process's acquisitions) and handed
-    out one per request. Unused slots simply decay on the server."""
+    out one per request. Unused slots simply decay on the server.
 
-    def __init__(self, limit: RateLimit, timeout_s: float, take: Callable[..., None]) -> None:
+    A server that cannot be reached (restarting: ~10 s) is waited for, up to the same
+    ``timeout_s``, trying again every ``RETRY_SECONDS``: nothing has been sent when a slot
+    cannot be taken, and a message sent only once the limit allows it is still on time; it
+    used to fail the request, leaving its row ``sending`` until the reconcile window."""
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        timeout_s: float,
+        take: Callable[..., None],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = limit.name
         self.chunk = max(1, min(limit.limit, round(limit.per_second * CHUNK_SECONDS)))
         self.timeout_s = timeout_s
         self._take = take
+        self._sleep = sleep
+        self._monotonic = monotonic
         self._left = 0
         self._lock = threading.Lock()
 
     def __call__(self) -> None:
         with self._lock:
             if self._left == 0:
+                self._take_chunk()
+                self._left = self.chunk
+            self._left -= 1
+
+    def _take_chunk(self) -> None:
+        deadline = self._monotonic() + self.timeout_s
+        while True:
+            try:
                 self._take(
                     self.name, occupy=self.chunk, timeout_seconds=self.timeout_s, strict=True
                 )
-                self._left = self.chunk
-            self._left -= 1
+                return
+            except (httpx.TransportError, OSError) as exc:  # the server is away: wait for it
+                if self._monotonic() + RETRY_SECONDS > deadline:
+                    raise
+                log.warning("rate limit %s: Prefect API away (%s), trying again", self.name, exc)
+                self._sleep(RETRY_SECONDS)
 
 
 def limiter_for(settings: Settings) -> Callable[[str], None] | None:

@@ -38,15 +38,23 @@ from journeykit.delivery.ratelimit import prefect_api_configured
 from journeykit.engine.advance import claimable
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, InboxEvent, OutboxMessage
-from journeykit.orchestration.flows import advance_applied, advance_applied_without_run, run_batch
+from journeykit.orchestration.flows import (
+    advance_applied,
+    advance_applied_without_run,
+    after_sending,
+    run_batch,
+)
 from journeykit.orchestration.rename import event_run_name, label_current_run, subject_tags
 from journeykit.orchestration.run_outcome import run_outcome
+from journeykit.orchestration.shared_client import shared_prefect_client
 from journeykit.orchestration.story_artifact import publish_event_story
 from journeykit.service.event_inbox import SubjectLocks, apply_pending, due_heads
 from journeykit.service.runtime_factory import current_runtime, use_runtime
 
 log = logging.getLogger(__name__)
 
+MAX_PUBLISHING = 2  # x concurrency: batches still publishing, at most, beside those in hand
+API_TRUSTED_SECONDS = 2.0  # after a run ended, the next batch skips the health check
 STORIES_PER_RUN = 10  # story artifacts a batch run updates (one per subject, the first ones)
 
 
@@ -60,26 +68,29 @@ async def apply_events(
     on the flow run only (a ``tags()`` context would tag every task run too: a concurrency
     lease per tag and task)."""
     runtime = current_runtime()
-    label_current_run(None, ["journeykit", "event", *(run_tags or [])])
-    applied = apply_pending(runtime, subjects=subjects, limit=limit)
-    with Session(runtime.engine) as session:
-        rows = session.exec(
-            select(InboxEvent.type, InboxEvent.body).where(col(InboxEvent.id).in_(applied.applied))
-        ).all()
-    kinds = sorted({kind for kind, _ in rows})
-    waiting = None
-    if not applied.applied and (applied.waiting or applied.failed):
-        waiting = next(iter({**applied.waiting, **applied.failed}.values()))
-    counts = advance_applied(
-        runtime,
-        applied,
-        title=f"{kinds[0] if len(kinds) == 1 else 'events'} · {', '.join(subjects[:3])}",
-        subjects=subjects,
-        kind=kinds[0] if len(kinds) == 1 else "events",
-        waiting=waiting,
-    )
-    for _, body in rows[:STORIES_PER_RUN]:
-        publish_event_story(runtime.engine, dict(body))  # story-order-<n> / story-customer-<id>
+    with shared_prefect_client():  # one client for the run's labels, tasks, artifacts
+        label_current_run(None, ["journeykit", "event", *(run_tags or [])])
+        applied = apply_pending(runtime, subjects=subjects, limit=limit)
+        with Session(runtime.engine) as session:
+            rows = session.exec(
+                select(InboxEvent.type, InboxEvent.body).where(
+                    col(InboxEvent.id).in_(applied.applied)
+                )
+            ).all()
+        kinds = sorted({kind for kind, _ in rows})
+        waiting = None
+        if not applied.applied and (applied.waiting or applied.failed):
+            waiting = next(iter({**applied.waiting, **applied.failed}.values()))
+        counts = advance_applied(
+            runtime,
+            applied,
+            title=f"{kinds[0] if len(kinds) == 1 else 'events'} · {', '.join(subjects[:3])}",
+            subjects=subjects,
+            kind=kinds[0] if len(kinds) == 1 else "events",
+            waiting=waiting,
+        )
+        for _, body in rows[:STORIES_PER_RUN]:
+            publish_event_story(runtime.engine, dict(body))  # story-order-<n> / -customer-<id>
     return run_outcome(counts)
 
 
@@ -94,10 +105,9 @@ async def take_over(
     def renamed(journeys: set[str], due: int) -> str:
         return f"{', '.join(sorted(journeys)) or 'nothing'} · taken over · {due} due"
 
-    label_current_run(None, ["journeykit", "event", "takeover"])
-
-    return run_outcome(
-        run_batch(
+    with shared_prefect_client():
+        label_current_run(None, ["journeykit", "event", "takeover"])
+        counts = run_batch(
             journey=None,
             limit=limit,
             ids=ids,
@@ -105,7 +115,7 @@ async def take_over(
             name=renamed,
             also_send=set(journeys or []),
         )
-    )
+    return run_outcome(counts)
 
 
 async def prefect_api_up(timeout_s: float = 1.0) -> bool:
@@ -130,6 +140,8 @@ class Batch:
 
     subjects: list[str]
     events: list[InboxEvent]
+    sent: threading.Event = field(default_factory=threading.Event)  # its messages are sent
+    released: bool = False  # its subjects are free for the next batch
 
     @property
     def name(self) -> str:
@@ -166,6 +178,7 @@ class EventWorker:
     _locks: SubjectLocks | None = field(default=None, repr=False)
     _held: set[str] = field(default_factory=set, repr=False)  # subjects of batches in hand
     _idle_polls: int = field(default=0, repr=False)
+    _api_answered_at: float = field(default=-1e9, repr=False)  # a batch's run ended (monotonic)
 
     def __post_init__(self) -> None:
         self._locks = SubjectLocks(self.runtime.engine)
@@ -196,7 +209,12 @@ class EventWorker:
         return Batch(still, [row for row in rows if row.subject in still])
 
     def release(self, batch: Batch) -> None:
+        """Free the batch's subjects (once): its events are applied and its messages sent,
+        the next events of its subjects may run (what it has left is publishing)."""
         assert self._locks is not None
+        if batch.released:
+            return
+        batch.released = True
         self._held -= set(batch.subjects)
         self._locks.release(batch.subjects)
 
@@ -217,26 +235,43 @@ class EventWorker:
         the Prefect API is away."""
 
         async def batch_run() -> Any:
-            if not await self.prefect_up():
+            if not self.api_answered_lately() and not await self.prefect_up():
                 return self.run_without_prefect(batch)
             run_tags = sorted(
                 {t for event in batch.events[:20] for t in subject_tags(dict(event.body))}
             )
             try:
-                return await apply_events(
+                state = await apply_events(
                     subjects=batch.subjects,
                     name=batch.name,
                     run_tags=run_tags,
                     limit=self.limit,
                     return_state=True,
                 )
+                self._api_answered_at = time.monotonic()
+                return state
             except Exception as exc:  # no run (the API went away as it started): run without
                 log.warning("%s: no flow run (%s): running it without one", batch.name, exc)
                 return self.run_without_prefect(batch)
 
-        result = asyncio.run(batch_run())
+        # one sync client for the batch, the run's own and Prefect's (the flow engine reads
+        # the server's default result storage with one per run): a client costs ~25 ms of CPU
+        hook = after_sending.set(batch.sent.set)
+        try:
+            with shared_prefect_client():
+                result = asyncio.run(batch_run())
+        finally:
+            after_sending.reset(hook)
+            batch.sent.set()
         self.batches += 1
         return result
+
+    def api_answered_lately(self) -> bool:
+        """Whether a batch's flow run ended within ``API_TRUSTED_SECONDS``: then the next
+        batch skips the health check (a fresh client and a request: 0.03 s idle, 0.4 s on a
+        loaded machine, before every batch). A server that went away since fails the run's
+        creation, and the batch runs without a run as after a failed check."""
+        return time.monotonic() - self._api_answered_at < API_TRUSTED_SECONDS
 
     def run_without_prefect(self, batch: Batch) -> dict[str, int]:
         """The batch without a flow run (the Prefect API is away: a server restart must not
@@ -293,21 +328,28 @@ class EventWorker:
             )
 
         def run() -> Any:
-            return asyncio.run(takeover_run())
+            with shared_prefect_client():
+                return asyncio.run(takeover_run())
 
         state = await asyncio.to_thread(run)
         self.batches += 1
         return state
 
     async def run(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set, up to ``concurrency`` batches in hand; then wait for
-        them. A batch that fails (the database or Prefect away) is logged and its events
-        tried again after a pause (they are still in the inbox)."""
-        running: set[asyncio.Task[Any]] = set()
+        """Poll until ``stop`` is set, up to ``concurrency`` batches in hand (applying,
+        advancing, sending: a batch that has sent its messages and is publishing its artifacts
+        no longer counts, and its subjects are free); then wait for them. A batch that fails
+        (the database or Prefect away) is logged and its events tried again after a pause
+        (they are still in the inbox)."""
+        running: dict[asyncio.Task[Any], Batch] = {}
         pause = self.poll_seconds
         while not stop.is_set():
             started = False
-            if len(running) < self.concurrency:
+            for sending in running.values():
+                if sending.sent.is_set():
+                    self.release(sending)
+            in_hand = sum(not sending.sent.is_set() for sending in running.values())
+            if in_hand < self.concurrency and len(running) < MAX_PUBLISHING * self.concurrency:
                 try:
                     batch = self.poll()
                     if batch is None and not running:
@@ -317,13 +359,13 @@ class EventWorker:
                     batch = None
                     pause = self._failed(exc, pause)
                 if batch is not None:
-                    running.add(self._start(batch))
+                    running[self._start(batch)] = batch
                     started = True
             if not started:
                 await asyncio.wait([*running, asyncio.create_task(asyncio.sleep(pause))],
                                    return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
             for task in [t for t in running if t.done()]:
-                running.discard(task)
+                del running[task]
                 if task.exception() is not None:
                     pause = self._failed(task.exception(), pause)
         if running:  # the batches in hand are finished

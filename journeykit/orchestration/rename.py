@@ -8,13 +8,18 @@ run (one API call), never on per-customer task runs (task tags take concurrency 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextvars import copy_context
 from typing import Any
 from uuid import UUID
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.runtime import flow_run
+from prefect.settings import PREFECT_API_URL
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -111,30 +116,85 @@ def current_event_run_name() -> str:
 # the tags this process last gave a flow run (its id, the tags): a label is one API call,
 # never a read first (each request costs 0.1–0.3 s of a loaded server)
 _labelled: dict[str, frozenset[str]] = {}
+_labelling_lock = threading.Lock()
+# labels are sent by one thread of their own, in the order they were given: a batch does not
+# wait for the Prefect server (0.05 s idle, seconds when it is loaded) before it sends its
+# messages; ``labels_sent()`` waits for them at the end of the run
+_labeller = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-labels")
+_pending: dict[str, list[Future[None]]] = {}
 
 
 def label_current_run(name: str | None = None, tags: Iterable[str] = ()) -> None:
     """Rename the current flow run and add ``tags`` to the ones it has (those it started
-    with, from the run's context, and those given here before); nothing new, no call."""
+    with, from the run's context, and those given here before); nothing new, no call. The
+    call is sent in the background, in order; ``labels_sent()`` waits for this run's."""
     run_id = flow_run.get_id()
     if not run_id:
         return
-    known = _labelled.get(run_id)
-    if known is None:
-        known = frozenset(flow_run.get_tags())
-    merged = known | set(tags)
-    if name is None and merged == known:
-        return
-    try:
-        with get_client(sync_client=True) as client:
-            new_tags = sorted(merged) if merged != known else None
-            client.update_flow_run(UUID(str(run_id)), name=name, tags=new_tags)
+    with _labelling_lock:
+        known = _labelled.get(run_id)
+        if known is None:
+            known = frozenset(flow_run.get_tags())
+        merged = known | set(tags)
+        if name is None and merged == known:
+            return
+        new_tags = sorted(merged) if merged != known else None
         _labelled.pop(run_id, None)
         _labelled[run_id] = merged
         while len(_labelled) > 256:  # a long-lived process: forget the oldest runs
             del _labelled[next(iter(_labelled))]
+        # in the caller's context: its Prefect settings (a test's temporary API URL)
+        sent = _labeller.submit(copy_context().run, _send_label, str(run_id), name, new_tags)
+        _pending.setdefault(str(run_id), []).append(sent)
+        if len(_pending) > 256:  # runs that never waited for theirs (they failed first)
+            for done in [r for r, fs in _pending.items() if all(f.done() for f in fs)]:
+                del _pending[done]
+
+
+# the labeller thread's client, kept between calls (a client costs ~25 ms of CPU for its TLS
+# context alone), for the API it was made for; dropped after a failed call
+_client: tuple[str | None, SyncPrefectClient] | None = None
+LABELLER_HTTPX = {"timeout": 10.0}
+
+
+def _labeller_client() -> SyncPrefectClient:
+    global _client
+    api = PREFECT_API_URL.value()
+    if _client is not None and _client[0] != api:
+        _drop_labeller_client()
+    if _client is None:
+        # its own client, never the batch's shared one (another thread's, closed with it)
+        client = get_client(sync_client=True, httpx_settings=LABELLER_HTTPX)
+        client.__enter__()
+        _client = (api, client)
+    return _client[1]
+
+
+def _drop_labeller_client() -> None:
+    global _client
+    if _client is not None:
+        with contextlib.suppress(Exception):  # closing a client of a server that went away
+            _client[1].__exit__(None, None, None)
+    _client = None
+
+
+def _send_label(run_id: str, name: str | None, tags: list[str] | None) -> None:
+    try:
+        _labeller_client().update_flow_run(UUID(run_id), name=name, tags=tags)
     except Exception as exc:  # the label is for people; never fail a batch over it
+        _drop_labeller_client()
         log.warning("could not label flow run %s: %s", run_id, exc)
+
+
+def labels_sent(timeout_s: float = 30.0) -> None:
+    """Wait (bounded) until the labels given to the current flow run have been sent: a run
+    ends named and tagged as it should be."""
+    run_id = flow_run.get_id()
+    if not run_id:
+        return
+    with _labelling_lock:
+        pending = _pending.pop(str(run_id), [])
+    wait(pending, timeout=timeout_s)
 
 
 def rename_current_run(name: str) -> None:

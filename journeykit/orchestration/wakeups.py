@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +46,7 @@ from prefect.states import Scheduled
 from sqlalchemy import Engine, Select, case, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
+from journeykit.delivery.reconcile import reconcile_windows
 from journeykit.engine.advance import LIVE
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.models import Enrollment, OutboxMessage
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 MINUTE = timedelta(minutes=1)
 WAKEUP_TAG = "wake-up"
 PAGE = 200  # the Prefect API's largest page
+SETTLING_LIMIT = 10_000  # messages left sending read per scheduling (the sweep takes any more)
 
 
 @dataclass(frozen=True)
@@ -74,13 +76,20 @@ class DueMinute:
 
 
 def due_minutes(
-    engine: Engine, now: datetime, horizon: timedelta, journeys: Iterable[str] | None = None
+    engine: Engine,
+    now: datetime,
+    horizon: timedelta,
+    journeys: Iterable[str] | None = None,
+    settle_after: Mapping[str, timedelta] | None = None,
 ) -> list[DueMinute]:
     """The (journey, minute, count) of the work due within ``[now, now + horizon]``, by
     journey then minute: one query over both tables, grouped in the database by the
     minute a due time falls in and whether it is exactly on it. Work already overdue (what
     a batch left over: more than its limit) is due at the next whole minute, so it does not
-    wait for the safety sweep; a leased enrollment is due when its lease ends."""
+    wait for the safety sweep; a leased enrollment is due when its lease ends. With
+    ``settle_after`` (channel -> how long an ambiguous send waits before the provider is
+    asked: ``reconcile_windows``), a message left ``sending`` is due when it may be settled
+    (a run of its journey reconciles before it sends), not at the next safety sweep."""
     names = sorted(set(journeys)) if journeys is not None else None
     if names is not None and not names:
         return []
@@ -92,7 +101,43 @@ def due_minutes(
             minute = _as_minute(floor_value)
             minute = minute if exact else minute + MINUTE
             counts[(journey, max(minute, first))] += int(count)
+        for journey, settle_at in _settling(session, now, now + horizon, names, settle_after):
+            minute = _as_minute(settle_at)
+            minute = minute if minute == settle_at else minute + MINUTE
+            counts[(journey, max(minute, first))] += 1
     return [DueMinute(j, m, n) for (j, m), n in sorted(counts.items())]
+
+
+def _settling(
+    session: Session,
+    now: datetime,
+    end: datetime,
+    journeys: list[str] | None,
+    settle_after: Mapping[str, timedelta] | None,
+) -> list[tuple[str, datetime]]:
+    """(journey, when) of each message left ``sending`` that may be settled by ``end``: its
+    last attempt plus its channel's window (an email still unsettled then, once its longer
+    window ends). Rows in ``sending`` are the sends in flight and the ambiguous ones: few."""
+    if not settle_after:
+        return []
+    shortest = min(settle_after.values())
+    query = select(OutboxMessage.journey, OutboxMessage.channel, OutboxMessage.last_attempt_at)
+    query = query.where(
+        col(OutboxMessage.status) == "sending",
+        col(OutboxMessage.last_attempt_at) <= end - shortest,
+    )
+    if journeys is not None:
+        query = query.where(col(OutboxMessage.journey).in_(journeys))
+    found: list[tuple[str, datetime]] = []
+    for journey, channel, last in session.exec(query.limit(SETTLING_LIMIT)).all():
+        if last is None:
+            continue
+        last = last if last.tzinfo else last.replace(tzinfo=UTC)
+        first_ask = last + min(settle_after.get(channel, shortest), shortest)
+        settle_at = first_ask if first_ask > now else last + settle_after.get(channel, shortest)
+        if settle_at <= end:
+            found.append((journey, max(settle_at, now)))
+    return found
 
 
 def due_minutes_query(
@@ -158,7 +203,8 @@ def schedule_wakeups(
     """Create the missing wake-up runs for the work due within ``horizon`` (of ``journeys``,
     or of every journey), and rename a scheduled one whose count grew."""
     now = runtime.clock.now()
-    wanted = due_minutes(runtime.engine, now, horizon, journeys)
+    windows = reconcile_windows(runtime.settings)
+    wanted = due_minutes(runtime.engine, now, horizon, journeys, settle_after=windows)
     done = Scheduling(wanted, [], [], set())
     if not wanted:
         return done

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from journeykit.delivery.ratelimit import (
@@ -93,6 +94,35 @@ def test_slot_pool_takes_a_quarter_seconds_worth_per_round_trip() -> None:
     slow()
     slow()
     assert taken[-2:] == [("journeykit-sms-y", 1)] * 2  # never more than the limit holds
+
+
+def test_slot_pool_waits_for_a_prefect_server_that_is_away() -> None:
+    """A restarting server refuses connections for a few seconds: the slot is taken once it
+    answers (nothing was sent meanwhile); one away for longer than the timeout fails."""
+    from journeykit.delivery.ratelimit import RateLimit, SlotPool
+
+    now = [0.0]
+    refusals = [2]
+
+    def take(name: str, *, occupy: int, timeout_seconds: float, strict: bool) -> None:
+        if refusals[0]:
+            refusals[0] -= 1
+            raise httpx.ConnectError("[Errno 111] Connection refused")
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    pool = SlotPool(RateLimit("journeykit-email-sendgrid", 10.0), 5.0, take,
+                    sleep=sleep, monotonic=lambda: now[0])  # fmt: skip
+    pool()
+    assert (refusals[0], now[0]) == (0, 2.0)  # two tries a second apart, then the slot
+
+    refusals[0] = 100
+    away = SlotPool(RateLimit("journeykit-sms-z", 10.0), 5.0, take,
+                    sleep=sleep, monotonic=lambda: now[0])  # fmt: skip
+    with pytest.raises(httpx.ConnectError):
+        away()
+    assert now[0] <= 2.0 + 5.0  # gave up within its timeout
 
 
 @pytest.mark.prefect

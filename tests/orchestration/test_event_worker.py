@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,7 +20,12 @@ from typing import Any
 import pendulum
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
 from sqlalchemy import create_engine
 from sqlmodel import Session, col, select
 
@@ -147,6 +153,51 @@ def test_a_poll_runs_its_events_as_one_named_run_and_sends(runtime: Runtime) -> 
     assert {"order:7001", "customer:C-91", "journey:delay_apology", "channel:email"} <= set(
         run.tags
     )
+
+
+class SeenWhenSent(threading.Event):
+    """A batch's ``sent`` that notes, when it is set, what the database and Prefect hold."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__()
+        self.runtime = runtime
+        self.outbox: dict[str, str] | None = None
+        self.stories: int | None = None
+
+    def set(self) -> None:
+        if self.outbox is None:
+            self.outbox = inbox_and_outbox(self.runtime)[1]
+            self.stories = stories_published()
+        super().set()
+
+
+def stories_published() -> int:
+    """Versions of the order's story artifact on the server (earlier tests' included)."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["story-order-7001"]))
+        )
+    return len(found)
+
+
+@pytest.mark.prefect
+def test_a_batch_frees_its_slot_once_sent_before_it_publishes(runtime: Runtime) -> None:
+    """The worker takes the next events once a batch's messages are sent: its artifacts
+    (the order's story, the moves) are published after, without holding its subjects."""
+    before = stories_published()
+    worker = EventWorker(runtime)
+    batch = worker.poll()
+    assert batch is not None
+    batch.sent = seen = SeenWhenSent(runtime)
+    try:
+        state: Any = worker.execute(batch)
+    finally:
+        worker.release(batch)
+        worker.close()
+    assert state.is_completed(), state.message
+    assert seen.outbox == {"apology_email": "sent", "apology_sms": "suppressed"}
+    assert seen.stories == before  # not published yet when the slot was freed
+    assert stories_published() > before  # published by the end of the run
 
 
 @pytest.mark.prefect

@@ -30,8 +30,10 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import make_engine, session_scope, upgrade
 from journeykit.foundation.settings import Settings
 from journeykit.orchestration.automations import AlertTiming, ensure_automations
-from journeykit.orchestration.flows import handle_event, sweep
+from journeykit.orchestration.event_worker import EventWorker
+from journeykit.orchestration.flows import journey_flow, sweep
 from journeykit.sandbox.server import SandboxServer
+from journeykit.service.events import accept
 from journeykit.service.runtime_factory import use_runtime
 from journeykit.timing.clock import VirtualClock
 
@@ -115,14 +117,28 @@ def play(tmp_path: Path) -> None:
             people = [("1042", customer("C-7", "Mina", "+12125550188")),
                       ("1043", customer("C-8", "Kenta", BAD_PHONE)),
                       ("1044", customer("C-9", "Zoe", "+12125550199"))]  # fmt: skip
-            for number, who in people:
-                asyncio.run(handle_event(placed(number, who), key=f"p{number}", return_state=True))
-            for number, _ in people:
-                asyncio.run(handle_event(delayed(number), key=f"d{number}", return_state=True))
+            # as production runs them: the door stores each event, `journeys worker` applies
+            # them (one run per batch, named after what it moved), a wake-up and the sweep
+            worker = EventWorker(runtime)
+            try:
+                for number, who in people:
+                    with session_scope(runtime.engine) as session:
+                        for key, event in ((f"p{number}", placed(number, who)),
+                                           (f"d{number}", delayed(number))):  # fmt: skip
+                            accept(session, payload=event, key=key, source="api", now=clock.now())
+                    asyncio.run(worker.run_once())
+            finally:
+                worker.close()
+            asyncio.run(wake_up("delay_apology"))
             asyncio.run(sweep(return_state=True))
         finally:
             use_runtime(None)
             runtime.engine.dispose()
+
+
+async def wake_up(journey: str) -> Any:
+    """A journey's wake-up run (as a scheduled one runs): ``delay_apology · 0 due``."""
+    return await journey_flow(journey)(return_state=True)
 
 
 def test_screenshots_of_runs_story_and_automations(prefect_server: str, tmp_path: Path) -> None:
@@ -138,7 +154,10 @@ def test_screenshots_of_runs_story_and_automations(prefect_server: str, tmp_path
     latest = max(stories, key=lambda a: a.created or 0)
     out = ROOT / "docs" / "img" if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     pages = {
-        "prefect-runs.png": ("/runs", ["delay_apology · order:1042", "customer:C-7"]),
+        "prefect-runs.png": (
+            "/runs",
+            ["delay_apology · order:1042", "customer:C-7", "safety sweep", "delay_apology · 0 due"],
+        ),
         "prefect-story.png": (f"/artifacts/artifact/{latest.id}", ["order 1042", "order.delayed"]),
         "prefect-automations.png": ("/automations", ["journeykit · run stuck in Running"]),
     }  # fmt: skip

@@ -133,6 +133,34 @@ def test_a_leased_enrollment_is_due_when_its_lease_ends(engine: Engine) -> None:
     assert due_minutes(engine, NOW, HORIZON) == [DueMinute("restock", at(9, 5), 1)]
 
 
+def test_a_message_left_sending_is_due_when_it_may_be_settled(engine: Engine) -> None:
+    """An ambiguous send (no answer, a worker killed mid-send) is reconciled by a run of its
+    journey: one is scheduled when the provider may be asked, not at the safety sweep."""
+    windows = {"sms": timedelta(minutes=2), "email": timedelta(minutes=15)}
+    sending(engine, "restock", "sms", last_attempt_at=at(8, 59, 30))  # asked at 09:01:30
+    sending(engine, "backorder", "email", last_attempt_at=at(8, 50))  # 09:05 (15 min)
+    sending(engine, "backorder", "email", last_attempt_at=at(9, 1))  # first asked at 09:03
+    sending(engine, "restock", "sms", last_attempt_at=at(9, 29, 59))  # 09:31:59: beyond
+    assert due_minutes(engine, NOW, HORIZON, settle_after=windows) == [
+        DueMinute("backorder", at(9, 3), 1),
+        DueMinute("backorder", at(9, 5), 1),
+        DueMinute("restock", at(9, 2), 1),
+    ]
+    assert due_minutes(engine, NOW, HORIZON) == []  # without windows: not counted
+
+
+def sending(engine: Engine, journey: str, channel: str, last_attempt_at: datetime) -> None:
+    n = next(_ids)
+    with session_scope(engine) as session:
+        session.add(
+            OutboxMessage(
+                key=f"{n}:send:{channel}:1", journey=journey, node_id="send", customer_id=1,
+                channel=channel, template="t", to_address="a@example.com", status="sending",
+                due_at=last_attempt_at, last_attempt_at=last_attempt_at, created_at=NOW,
+            )
+        )  # fmt: skip
+
+
 def test_a_wakeup_is_named_and_keyed_by_journey_and_minute() -> None:
     due = DueMinute("restock", at(9, 4), 120)
     assert due.name == "restock · 120 due"

@@ -46,6 +46,8 @@ def run_latency(
     postgres_url: str | None = None,
     logs: Path | None = None,
     restart_prefect: bool = True,
+    steady_orders: int = 30,
+    steady_per_s: float = 2.0,
 ) -> dict[str, Any]:
     """Start the topology from ``project``, run the scenario (with or without the Prefect
     server's restart), stop it; the summary."""
@@ -56,7 +58,12 @@ def run_latency(
         topology = Topology(project=project, workdir=workdir, postgres=db)
         try:
             topology.start()
-            summary, _ = run(topology, restart_prefect=restart_prefect)
+            summary, _ = run(
+                topology,
+                restart_prefect=restart_prefect,
+                steady_orders=steady_orders,
+                steady_per_s=steady_per_s,
+            )
             load = os.getloadavg()
         finally:
             topology.stop()

@@ -68,11 +68,19 @@ def fanout(
     enroll_only: Annotated[
         bool, typer.Option("--enroll-only", help="with --no-send: the event and enrollment only")
     ] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option("--compare", help="naive: also one Prefect task per message, side by side"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """One restock event to N subscribers (email + SMS) through the sandbox."""
     if enroll_only and not no_send:
         fail("--enroll-only needs --no-send (nothing would be queued to send)")
+    if compare not in (None, "naive"):
+        fail(f"--compare must be naive (got {compare!r})")
+    if compare and no_send:
+        fail("--compare needs sending (the naive design sends as it goes): drop --no-send")
     _positive(subscribers, "--subscribers")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from journeykit_rigs.bench.fanout import run_fanout
@@ -92,10 +100,34 @@ def fanout(
         )
     except RuntimeError as exc:
         fail(str(exc), "SQLite has one writer at a time: try --batch 100, or --database-url")
-    keys = ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb")
+    if compare == "naive":
+        rates = (sms_per_second, email_rps)
+        result |= _naive_beside(result, subscribers, latency_ms, unthrottled, *rates)
+    keys: tuple[str, ...] = ("messages", "seconds", "messages_per_s", "floor_ratio", "peak_rss_mb")
+    keys += ("ratio",) if compare else ()
     if no_send:
         keys = ("enrolled", "moves", "engine_seconds", "engine_cpu_ms_per_message", "peak_rss_mb")
     _emit(result, as_json, keys)
+
+
+def _naive_beside(
+    result: dict[str, Any], subscribers: int, latency_ms: float, unthrottled: bool,
+    sms_per_second: float, email_rps: float,
+) -> dict[str, Any]:  # fmt: skip
+    """``--compare naive``: the same audience through one Prefect task run per message."""
+    from journeykit_rigs.bench.naive import run_naive, side_by_side
+
+    try:
+        naive = run_naive(
+            subscribers,
+            latency_ms=latency_ms,
+            unthrottled=unthrottled,
+            sms_per_second=sms_per_second,
+            email_requests_per_second=email_rps,
+        )
+    except RuntimeError as exc:
+        fail(str(exc))
+    return side_by_side(result, naive)
 
 
 @bench_app.command()
@@ -105,17 +137,35 @@ def sweep(
     ] = 10_000,
     due: Annotated[int, typer.Option("--due", help="enrollments due now")] = 1000,
     batch: Annotated[int, typer.Option("--batch", help="enrollments per claim")] = 500,
+    baseline: Annotated[
+        int,
+        typer.Option(
+            "--baseline-waiting",
+            help="when --waiting is larger: first the same sweep with this many parked, then"
+            " the ratio (0: none)",
+        ),
+    ] = 10_000,
     database_url: Annotated[str | None, typer.Option("--database-url", help=URL_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Sweep time with WAITING parked and DUE due enrollments."""
+    """Sweep time with WAITING parked and DUE due enrollments (and, against a smaller
+    population in the same database, the ratio of the two: the index makes it ~1)."""
     _positive(due, "--due")
     if waiting < 0:
         fail(f"--waiting must be 0 or more (got {waiting})")
+    if baseline < 0:
+        fail(f"--baseline-waiting must be 0 or more (got {baseline})")
     from journeykit_rigs.bench.sweep import run_sweep
 
-    result = run_sweep(waiting, due, batch=batch, url=database_url)
-    _emit(result, as_json, ("seconds", "advanced", "claim_seconds", "idle_claim_ms", "claim_plan"))
+    result = run_sweep(
+        waiting,
+        due,
+        batch=batch,
+        url=database_url,
+        baseline=baseline if baseline > 0 and baseline + due < waiting else None,
+    )
+    keys = ("seconds", "cpu_seconds", "advanced", "claim_seconds", "idle_claim_ms", "claim_plan")
+    _emit(result, as_json, (*keys, "ratio", "load_average"))
 
 
 @bench_app.command()
@@ -213,6 +263,15 @@ def latency(
         bool,
         typer.Option("--no-prefect-restart", help="keep the Prefect server up (the worker path)"),
     ] = False,
+    steady_orders: Annotated[
+        int,
+        typer.Option(
+            "--steady-orders", min=0, max=10_000, help="orders at a steady pace after the bursts"
+        ),
+    ] = 30,
+    steady_per_s: Annotated[
+        float, typer.Option("--steady-per-second", min=0.1, max=100, help="their pace")
+    ] = 2.0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Event accepted over HTTP -> message accepted by the provider, in the production
@@ -226,7 +285,79 @@ def latency(
             postgres_url=postgres_url,
             logs=logs,
             restart_prefect=not no_restart,
+            steady_orders=steady_orders,
+            steady_per_s=steady_per_s,
         )
     except Exception as exc:  # a clear line (the logs say more)
         fail(f"the latency bench failed: {exc}")
     _emit(result, as_json, ("p50_s", "p99_s", "max_s", "missing", "doubled", "load_average"))
+
+
+@bench_app.command()
+def scaleout(
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", "-n", help="restock subscribers")
+    ] = 2000,
+    workers: Annotated[
+        str, typer.Option("--workers", help="worker counts to measure, comma-separated")
+    ] = "1,2,4",
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", help="provider answer latency")
+    ] = 40.0,
+    batch: Annotated[int, typer.Option("--batch", help="enrollments / messages per claim")] = 500,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="requests in flight per worker")
+    ] = 16,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(
+            "--postgres-url",
+            help="a PostgreSQL server whose user may create databases"
+            " (default: a throwaway PostgreSQL 15 server)",
+        ),
+    ] = None,
+    prefect: Annotated[
+        bool,
+        typer.Option(
+            "--prefect",
+            help="each round a journeykit-sweep flow run, on a Prefect server process",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """One restock fan-out on PostgreSQL, advanced and sent by 1, 2, 4 worker processes at
+    once (SKIP LOCKED claims): throughput, CPU seconds and how the work divided."""
+    _positive(subscribers, "--subscribers")
+    _positive(batch, "--batch")
+    _positive(concurrency, "--concurrency")
+    try:
+        counts = tuple(int(part) for part in workers.split(","))
+    except ValueError:
+        fail(f"--workers must be whole numbers separated by commas (got {workers!r})")
+    if not counts or min(counts) < 1:
+        fail(f"--workers must each be at least 1 (got {workers!r})")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from journeykit_rigs.bench.scaleout import run_scaleout
+
+    try:
+        result = run_scaleout(
+            subscribers,
+            workers=counts,
+            latency_ms=latency_ms,
+            batch=batch,
+            concurrency=concurrency,
+            postgres_url=postgres_url,
+            prefect=prefect,
+        )
+    except RuntimeError as exc:  # ProcessFailed too: the Prefect server did not start
+        fail(f"the scale-out bench failed: {exc}")
+    if as_json:
+        _emit(result, True, ())
+        return
+    for run in result["runs"]:
+        shares = [w["enrollments"] for w in run["per_worker"]]
+        typer.echo(
+            f"{run['workers']} worker(s): {run['messages']} messages in {run['seconds']} s,"
+            f" {run['messages_per_s']}/s (x{run['speedup']}),"
+            f" {run['cpu_ms_per_message']} CPU ms/message, enrollments per worker {shares}"
+        )

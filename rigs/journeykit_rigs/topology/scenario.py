@@ -36,10 +36,17 @@ SIGNUPS_DURING = 2
 
 
 def run(
-    topology: Topology, *, deliver_within_s: float = 240.0, restart_prefect: bool = True
+    topology: Topology,
+    *,
+    deliver_within_s: float = 240.0,
+    restart_prefect: bool = True,
+    steady_orders: int = 0,
+    steady_per_s: float = 2.0,
 ) -> tuple[dict[str, Any], Verdict]:
     """The phases above (``restart_prefect=False``: the late orders without the restart, to
-    measure the latency of the worker path alone)."""
+    measure the latency of the worker path alone). ``steady_orders``: after the restock, that
+    many more orders (placed then delayed, back to back) at ``steady_per_s`` a second, as a
+    store sends them through a day: the latency bench's samples, beyond the bursts'."""
     began = time.monotonic()
     store = w.Store(topology.web_url, API_KEY)
     faults: dict[str, Any] = {}
@@ -84,6 +91,16 @@ def run(
             f.result()
     expected += before
     phase("restock accepted")
+
+    # 3b. a steady stream of orders (the latency bench: enough samples for a median)
+    if steady_orders:
+        with ThreadPoolExecutor(8) as pool:
+            stream = []
+            for i in range(steady_orders):
+                stream.append(pool.submit(w.delayed_order, store, str(7000 + i)))
+                time.sleep(1.0 / steady_per_s)
+            expected += [f.result() for f in stream]
+        phase("steady orders accepted")
     optional = [  # a signup accepted after the restock may or may not make its first wave
         w.Expected(f"late{i}@topology.example", "alert_email", "restock", "Topo-Lamp")
         for i in range(SIGNUPS_DURING)

@@ -115,3 +115,45 @@ def test_ingest_open_loop_with_two_web_workers_stores_every_event_once(postgres_
     seconds = out["latency_ms_by_second"]
     assert sum(s["requests"] for s in seconds) == 20
     assert all({"second", "requests", "p50", "p99", "max"} <= set(s) for s in seconds)
+
+
+@pytest.mark.slow
+@pytest.mark.prefect
+def test_fanout_compare_naive_runs_the_same_audience_both_ways() -> None:
+    """``--compare naive``: the same audience also goes through one Prefect task run per
+    message (in its own process, under Prefect's test harness); both results and ratios."""
+    journeys = Path(sys.executable).parent / "journeys"
+    done = subprocess.run(
+        [str(journeys), "bench", "fanout", "-n", "4", "--latency-ms", "0", "--unthrottled",
+         "--compare", "naive", "--json"],
+        capture_output=True, text=True, timeout=500,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["messages"] == 8 and out["outbox"] == {"sent": 8}
+    naive = out["naive"]
+    assert naive["subscribers"] == 4 and naive["task_runs"] == 8
+    assert naive["messages"] == 8 and naive["by_channel"] == {"email": 4, "sms": 4}
+    assert naive["outcomes"] == {"sent": 8}
+    assert set(naive["cpu_seconds"]) == {"flow", "prefect_server", "sandbox"}
+    assert naive["cpu_ms_per_message"] > 0
+    assert set(out["ratio"]) == {"messages_per_s", "cpu_ms_per_message", "seconds"}
+    assert all(v > 0 for v in out["ratio"].values())
+
+
+def test_fanout_compare_rejects_an_unknown_design() -> None:
+    result = runner.invoke(app, ["bench", "fanout", "-n", "2", "--compare", "celery"])
+    assert result.exit_code == 1 and "--compare must be naive" in result.output
+    result = runner.invoke(app, ["bench", "fanout", "-n", "2", "--compare", "naive", "--no-send"])
+    assert result.exit_code == 1 and "--compare needs sending" in result.output
+
+
+def test_sweep_against_a_smaller_population_reports_both_and_the_ratio() -> None:
+    args = ("--waiting", "60", "--due", "5", "--batch", "3", "--baseline-waiting", "20")
+    out = bench("sweep", *args)
+    assert out["waiting"] == 60 and out["advanced"] == 5 and out["enrollments"] == 65
+    assert out["baseline"]["waiting"] == 20 and out["baseline"]["advanced"] == 5
+    assert out["baseline"]["enrollments"] == 25
+    assert set(out["ratio"]) == {"seconds", "cpu_seconds", "claim_seconds", "target"}
+    assert out["ratio"]["target"] == 1.5 and out["ratio"]["seconds"] > 0
+    assert set(out["load_average"]) == {"start", "end"}
