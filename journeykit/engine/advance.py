@@ -32,6 +32,11 @@ from journeykit.messaging.compliance import GROUP_CACHE, prefetch_consents
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200
 LIVE = ("active", "waiting")
+# Node types that decide at once from what the transaction already holds: a group passes
+# through them in one transaction (``call`` nodes run actions, which may write what a later
+# node reads, so a group stops before one and it runs as its own group).
+CHAINED = frozenset({"branch", "split", "send", "wait", "wait_for", "exit"})
+MAX_CHAIN = 50  # nodes one transaction passes at most (a loop of branches ends here)
 
 
 @dataclass(frozen=True)
@@ -152,42 +157,74 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
 
 
 def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool) -> GroupResult:
+    """The group's enrollments run their node; then, in the same transaction, those that
+    went on to a node that decides at once (:data:`CHAINED`) run that one too, node by node
+    (every enrollment at a node before the next node), until each is parked, finished, or
+    at a node that is not chained (a ``call``: an action may change what later nodes read).
+    The enrollments and their customers are loaded once and each is written once, however
+    many nodes it passes. With ``isolate`` (after a failure) only the group's own node runs,
+    each enrollment in its savepoint; those that move on continue in the next round."""
     result = GroupResult()
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
         journey = runtime.book.at_version(session, key.version)
-        node = journey.node(key.node_id)
-        handler = handler_for(node.type)
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
         customers = _load_customers(session, rows)
+        customer_ids = {pk(c) for c in customers}
         session.info[GROUP_CACHE] = {}
         if not isolate:
             defer_history(session)
             defer_outbox(session)
-        if isinstance(node, SendNode):
-            prefetch_consents(session, {pk(c) for c in customers}, node.channel)
-        for enrollment in rows:
-            if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
-                continue  # lost the lease or moved elsewhere meanwhile
-            woken = enrollment.status == "waiting"
-            savepoint = session.begin_nested() if isolate else None
-            try:
-                step = handler(StepContext(session, runtime, journey, node, enrollment, now, woken))
-                move = _apply(session, enrollment, node.id, step, now)
-                if savepoint is not None:
-                    savepoint.commit()
-            except Exception as exc:
-                if savepoint is None:
-                    raise _EnrollmentFailed from exc
-                savepoint.rollback()
-                message = f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
-                log.error(message)
-                _fail(session, enrollment, node.id, now, str(exc))
-                result.errors.append(message)
-                move = Move(enrollment.id, enrollment.subject_key, node.id, "failed")  # type: ignore[arg-type]
-            result.moves.append(move)
-            if enrollment.status == "active":
-                result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+        prefetched: set[str] = set()
+        # lost the lease or moved elsewhere meanwhile: left alone
+        stage: dict[str, list[Enrollment]] = {
+            key.node_id: [
+                e for e in rows if e.lease_owner == runtime.owner and e.node_id == key.node_id
+            ]
+        }
+        for depth in range(1 if isolate else MAX_CHAIN):
+            following: dict[str, list[Enrollment]] = defaultdict(list)
+            for node_id, group in stage.items():
+                node = journey.node(node_id)
+                handler = handler_for(node.type)
+                if isinstance(node, SendNode) and node.channel not in prefetched:
+                    prefetch_consents(session, customer_ids, node.channel)
+                    prefetched.add(node.channel)
+                for enrollment in group:
+                    woken = enrollment.status == "waiting"
+                    savepoint = session.begin_nested() if isolate else None
+                    try:
+                        context = StepContext(
+                            session, runtime, journey, node, enrollment, now, woken
+                        )
+                        move = _apply(session, enrollment, node.id, handler(context), now)
+                        if savepoint is not None:
+                            savepoint.commit()
+                    except Exception as exc:
+                        if savepoint is None:
+                            raise _EnrollmentFailed from exc
+                        savepoint.rollback()
+                        message = (
+                            f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
+                        )
+                        log.error(message)
+                        _fail(session, enrollment, node.id, now, str(exc))
+                        result.errors.append(message)
+                        move = Move(enrollment.id, enrollment.subject_key, node.id, "failed")  # type: ignore[arg-type]
+                    result.moves.append(move)
+                    if enrollment.status != "active":
+                        continue
+                    if (
+                        not isolate
+                        and depth + 1 < MAX_CHAIN
+                        and (journey.node(enrollment.node_id).type in CHAINED)
+                    ):
+                        following[enrollment.node_id].append(enrollment)
+                    else:
+                        result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+            stage = following
+            if not stage:
+                break
         write_deferred_outbox(session)
         write_deferred_history(session)
     return result
