@@ -14,8 +14,13 @@ from journeykit.engine.template_context import build_context
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import Node
+from journeykit.messaging.compliance import GROUP_CACHE
+from journeykit.templating.expressions import holds
 
 ENROLLMENT_NAMES = frozenset({"enrollment", "settings", "journey", "event"})
+# Names of the template context that depend only on the subject (and the settings), by the
+# journey's subject: a condition reading only these has one value per subject in a node group.
+SUBJECT_NAMES = {"sku": frozenset({"variant", "product", "store", "settings", "journey"})}
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,19 @@ class StepContext:
         if names <= ENROLLMENT_NAMES:
             return self.enrollment_context
         return self.template_context
+
+    def holds(self, condition: str, names: frozenset[str]) -> bool:
+        """Whether ``condition`` (reading ``names``) holds for this enrollment. A condition
+        on the subject alone (``variant.inventory > 0``) is evaluated once per subject in a
+        node group (the group's transaction reads the same rows for all of them)."""
+        subject_names = SUBJECT_NAMES.get(self.journey.subject)
+        cache = self.session.info.get(GROUP_CACHE)
+        if subject_names is None or cache is None or not names <= subject_names:
+            return holds(condition, self.context_for(names))
+        key = ("holds", self.journey.name, condition, self.enrollment.subject_key)
+        if key not in cache:
+            cache[key] = holds(condition, self.context_for(names))
+        return bool(cache[key])
 
     @cached_property
     def template_context(self) -> dict[str, Any]:

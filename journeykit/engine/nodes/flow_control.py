@@ -9,7 +9,6 @@ from jinja2 import Environment, meta
 
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.language.nodes import BranchNode, ExitNode, SplitNode
-from journeykit.templating.expressions import holds
 
 _PARSER = Environment()  # parses conditions to list their names; never renders
 
@@ -24,7 +23,7 @@ def handle_branch(ctx: StepContext) -> Step:
     node = ctx.node
     assert isinstance(node, BranchNode)
     for index, branch in enumerate(node.branches):
-        if holds(branch.when, ctx.context_for(names_in(branch.when))):
+        if ctx.holds(branch.when, names_in(branch.when)):
             return Step.goto(branch.next, detail={"branch": index, "when": branch.when})
     return Step.goto(node.otherwise, detail={"branch": "otherwise"})
 
