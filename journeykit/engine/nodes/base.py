@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from journeykit.engine.nodes.conditions import data_inputs, data_keys_read
 from journeykit.engine.runtime import Runtime
 from journeykit.engine.template_context import build_context
 from journeykit.foundation.models import Customer, Enrollment
@@ -75,14 +76,23 @@ class StepContext:
         return self.template_context
 
     def holds(self, condition: str, names: frozenset[str]) -> bool:
-        """Whether ``condition`` (reading ``names``) holds for this enrollment. A condition
-        on the subject alone (``variant.inventory > 0``) is evaluated once per subject in a
-        node group (the group's transaction reads the same rows for all of them)."""
-        subject_names = SUBJECT_NAMES.get(self.journey.subject)
+        """Whether ``condition`` (reading ``names``) holds for this enrollment, evaluated
+        once per distinct input in a node group: a condition on the subject alone
+        (``variant.inventory > 0``) once per subject (the group's transaction reads the same
+        rows for all of them), one on keys of ``enrollment.data`` alone (``'email' in
+        enrollment.data.channels``) once per distinct value of those keys. Expressions run
+        in the immutable sandbox: the same inputs give the same value."""
         cache = self.session.info.get(GROUP_CACHE)
-        if subject_names is None or cache is None or not names <= subject_names:
+        if cache is None:
             return holds(condition, self.context_for(names))
-        key = ("holds", self.journey.name, condition, self.enrollment.subject_key)
+        subject_names = SUBJECT_NAMES.get(self.journey.subject)
+        key: tuple[Any, ...] | None = None
+        if subject_names is not None and names <= subject_names:
+            key = ("holds", self.journey.name, condition, self.enrollment.subject_key)
+        elif names <= ENROLLMENT_NAMES and (keys := data_keys_read(condition)) is not None:
+            key = ("holds", self.journey.name, condition, data_inputs(keys, self.enrollment.data))
+        if key is None:
+            return holds(condition, self.context_for(names))
         if key not in cache:
             cache[key] = holds(condition, self.context_for(names))
         return bool(cache[key])

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-
-from jinja2 import Environment, meta
 
 from journeykit.engine.nodes.base import Step, StepContext
+from journeykit.engine.nodes.conditions import names_in
 from journeykit.language.nodes import BranchNode, ExitNode, SplitNode
 
-_PARSER = Environment()  # parses conditions to list their names; never renders
-
-
-@lru_cache(maxsize=1024)
-def names_in(condition: str) -> frozenset[str]:
-    """The top-level names a condition reads (``variant.inventory > 0`` reads ``variant``)."""
-    return frozenset(meta.find_undeclared_variables(_PARSER.parse("{{ " + condition + " }}")))
+__all__ = ["handle_branch", "handle_exit", "handle_split", "names_in", "split_bucket"]
 
 
 def handle_branch(ctx: StepContext) -> Step:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from journeykit.engine.nodes.base import Step, StepContext
-from journeykit.engine.nodes.flow_control import names_in
+from journeykit.engine.nodes.conditions import names_in
 from journeykit.engine.outbox_rows import queue_outbox_row, write_pending_for
 from journeykit.foundation.models import pk
 from journeykit.language.journey import Journey
