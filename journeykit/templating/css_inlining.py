@@ -57,32 +57,49 @@ def _parsed(value: str) -> str:
 
 
 class ShapeCachingInliner:
-    """``css_inline.CSSInliner.inline`` with the inlined shape of each page cached."""
+    """``css_inline.CSSInliner.inline`` with the inlined shape of each page cached. Most
+    text runs recur in every message (the template's own words), so a run's escaped form is
+    remembered too."""
 
     def __init__(self, inliner: css_inline.CSSInliner, *, cached: int = CACHED_SHAPES) -> None:
         self._inliner = inliner
-        self._shapes: OrderedDict[str, str] = OrderedDict()
+        self._shapes: OrderedDict[str, list[str | int]] = OrderedDict()
         self._cached = cached
+        self._runs: dict[str, str | None] = {}  # a text run -> its escaped form (None: keep)
 
     def inline(self, page: str) -> str:
         masked = self._mask(page)
         if masked is None:
             return self._inliner.inline(page)
         shape, slots = masked
-        inlined = self._shapes.get(shape)
-        if inlined is None:
+        pieces = self._shapes.get(shape)
+        if pieces is None:
             inlined = self._inliner.inline(shape)
-            if len(_SLOT.findall(inlined)) != len(slots):  # a slot moved or vanished
-                return self._inliner.inline(page)
-            self._shapes[shape] = inlined
+            split = _SLOT.split(inlined)  # literal, slot number, literal, ...
+            if sorted(int(n) for n in split[1::2]) != list(range(len(slots))):
+                return self._inliner.inline(page)  # a slot moved, vanished or doubled
+            pieces = [int(p) if i % 2 else p for i, p in enumerate(split)]
+            self._shapes[shape] = pieces
             if len(self._shapes) > self._cached:
                 self._shapes.popitem(last=False)
         else:
             self._shapes.move_to_end(shape)
-        return _SLOT.sub(lambda m: slots[int(m.group(1))], inlined)
+        return "".join(slots[p] if isinstance(p, int) else p for p in pieces)
 
-    @staticmethod
-    def _mask(page: str) -> tuple[str, list[str]] | None:
+    def _run(self, token: str) -> str | None:
+        """A text run as css_inline writes it; None to keep it in the shape as it is
+        (whitespace, which the parser may treat specially, or an ambiguous ``&``)."""
+        if token in self._runs:
+            return self._runs[token]
+        out = None
+        if not token.isspace() and not _LOOSE_AMPERSAND.search(token):
+            out = _text_out(_parsed(token))
+        if len(self._runs) > 20_000:
+            self._runs.clear()
+        self._runs[token] = out
+        return out
+
+    def _mask(self, page: str) -> tuple[str, list[str]] | None:
         if _OPEN in page or _CLOSE in page or _UNSAFE.search(page):
             return None
         if _ATTRIBUTE_SELECTOR.search(page):
@@ -90,25 +107,27 @@ class ShapeCachingInliner:
         slots: list[str] = []
         parts: list[str] = []
 
-        def slot(value: str) -> str:
-            slots.append(value)
-            return f"{_OPEN}{len(slots) - 1}{_CLOSE}"
-
         def href(match: re.Match[str]) -> str:
             raw = match.group(3) if match.group(3) is not None else match.group(4)
             if _LOOSE_AMPERSAND.search(raw):
                 return match.group(0)
-            return f'{match.group(1)}"{slot(_attribute_out(_parsed(raw)))}"'
+            plain = not any(c in raw for c in '&\r"\u00a0')
+            slots.append(raw if plain else _attribute_out(_parsed(raw)))
+            return f'{match.group(1)}"{_OPEN}{len(slots) - 1}{_CLOSE}"'
 
-        for index, token in enumerate(_TOKEN.split(page)):
+        tokens = _TOKEN.split(page)
+        for index, token in enumerate(tokens):
             if index % 2:  # a tag, comment or raw-text element
-                parts.append(
-                    _HREF.sub(href, token)
-                    if not token.startswith("<!") and not _RAW.match(token)
-                    else token
-                )
-            elif not token or token.isspace() or _LOOSE_AMPERSAND.search(token):
+                if ("href" in token or "HREF" in token) and not (
+                    token.startswith("<!") or _RAW.match(token)
+                ):
+                    token = _HREF.sub(href, token)
+                parts.append(token)
+            elif not token:
+                continue
+            elif (out := self._run(token)) is None:
                 parts.append(token)
             else:
-                parts.append(slot(_text_out(_parsed(token))))
+                slots.append(out)
+                parts.append(f"{_OPEN}{len(slots) - 1}{_CLOSE}")
         return "".join(parts), slots

@@ -76,6 +76,8 @@ STYLE = (
         "<pre>\nkept newline</pre>",
         "<p>line\r\nends\rhere</p>",
         "<p>\ue000 private use</p>",
+        "<p><a href='https://s.example/?q=\"x\"\u00a0y'>single quotes</a></p>",
+        '<p><A HREF="/upper">upper</A><a href="/plain">plain</a></p>',
         "<p>é ü 한국어 日本語 \u00a0</p>",
         "<!--[if mso]><p>outlook</p><![endif]--><p>after</p>",
     ],
