@@ -21,7 +21,6 @@ from typing import Any, Literal
 import css_inline
 from jinja2 import FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from journeykit.templating.css_inlining import ShapeCachingInliner
 from journeykit.templating.errors import TemplateRenderError, render_error
 from journeykit.templating.filters import FALLBACK_LOCALE, FILTERS
 from journeykit.templating.sandbox import HardenedEnvironment, TemplateLimits
@@ -116,9 +115,7 @@ class TemplateRenderer:
             keep_trailing_newline=False,
         )
         self.env.filters.update(FILTERS)
-        self._inliner = ShapeCachingInliner(
-            css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
-        )
+        self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._paths: dict[tuple[str, str, str], tuple[Path, str] | None] = {}
 
     def clear_cache(self) -> None:
