@@ -191,7 +191,12 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
                 if isinstance(node, SendNode) and node.channel not in prefetched:
                     prefetch_consents(session, customer_ids, node.channel)
                     prefetched.add(node.channel)
+                # an action queries enrollments: its stage's moves go through the ORM, so
+                # its queries see them (autoflush); a call node only ever starts a group
+                moved = None if node.type == "call" else written
                 for enrollment in group:
+                    if depth and (enrollment.status != "active" or enrollment.node_id != node_id):
+                        continue  # exited or moved meanwhile (an event an action emitted)
                     woken = enrollment.status == "waiting"
                     savepoint = session.begin_nested() if isolate else None
                     try:
@@ -199,7 +204,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
                             session, runtime, journey, node, enrollment, now, woken
                         )
                         step = handler(context)
-                        move = _apply(session, enrollment, node.id, step, now, written)
+                        move = _apply(session, enrollment, node.id, step, now, moved)
                         if savepoint is not None:
                             savepoint.commit()
                     except Exception as exc:
