@@ -18,6 +18,7 @@ from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.handlers import handler_for
 from journeykit.engine.outbox_rows import defer_outbox, write_deferred_outbox
 from journeykit.engine.runtime import Runtime
+from journeykit.engine.template_context import CUSTOMERS
 from journeykit.engine.transitions import (
     defer_history,
     finished_values,
@@ -171,7 +172,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
         customers = _load_customers(session, rows)
         customer_ids = {pk(c) for c in customers}
-        session.info[GROUP_CACHE] = {}
+        session.info[GROUP_CACHE] = {CUSTOMERS: {pk(c): c for c in customers}}
         if not isolate:
             defer_history(session)
             defer_outbox(session)
@@ -231,7 +232,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
                         result.continuing.append(enrollment.id)  # type: ignore[arg-type]
             if any(journey.node(node_id).type == "call" for node_id in stage):
                 # an action may have written what the group's lookups hold: read again
-                session.info[GROUP_CACHE] = {}
+                session.info[GROUP_CACHE] = {CUSTOMERS: {pk(c): c for c in customers}}
                 prefetched.clear()
             stage = following
             if not stage:

@@ -29,7 +29,7 @@ from journeykit.store.substitutes import partial_split, substitute_for_order
 def build_context(
     session: Session, *, settings: Settings, journey: Journey, enrollment: Enrollment, now: datetime
 ) -> dict[str, Any]:
-    customer = session.get(Customer, enrollment.customer_id) if enrollment.customer_id else None
+    customer = group_customer(session, enrollment.customer_id)
     tz = customer.timezone if customer else "UTC"
     locale = customer.locale if customer else "en"
     ctx: dict[str, Any] = {
@@ -67,6 +67,21 @@ def build_context(
         ctx["cart"], ctx["lines"] = _cart(session, cart, settings) if cart else (None, [])
         ctx["discount"] = enrollment.data.get("discount")
     return ctx
+
+
+# the group cache's customers by id (loaded with the group's enrollments, kept for its length:
+# the identity map keeps rows only while referenced, and ``session.get`` costs a lookup)
+CUSTOMERS = "customers"
+
+
+def group_customer(session: Session, customer_id: int | None) -> Customer | None:
+    """The customer ``customer_id``: from the node group's customers, else the session."""
+    if customer_id is None:
+        return None
+    known = (session.info.get(GROUP_CACHE) or {}).get(CUSTOMERS)
+    if known is not None and customer_id in known:
+        return known[customer_id]
+    return session.get(Customer, customer_id)
 
 
 def _sku_part(session: Session, sku: str, store: StoreSettings) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from journeykit.engine.nodes.conditions import data_inputs, data_keys_read
 from journeykit.engine.runtime import Runtime
-from journeykit.engine.template_context import build_context
+from journeykit.engine.template_context import build_context, group_customer
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import Node
@@ -53,8 +53,7 @@ class StepContext:
 
     @cached_property
     def customer(self) -> Customer | None:
-        cid = self.enrollment.customer_id
-        return self.session.get(Customer, cid) if cid else None
+        return group_customer(self.session, self.enrollment.customer_id)
 
     @cached_property
     def enrollment_context(self) -> dict[str, Any]:
