@@ -1,6 +1,7 @@
 """Advance a batch of enrollments: claim what is due (a lease, ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL), then move them node by node — one group per (journey version, node) per
-round, each group one transaction — until every one is parked or finished."""
+round, each group one transaction that runs on through the instant nodes that follow
+(``CHAINED``) — until every one is parked or finished."""
 
 from __future__ import annotations
 
