@@ -74,6 +74,17 @@ class StepContext:
             return self.enrollment_context
         return self.template_context
 
+    def subject_value(self) -> str | None:
+        """The value of the journey's subject in the enrollment's subject key (the sku of
+        ``sku:LAMP-1|customer:42`` in a ``sku`` journey): what the subject's names
+        (``variant``, ``product``) are read by in the template context."""
+        subject = self.journey.subject
+        for part in self.enrollment.subject_key.split("|"):
+            name, _, value = part.partition(":")
+            if name == subject:
+                return value
+        return None
+
     def holds(self, condition: str, names: frozenset[str]) -> bool:
         """Whether ``condition`` (reading ``names``) holds for this enrollment, evaluated
         once per distinct input in a node group: a condition on the subject alone
@@ -87,7 +98,7 @@ class StepContext:
         subject_names = SUBJECT_NAMES.get(self.journey.subject)
         key: tuple[Any, ...] | None = None
         if subject_names is not None and names <= subject_names:
-            key = ("holds", self.journey.name, condition, self.enrollment.subject_key)
+            key = ("holds", self.journey.name, condition, self.subject_value())
         elif names <= ENROLLMENT_NAMES and (keys := data_keys_read(condition)) is not None:
             key = ("holds", self.journey.name, condition, data_inputs(keys, self.enrollment.data))
         if key is None:
