@@ -1,6 +1,7 @@
 """Advance a batch of enrollments: claim what is due (a lease, ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL), then move them node by node — one group per (journey version, node) per
-round, each group one transaction — until every one is parked or finished."""
+round, each group one transaction that runs on through the instant nodes that follow
+(``CHAINED``) — until every one is parked or finished."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.handlers import handler_for
 from journeykit.engine.outbox_rows import defer_outbox, write_deferred_outbox
 from journeykit.engine.runtime import Runtime
+from journeykit.engine.template_context import CUSTOMERS
 from journeykit.engine.transitions import (
     defer_history,
-    exit_enrollment,
+    finished_values,
     record,
     write_deferred_history,
 )
@@ -32,6 +34,11 @@ from journeykit.messaging.compliance import GROUP_CACHE, prefetch_consents
 log = logging.getLogger(__name__)
 MAX_ROUNDS = 200
 LIVE = ("active", "waiting")
+# Node types that decide at once from what the transaction already holds: a group passes
+# through them in one transaction (``call`` nodes run actions, which may write what a later
+# node reads, so a group stops before one and it runs as its own group).
+CHAINED = frozenset({"branch", "split", "send", "wait", "wait_for", "exit"})
+MAX_CHAIN = 50  # nodes one transaction passes at most (a loop of branches ends here)
 
 
 @dataclass(frozen=True)
@@ -152,42 +159,87 @@ def run_node_group(runtime: Runtime, key: GroupKey, ids: list[int]) -> GroupResu
 
 
 def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool) -> GroupResult:
+    """The group's enrollments run their node; then, in the same transaction, those that
+    went on to a node that decides at once (:data:`CHAINED`) run that one too, node by node
+    (every enrollment at a node before the next node), until each is parked, finished, or
+    at a node that is not chained (a ``call``: an action may change what later nodes read).
+    The enrollments and their customers are loaded once and each is written once, however
+    many nodes it passes. With ``isolate`` (after a failure) only the group's own node runs,
+    each enrollment in its savepoint; those that move on continue in the next round."""
     result = GroupResult()
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
         journey = runtime.book.at_version(session, key.version)
-        node = journey.node(key.node_id)
-        handler = handler_for(node.type)
         rows = session.exec(select(Enrollment).where(col(Enrollment.id).in_(ids))).all()
         customers = _load_customers(session, rows)
-        session.info[GROUP_CACHE] = {}
+        customer_ids = {pk(c) for c in customers}
+        session.info[GROUP_CACHE] = {CUSTOMERS: {pk(c): c for c in customers}}
         if not isolate:
             defer_history(session)
             defer_outbox(session)
-        if isinstance(node, SendNode):
-            prefetch_consents(session, {pk(c) for c in customers}, node.channel)
-        for enrollment in rows:
-            if enrollment.lease_owner != runtime.owner or enrollment.node_id != key.node_id:
-                continue  # lost the lease or moved elsewhere meanwhile
-            woken = enrollment.status == "waiting"
-            savepoint = session.begin_nested() if isolate else None
-            try:
-                step = handler(StepContext(session, runtime, journey, node, enrollment, now, woken))
-                move = _apply(session, enrollment, node.id, step, now)
-                if savepoint is not None:
-                    savepoint.commit()
-            except Exception as exc:
-                if savepoint is None:
-                    raise _EnrollmentFailed from exc
-                savepoint.rollback()
-                message = f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
-                log.error(message)
-                _fail(session, enrollment, node.id, now, str(exc))
-                result.errors.append(message)
-                move = Move(enrollment.id, enrollment.subject_key, node.id, "failed")  # type: ignore[arg-type]
-            result.moves.append(move)
-            if enrollment.status == "active":
-                result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+        prefetched: set[str] = set()
+        written: dict[int, Enrollment] | None = None if isolate else {}
+        # lost the lease or moved elsewhere meanwhile: left alone
+        stage: dict[str, list[Enrollment]] = {
+            key.node_id: [
+                e for e in rows if e.lease_owner == runtime.owner and e.node_id == key.node_id
+            ]
+        }
+        for depth in range(1 if isolate else MAX_CHAIN):
+            following: dict[str, list[Enrollment]] = defaultdict(list)
+            for node_id, group in stage.items():
+                node = journey.node(node_id)
+                handler = handler_for(node.type)
+                if isinstance(node, SendNode) and node.channel not in prefetched:
+                    prefetch_consents(session, customer_ids, node.channel)
+                    prefetched.add(node.channel)
+                # an action queries enrollments: its stage's moves go through the ORM, so
+                # its queries see them (autoflush); a call node only ever starts a group
+                moved = None if node.type == "call" else written
+                for enrollment in group:
+                    if depth and (enrollment.status != "active" or enrollment.node_id != node_id):
+                        continue  # exited or moved meanwhile (an event an action emitted)
+                    woken = enrollment.status == "waiting"
+                    savepoint = session.begin_nested() if isolate else None
+                    try:
+                        context = StepContext(
+                            session, runtime, journey, node, enrollment, now, woken
+                        )
+                        step = handler(context)
+                        move = _apply(session, enrollment, node.id, step, now, moved)
+                        if savepoint is not None:
+                            savepoint.commit()
+                    except Exception as exc:
+                        if savepoint is None:
+                            raise _EnrollmentFailed from exc
+                        savepoint.rollback()
+                        message = (
+                            f"{journey.name} · {enrollment.subject_key} · node {node.id}: {exc}"
+                        )
+                        log.error(message)
+                        _fail(session, enrollment, node.id, now, str(exc))
+                        result.errors.append(message)
+                        move = Move(enrollment.id, enrollment.subject_key, node.id, "failed")  # type: ignore[arg-type]
+                    result.moves.append(move)
+                    if enrollment.status != "active":
+                        continue
+                    if (
+                        not isolate
+                        and depth + 1 < MAX_CHAIN
+                        and (journey.node(enrollment.node_id).type in CHAINED)
+                    ):
+                        following[enrollment.node_id].append(enrollment)
+                    else:
+                        result.continuing.append(enrollment.id)  # type: ignore[arg-type]
+            if any(journey.node(node_id).type == "call" for node_id in stage):
+                # an action may have written what the group's lookups hold: read again
+                session.info[GROUP_CACHE] = {CUSTOMERS: {pk(c): c for c in customers}}
+                prefetched.clear()
+            stage = following
+            if not stage:
+                break
+        if written is not None:
+            _write_enrollments(session, written)
         write_deferred_outbox(session)
         write_deferred_history(session)
     return result
@@ -213,52 +265,98 @@ def continuing_after_failure(
 
 
 def _apply(
-    session: Session, enrollment: Enrollment, node_id: str, step: Step, now: datetime
+    session: Session,
+    enrollment: Enrollment,
+    node_id: str,
+    step: Step,
+    now: datetime,
+    written: dict[int, Enrollment] | None = None,
 ) -> Move:
+    """Record the step's history and change the enrollment. With ``written`` (a group run
+    without savepoints) the new values go into the object's state uninstrumented and the
+    enrollment is collected there, to be written with the group's others by one executemany
+    UPDATE (:func:`_write_enrollments`): an instrumented attribute set costs ~20 µs, the
+    unit of work's flush more, and an enrollment passing five nodes would pay them five
+    times. Without it (each enrollment in its savepoint, which must be able to roll the
+    object back) the attributes that change are set through the ORM."""
+    values: dict[str, Any] = {"updated_at": now}
     if step.data:
-        enrollment.data = {
+        values["data"] = {
             k: v for k, v in {**enrollment.data, **step.data}.items() if v is not None
         }
-    enrollment.updated_at = now
     move = Move(enrollment.id, enrollment.subject_key, node_id, "")  # type: ignore[arg-type]
     if step.kind == "goto":
         assert step.next
         record(session, enrollment, now, "step", node_id, step.next, step.detail)
-        enrollment.node_id = step.next
-        enrollment.visits = {
-            **enrollment.visits,
-            step.next: enrollment.visits.get(step.next, 0) + 1,
+        values |= {
+            "node_id": step.next,
+            "visits": {**enrollment.visits, step.next: enrollment.visits.get(step.next, 0) + 1},
+            "status": "active",
+            "wake_at": now,
+            "waiting_for": [],
         }
-        # only what changes: each attribute set costs ~20 µs (validation, instrumentation)
-        # and a JSON column set is serialised again in the UPDATE
-        if enrollment.status != "active":
-            enrollment.status = "active"
-        if enrollment.wake_at != now:
-            enrollment.wake_at = now
-        if enrollment.waiting_for:
-            enrollment.waiting_for = []
         move.to = step.next
     elif step.kind == "park":
+        wake_at = step.wake_at.isoformat() if step.wake_at else None
         record(
-            session,
-            enrollment,
-            now,
-            "wait",
-            node_id,
-            node_id,
-            {**step.detail, "wake_at": step.wake_at.isoformat() if step.wake_at else None},
+            session, enrollment, now, "wait", node_id, node_id, {**step.detail, "wake_at": wake_at}
         )
-        enrollment.status, enrollment.wake_at = "waiting", step.wake_at
-        enrollment.waiting_for = list(step.waiting_for)
-        enrollment.lease_owner = enrollment.lease_until = None
+        values |= {
+            "status": "waiting",
+            "wake_at": step.wake_at,
+            "waiting_for": list(step.waiting_for),
+            "lease_owner": None,
+            "lease_until": None,
+        }
         move.to = "wait"
     else:
         if step.detail:
             record(session, enrollment, now, "step", node_id, None, step.detail)
-        exit_enrollment(session, enrollment, now, reason=step.reason, status="completed")
+        record(session, enrollment, now, "exit", enrollment.node_id, None, {"reason": step.reason})
+        values |= finished_values(now, status="completed") | {"exit_reason": step.reason}
         move.to = f"exit:{step.reason}"
-    session.add(enrollment)
+    if written is None:
+        for name, value in values.items():
+            if getattr(enrollment, name) != value:  # only what changes (each set costs)
+                setattr(enrollment, name, value)
+        session.add(enrollment)
+    else:
+        enrollment.__dict__.update(values)
+        written[enrollment.id] = enrollment  # type: ignore[index]
     return move
+
+
+# What a move, a park or an exit can change (``_apply``): written for every enrollment of a
+# group by one statement, whatever each changed.
+_MOVED = (
+    "node_id",
+    "status",
+    "wake_at",
+    "waiting_for",
+    "data",
+    "visits",
+    "lease_owner",
+    "lease_until",
+    "updated_at",
+    "active_key",
+    "exit_reason",
+)
+_WRITE_MOVED = (
+    update(Enrollment)
+    .where(col(Enrollment.id) == bindparam("w_id"))
+    .values({name: bindparam(f"w_{name}") for name in _MOVED})
+)
+
+
+def _write_enrollments(session: Session, written: dict[int, Enrollment]) -> None:
+    """Write the enrollments :func:`_apply` changed uninstrumented, in one executemany."""
+    if written:
+        rows = [
+            {"w_id": eid, **{f"w_{name}": e.__dict__[name] for name in _MOVED}}
+            for eid, e in written.items()
+        ]
+        session.connection().execute(_WRITE_MOVED, rows)
+        written.clear()
 
 
 def _fail(

@@ -18,6 +18,9 @@ from journeykit.templating.limits import TemplateLimits
 from journeykit.templating.render import TemplateRenderer
 from journeykit.timing.clock import Clock
 
+# An edited template is picked up within this long (not checked on every message).
+RELOAD_CHECK_SECONDS = 1.0
+
 
 @dataclass
 class Runtime:
@@ -33,6 +36,8 @@ class Runtime:
     def get_renderer(self) -> TemplateRenderer:
         if self.renderer is None:
             self.renderer = TemplateRenderer(
-                self.settings.templates.dir, limits=TemplateLimits.from_settings(self.settings)
+                self.settings.templates.dir,
+                limits=TemplateLimits.from_settings(self.settings),
+                reload_check_seconds=RELOAD_CHECK_SECONDS,
             )
         return self.renderer

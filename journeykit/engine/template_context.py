@@ -29,12 +29,12 @@ from journeykit.store.substitutes import partial_split, substitute_for_order
 def build_context(
     session: Session, *, settings: Settings, journey: Journey, enrollment: Enrollment, now: datetime
 ) -> dict[str, Any]:
-    customer = session.get(Customer, enrollment.customer_id) if enrollment.customer_id else None
+    customer = group_customer(session, enrollment.customer_id)
     tz = customer.timezone if customer else "UTC"
     locale = customer.locale if customer else "en"
     ctx: dict[str, Any] = {
         "customer": _customer(customer),
-        "store": store_info(settings),
+        "store": _store_info(session, settings),
         "journey": {"name": journey.name, "settings": journey.settings},
         "settings": journey.settings,
         "enrollment": {
@@ -61,14 +61,42 @@ def build_context(
         ctx["variant"] = lines[0]["_variant"] if lines else None
         ctx.update(order_choices(session, order, settings.store) if order else _NO_CHOICES)
     elif journey.subject == "sku":
-        variant = _variant_by_sku(session, subject["sku"])
-        ctx["variant"] = variant_info(session, variant, settings.store) if variant else None
-        ctx["product"] = ctx["variant"]["_product"] if variant else None
+        ctx.update(_sku_part(session, subject["sku"], settings.store))
     elif journey.subject == "cart":
         cart = session.exec(select(Cart).where(Cart.token == subject["cart"])).first()
         ctx["cart"], ctx["lines"] = _cart(session, cart, settings) if cart else (None, [])
         ctx["discount"] = enrollment.data.get("discount")
     return ctx
+
+
+# the group cache's customers by id (loaded with the group's enrollments, kept for its length:
+# the identity map keeps rows only while referenced, and ``session.get`` costs a lookup)
+CUSTOMERS = "customers"
+
+
+def group_customer(session: Session, customer_id: int | None) -> Customer | None:
+    """The customer ``customer_id``: from the node group's customers, else the session."""
+    if customer_id is None:
+        return None
+    known = (session.info.get(GROUP_CACHE) or {}).get(CUSTOMERS)
+    if known is not None and customer_id in known:
+        return known[customer_id]
+    return session.get(Customer, customer_id)
+
+
+def _sku_part(session: Session, sku: str, store: StoreSettings) -> dict[str, Any]:
+    """``variant`` and ``product`` of a ``sku`` subject: within a node group built once per
+    subject and shared by its enrollments' contexts (templates cannot change them: the
+    sandbox is immutable)."""
+    cache = session.info.get(GROUP_CACHE)
+    if cache is not None and ("sku_part", sku) in cache:
+        return cache[("sku_part", sku)]
+    variant = _variant_by_sku(session, sku)
+    info = variant_info(session, variant, store) if variant else None
+    part = {"variant": info, "product": info["_product"] if info else None}
+    if cache is not None:
+        cache[("sku_part", sku)] = part
+    return part
 
 
 def _local_now(session: Session, now: datetime, tz: str) -> pendulum.DateTime:
@@ -138,6 +166,15 @@ def order_choices(session: Session, order: Order, store: StoreSettings) -> dict[
             "slips": int(slips),
         },
     }
+
+
+def _store_info(session: Session, settings: Settings) -> dict[str, str]:
+    cache = session.info.get(GROUP_CACHE)
+    if cache is None:
+        return store_info(settings)
+    if "store" not in cache:
+        cache["store"] = store_info(settings)
+    return cache["store"]
 
 
 def store_info(settings: Settings) -> dict[str, str]:

@@ -64,10 +64,18 @@ def exit_enrollment(
 
 
 def finished(enrollment: Enrollment, now: datetime, *, status: str) -> None:
-    enrollment.status = status
-    enrollment.active_key = None
-    enrollment.wake_at = None
-    enrollment.waiting_for = []
-    enrollment.lease_owner = None
-    enrollment.lease_until = None
-    enrollment.updated_at = now
+    for name, value in finished_values(now, status=status).items():
+        setattr(enrollment, name, value)
+
+
+def finished_values(now: datetime, *, status: str) -> dict[str, Any]:
+    """The enrollment's columns once it is finished (``status`` completed, exited, ...)."""
+    return {
+        "status": status,
+        "active_key": None,
+        "wake_at": None,
+        "waiting_for": [],
+        "lease_owner": None,
+        "lease_until": None,
+        "updated_at": now,
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session
@@ -34,9 +35,7 @@ def action_extras(
     base = settings.web.public_base_url.rstrip("/")
     secret = settings.web.signing_secret.get_secret_value()
     offer_expires = now + node.offer_valid_for if node.offer_valid_for else None
-    link_expires = offer_expires or now + timedelta(
-        seconds=settings.sending.action_link_max_age_seconds
-    )
+    link_expires = offer_expires or _later(now, settings.sending.action_link_max_age_seconds)
     links = {
         action: f"{base}/a/"
         + sign_action(
@@ -59,6 +58,13 @@ def action_extras(
         "unsubscribe_url": unsubscribe if category == "marketing" else "",
         "preferences_url": f"{base}/preferences/{unsubscribe.rsplit('/', 1)[1]}",
     }
+
+
+@lru_cache(maxsize=64)
+def _later(now: datetime, seconds: float) -> datetime:
+    """``now`` plus ``seconds`` (a node group's messages share ``now``: pendulum's addition
+    is computed once for them). Used only for a link's expiry, read as a timestamp."""
+    return now + timedelta(seconds=seconds)
 
 
 def compose(

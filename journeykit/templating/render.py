@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import re
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +51,30 @@ class RenderedSms:
     segments: SmsSegments
 
 
+class _ReloadingEnvironment(HardenedEnvironment):
+    """Checks whether a cached template's file changed at most once per
+    ``reload_check_seconds`` (0: on every load, Jinja's own behaviour), instead of a ``stat``
+    of the template and of its layout on every render."""
+
+    def __init__(self, *, reload_check_seconds: float = 0.0, **options: Any) -> None:
+        super().__init__(**options)
+        self.reload_check_seconds = reload_check_seconds
+        self._checked: dict[str, float] = {}
+
+    def _load_template(self, name: str, globals: Any) -> Template:
+        if self.reload_check_seconds > 0 and self.cache is not None and self.loader is not None:
+            template = self.cache.get((weakref.ref(self.loader), name))
+            checked = self._checked.get(name)
+            now = time.monotonic()
+            fresh = checked is not None and now - checked < self.reload_check_seconds
+            if template is not None and fresh:
+                if globals:
+                    template.globals.update(globals)
+                return template
+            self._checked[name] = now
+        return super()._load_template(name, globals)
+
+
 def locale_chain(locale: str | None) -> list[str]:
     """``ko-KR`` → ``["ko-KR", "ko", "en"]`` (``_`` is read as ``-``)."""
     tag = (locale or FALLBACK_LOCALE).strip().replace("_", "-") or FALLBACK_LOCALE
@@ -63,8 +89,9 @@ def _plain(fragment: str) -> str:
 
 class TemplateRenderer:
     """Compiled templates and resolved paths are cached: build one renderer and reuse it.
-    With ``auto_reload`` an edited template file is recompiled; a newly added locale file is
-    seen after :meth:`clear_cache`."""
+    With ``auto_reload`` an edited template file is recompiled (checked on every render, or
+    at most once per ``reload_check_seconds``); a newly added locale file is seen after
+    :meth:`clear_cache`."""
 
     def __init__(
         self,
@@ -73,10 +100,12 @@ class TemplateRenderer:
         auto_reload: bool = True,
         text_from_html: Callable[[str], str] = html_to_text,
         limits: TemplateLimits | None = None,
+        reload_check_seconds: float = 0.0,
     ) -> None:
         self.templates_dir = Path(templates_dir).resolve()
         self.text_from_html = text_from_html
-        self.env = HardenedEnvironment(
+        self.env = _ReloadingEnvironment(
+            reload_check_seconds=reload_check_seconds,
             limits=limits,
             loader=FileSystemLoader(self.templates_dir),
             undefined=StrictUndefined,

@@ -3,6 +3,7 @@ and error reporting."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from datetime import date
@@ -435,3 +436,21 @@ def test_new_locale_file_is_seen_after_clear_cache(tmp_path: Path) -> None:
     fresh.clear_cache()
     sms = fresh.render_sms("delay_apology/apology", "de-DE", make_context())
     assert (sms.locale, sms.body) == ("de", "Lumen Goods: Bestellung 1042 verspätet sich.")
+
+
+@pytest.mark.parametrize("reload_check_seconds", [0.0, 3600.0])
+def test_edited_template_is_reloaded_once_checked(
+    tmp_path: Path, reload_check_seconds: float
+) -> None:
+    """Jinja's stat on every render (0) or at most once per ``reload_check_seconds``."""
+    shutil.copytree(FIXTURES, tmp_path / "templates")
+    shutil.copytree(LAYOUTS, tmp_path / "templates" / "_layouts")
+    renderer = TemplateRenderer(tmp_path / "templates", reload_check_seconds=reload_check_seconds)
+    first = renderer.render_sms("delay_apology/apology", "en", make_context()).body
+    path = renderer.template_path("delay_apology/apology", "sms", "en")
+    assert path is not None
+    path.write_text("Edited {{ order.number }}\n", encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 10))  # a later mtime, whatever the clock
+    again = renderer.render_sms("delay_apology/apology", "en", make_context()).body
+    assert again == ("Edited 1042" if reload_check_seconds == 0 else first)

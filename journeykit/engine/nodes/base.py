@@ -9,13 +9,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from journeykit.engine.nodes.conditions import data_inputs, data_keys_read
 from journeykit.engine.runtime import Runtime
-from journeykit.engine.template_context import build_context
+from journeykit.engine.template_context import build_context, group_customer
 from journeykit.foundation.models import Customer, Enrollment
 from journeykit.language.journey import Journey
 from journeykit.language.nodes import Node
+from journeykit.messaging.compliance import GROUP_CACHE
+from journeykit.templating.expressions import holds
 
 ENROLLMENT_NAMES = frozenset({"enrollment", "settings", "journey", "event"})
+# Names of the template context that depend only on the subject (and the settings), by the
+# journey's subject: a condition reading only these has one value per subject in a node group.
+SUBJECT_NAMES = {"sku": frozenset({"variant", "product", "store", "settings", "journey"})}
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,7 @@ class StepContext:
 
     @cached_property
     def customer(self) -> Customer | None:
-        cid = self.enrollment.customer_id
-        return self.session.get(Customer, cid) if cid else None
+        return group_customer(self.session, self.enrollment.customer_id)
 
     @cached_property
     def enrollment_context(self) -> dict[str, Any]:
@@ -68,6 +73,39 @@ class StepContext:
         if names <= ENROLLMENT_NAMES:
             return self.enrollment_context
         return self.template_context
+
+    def subject_value(self) -> str | None:
+        """The value of the journey's subject in the enrollment's subject key (the sku of
+        ``sku:LAMP-1|customer:42`` in a ``sku`` journey): what the subject's names
+        (``variant``, ``product``) are read by in the template context."""
+        subject = self.journey.subject
+        for part in self.enrollment.subject_key.split("|"):
+            name, _, value = part.partition(":")
+            if name == subject:
+                return value
+        return None
+
+    def holds(self, condition: str, names: frozenset[str]) -> bool:
+        """Whether ``condition`` (reading ``names``) holds for this enrollment, evaluated
+        once per distinct input in a node group: a condition on the subject alone
+        (``variant.inventory > 0``) once per subject (the group's transaction reads the same
+        rows for all of them), one on keys of ``enrollment.data`` alone (``'email' in
+        enrollment.data.channels``) once per distinct value of those keys. Expressions run
+        in the immutable sandbox: the same inputs give the same value."""
+        cache = self.session.info.get(GROUP_CACHE)
+        if cache is None:
+            return holds(condition, self.context_for(names))
+        subject_names = SUBJECT_NAMES.get(self.journey.subject)
+        key: tuple[Any, ...] | None = None
+        if subject_names is not None and names <= subject_names:
+            key = ("holds", self.journey.name, condition, self.subject_value())
+        elif names <= ENROLLMENT_NAMES and (keys := data_keys_read(condition)) is not None:
+            key = ("holds", self.journey.name, condition, data_inputs(keys, self.enrollment.data))
+        if key is None:
+            return holds(condition, self.context_for(names))
+        if key not in cache:
+            cache[key] = holds(condition, self.context_for(names))
+        return bool(cache[key])
 
     @cached_property
     def template_context(self) -> dict[str, Any]:

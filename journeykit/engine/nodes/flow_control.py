@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
-
-from jinja2 import Environment, meta
 
 from journeykit.engine.nodes.base import Step, StepContext
+from journeykit.engine.nodes.conditions import names_in
 from journeykit.language.nodes import BranchNode, ExitNode, SplitNode
-from journeykit.templating.expressions import holds
 
-_PARSER = Environment()  # parses conditions to list their names; never renders
-
-
-@lru_cache(maxsize=1024)
-def names_in(condition: str) -> frozenset[str]:
-    """The top-level names a condition reads (``variant.inventory > 0`` reads ``variant``)."""
-    return frozenset(meta.find_undeclared_variables(_PARSER.parse("{{ " + condition + " }}")))
+__all__ = ["handle_branch", "handle_exit", "handle_split", "names_in", "split_bucket"]
 
 
 def handle_branch(ctx: StepContext) -> Step:
     node = ctx.node
     assert isinstance(node, BranchNode)
     for index, branch in enumerate(node.branches):
-        if holds(branch.when, ctx.context_for(names_in(branch.when))):
+        if ctx.holds(branch.when, names_in(branch.when)):
             return Step.goto(branch.next, detail={"branch": index, "when": branch.when})
     return Step.goto(node.otherwise, detail={"branch": "otherwise"})
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from journeykit.engine.nodes.base import Step, StepContext
+from journeykit.engine.nodes.conditions import names_in
 from journeykit.engine.outbox_rows import queue_outbox_row, write_pending_for
 from journeykit.foundation.models import pk
 from journeykit.language.journey import Journey
@@ -15,7 +16,6 @@ from journeykit.messaging.compliance import decide
 from journeykit.messaging.compose import action_extras, compose
 from journeykit.messaging.consent import MARKETING, restock_purpose
 from journeykit.messaging.phone import time_zones_for
-from journeykit.templating.expressions import holds
 
 RESTOCK_AUDIENCE = "restock_signups"
 OFFER_RULE = "offer_expires"  # a row's note: the offer it carries ends at ``at``
@@ -70,7 +70,7 @@ def handle_send(ctx: StepContext) -> Step:
         row["decisions"] = [*row["decisions"], {"rule": OFFER_RULE, "at": expires}]
     if not decision.allowed:
         row["status"], row["error"] = "suppressed", decision.reason
-    elif node.still_true is not None and not holds(node.still_true, ctx.template_context):
+    elif node.still_true is not None and not ctx.holds(node.still_true, names_in(node.still_true)):
         row["status"], row["error"] = "withdrawn", f"no longer true: {node.still_true}"
         row["due_at"] = ctx.now  # decided now: it will never go
     else:

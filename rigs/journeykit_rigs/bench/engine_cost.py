@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +42,12 @@ def run_engine(
         def timed(rt: Runtime, key: GroupKey, ids: list[int]) -> GroupResult:
             started = time.perf_counter()
             result = run_node_group(rt, key, ids)
-            per_node[key.node_id][0] += time.perf_counter() - started
-            per_node[key.node_id][1] += len(ids)
+            spent = time.perf_counter() - started
+            # a group runs on through instant nodes: its time is shared by its moves, by node
+            by_node = Counter(m.from_node for m in result.moves) or Counter({key.node_id: len(ids)})
+            for node, count in by_node.items():
+                per_node[node][0] += spent * count / by_node.total()
+                per_node[node][1] += count
             return result
 
         wall, cpu = time.perf_counter(), time.process_time()

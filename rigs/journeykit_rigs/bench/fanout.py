@@ -25,9 +25,11 @@ from journeykit_rigs.bench.runtime import (
     START,
     bench_runtime,
     bench_settings,
+    children_rss_mb,
     database_url,
     dialect,
     machine,
+    own_rss_mb,
     peak_rss_mb,
 )
 from journeykit_rigs.bench.seed import SKU, seed_customers, seed_variant
@@ -138,7 +140,10 @@ def run_fanout(
             k: v for k, v in options.items() if not unthrottled or k == "sending.concurrency"
         },
         "peak_rss_mb": max(peak_rss_mb(), *(r["peak_rss_mb"] for r in sent.values())),
-        "rss_mb": {"engine": peak_rss_mb()} | {c: r["peak_rss_mb"] for c, r in sent.items()},
+        # the engine's own peak; its finished children (the sandbox keeps every request) apart
+        "rss_mb": {"engine": own_rss_mb()}
+        | {c: r["peak_rss_mb"] for c, r in sent.items()}
+        | {"children": children_rss_mb()},
         # CPU by process: Journeykit's (engine, one dispatcher per channel) and the sandbox's
         # (the providers' side, which shares this machine's cores in the benchmark only).
         "cpu_seconds": {"engine": round(engine_cpu, 3)}

@@ -67,6 +67,17 @@ def peak_rss_mb() -> float:
     return round(max(own, children) / 1024, 1)
 
 
+def own_rss_mb() -> float:
+    """The peak resident memory of this process alone, in MB (``peak_rss_mb`` also takes
+    finished children: in the fan-out, the sandbox, which keeps every request it got)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def children_rss_mb() -> float:
+    """The largest peak resident memory of this process's finished children, in MB."""
+    return round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+
+
 def machine() -> dict[str, Any]:
     """Where a result was measured."""
     model = platform.processor() or platform.machine()
