@@ -63,9 +63,10 @@ def claim(
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         candidates: list[OutboxMessage] = []
+        quiet: dict[str, datetime | None] = {}  # a batch's rows share a few windows
         for row in session.exec(query).all():
             decisions = list(row.decisions or [])
-            later = _quiet_until(decisions, now)
+            later = _quiet_until(decisions, now, quiet)
             if later is None:
                 candidates.append(row)
                 continue
@@ -165,10 +166,21 @@ def claim_outbox(
     return claim(runtime, limit=limit, channel=channel, journey=journey).ids
 
 
-def _quiet_until(decisions: list[dict[str, Any]], now: datetime) -> datetime | None:
-    """The first allowed instant when ``now`` is inside the row's quiet window, else None."""
+def _quiet_until(
+    decisions: list[dict[str, Any]],
+    now: datetime,
+    seen: dict[str, datetime | None] | None = None,
+) -> datetime | None:
+    """The first allowed instant when ``now`` is inside the row's quiet window, else None
+    (``seen``: answers for ``now`` by window, kept by the caller across a batch)."""
     window = quiet_window_note(decisions)
     if window is None:
         return None
+    key = repr((window.get("zones"), window.get("windows")))
+    if seen is not None and key in seen:
+        return seen[key]
     allowed = allowed_in_zones(now, window)
-    return allowed if allowed > now else None
+    later = allowed if allowed > now else None
+    if seen is not None:
+        seen[key] = later
+    return later
