@@ -327,6 +327,7 @@ class TwilioSmsSender:
         self._async_client = Client(account_sid, auth_token, http_client=self._async_http)
         self._async_client.api.base_url = base_url.rstrip("/")
         self._loop: asyncio.AbstractEventLoop | None = None  # started by the first send_many
+        self._loop_pid = 0  # the process that started it (a forked child starts its own)
         self._loop_lock = threading.Lock()
         self._before: ThreadPoolExecutor | None = None
 
@@ -393,8 +394,11 @@ class TwilioSmsSender:
             return results
         limit = max(1, min(concurrency or self.connections, self.connections))
         with self._loop_lock:
-            if self._loop is None:
-                self._loop = _start_loop(self, self._async_http)
+            if self._loop is None or self._loop_pid != os.getpid():
+                if self._loop is not None:  # forked: the parent's loop thread is not here
+                    self._async_http = _AsyncHttpClient(self.timeout_s, self.connections)
+                    self._async_client.http_client = self._async_http
+                self._loop, self._loop_pid = _start_loop(self, self._async_http), os.getpid()
             if before_request is not None and self._before is None:
                 self._before = ThreadPoolExecutor(self.connections, "twilio-before-send")
         work = self._send_all(messages, before_request, limit)
