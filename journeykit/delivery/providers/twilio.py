@@ -171,6 +171,12 @@ def _form(values: dict[str, object]) -> str:
     return urlencode(pairs)
 
 
+# A pooled connection idle longer than this is not reused: a server that drops idle
+# connections (uvicorn after 5 s) may close one just as a request goes out on it, and that
+# request is then ambiguous (gone or not?) and must wait for reconcile. aiohttp keeps them 15 s.
+KEEPALIVE_S = 2.0
+
+
 class _AsyncHttpClient(AsyncHttpClient):
     """The SDK's async HTTP client over one pooled ``aiohttp`` session (created on the event
     loop that first uses it; no retries: a resend is the dispatcher's decision). Each task's
@@ -189,7 +195,9 @@ class _AsyncHttpClient(AsyncHttpClient):
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.connections),
+                connector=aiohttp.TCPConnector(
+                    limit=self.connections, keepalive_timeout=KEEPALIVE_S
+                ),
                 timeout=aiohttp.ClientTimeout(
                     total=None, sock_connect=self.timeout, sock_read=self.timeout
                 ),
