@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from journeykit.delivery.send_guard import check
@@ -58,14 +59,17 @@ def claim(
         )
         if channel:
             query = query.where(OutboxMessage.channel == channel)
+        if channel == "email":  # the claim reads no email's content (SMS: for short links)
+            query = query.options(defer(OutboxMessage.content))  # type: ignore[arg-type]
         if journey:
             query = query.where(OutboxMessage.journey == journey)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         candidates: list[OutboxMessage] = []
+        quiet: dict[str, datetime | None] = {}  # a batch's rows share a few windows
         for row in session.exec(query).all():
             decisions = list(row.decisions or [])
-            later = _quiet_until(decisions, now)
+            later = _quiet_until(decisions, now, quiet)
             if later is None:
                 candidates.append(row)
                 continue
@@ -165,10 +169,21 @@ def claim_outbox(
     return claim(runtime, limit=limit, channel=channel, journey=journey).ids
 
 
-def _quiet_until(decisions: list[dict[str, Any]], now: datetime) -> datetime | None:
-    """The first allowed instant when ``now`` is inside the row's quiet window, else None."""
+def _quiet_until(
+    decisions: list[dict[str, Any]],
+    now: datetime,
+    seen: dict[str, datetime | None] | None = None,
+) -> datetime | None:
+    """The first allowed instant when ``now`` is inside the row's quiet window, else None
+    (``seen``: answers for ``now`` by window, kept by the caller across a batch)."""
     window = quiet_window_note(decisions)
     if window is None:
         return None
+    key = repr((window.get("zones"), window.get("windows")))
+    if seen is not None and key in seen:
+        return seen[key]
     allowed = allowed_in_zones(now, window)
-    return allowed if allowed > now else None
+    later = allowed if allowed > now else None
+    if seen is not None:
+        seen[key] = later
+    return later

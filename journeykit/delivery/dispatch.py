@@ -17,7 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlmodel import Session, col, select
 
 from journeykit.delivery.claim import Claimed, claim, claim_outbox
-from journeykit.delivery.providers.base import EmailMessage, Senders, SendResult, SmsMessage
+from journeykit.delivery.providers.base import (
+    EmailMessage,
+    Senders,
+    SendResult,
+    SmsBatchSender,
+    SmsMessage,
+)
 from journeykit.delivery.reconcile import reconcile, reconcile_windows
 from journeykit.delivery.record import Attempt, DispatchReport, record_attempt
 from journeykit.delivery.retry import RetryPolicy, backoff
@@ -58,7 +64,10 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
     emails = [r for r in rows if r.channel == "email"]
     size = max(1, senders.email_batch_size)
     email_chunks = [emails[i : i + size] for i in range(0, len(emails), size)]
-    jobs = [[row] for row in sms] + email_chunks
+    # SMS: one job for the whole round when the sender keeps its own requests in flight
+    # (Twilio's async path), else one job (thread) per SMS
+    batched = isinstance(senders.sms, SmsBatchSender)
+    jobs = ([sms] if sms and batched else [[row] for row in sms]) + email_chunks
     with ThreadPoolExecutor(max_workers=max(1, senders.concurrency)) as pool:
         outcomes = list(pool.map(lambda job: _send_job(senders, job), jobs))
     policy = policy_for(runtime)
@@ -113,8 +122,8 @@ def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, lis
     started = senders.wall_clock.now()
     try:
         if rows[0].channel == "sms":
-            results = [_send_sms(senders, rows[0])]
-            requests = 1
+            results = _send_sms(senders, rows)
+            requests = len(rows)
         else:
             results, requests = _send_emails(senders, rows)
     except Exception as exc:
@@ -123,17 +132,30 @@ def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, lis
     return requests, [Attempt(result, started) for result in results]
 
 
-def _send_sms(senders: Senders, row: OutboxMessage) -> SendResult:
-    if senders.before_send:
-        senders.before_send("sms")
-    return senders.sms.send(
-        SmsMessage(
-            key=row.key,
-            to=row.to_address,
-            body=row.content["body"],
-            validity_period_s=_validity(row),
-            status_callback=row.content.get("status_callback") or senders.status_callback,
+def _send_sms(senders: Senders, rows: Sequence[OutboxMessage]) -> list[SendResult]:
+    """One request per SMS, each after ``before_send("sms")``."""
+    messages = [_sms(senders, row) for row in rows]
+    hook = senders.before_send
+    if isinstance(senders.sms, SmsBatchSender):
+        before = None if hook is None else lambda: hook("sms")
+        return senders.sms.send_many(
+            messages, before_request=before, concurrency=senders.concurrency
         )
+    results = []
+    for message in messages:
+        if hook:
+            hook("sms")
+        results.append(senders.sms.send(message))
+    return results
+
+
+def _sms(senders: Senders, row: OutboxMessage) -> SmsMessage:
+    return SmsMessage(
+        key=row.key,
+        to=row.to_address,
+        body=row.content["body"],
+        validity_period_s=_validity(row),
+        status_callback=row.content.get("status_callback") or senders.status_callback,
     )
 
 

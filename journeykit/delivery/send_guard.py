@@ -407,6 +407,9 @@ def _over_allotment(
                 reasons[int(row.id)] = f"the allotment could not be evaluated: {exc}"  # type: ignore[arg-type]
             continue
         window = max(n.allotment.window for *_, n in members if n.allotment is not None)
+        batch = {row.customer_id for row, *_ in members}
+        if _told_count(session, journey, key[1], now - window) + len(batch) <= most:
+            continue  # every place this batch can take is below the allotment
         places = _told(session, journey, key[1], now - window)
         for row, *_ in members:
             place = places.setdefault(row.customer_id, len(places))
@@ -418,25 +421,42 @@ def _over_allotment(
     return reasons
 
 
+def _told_in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
+    """The conditions of :func:`_told` (rows joined to their enrollment)."""
+    nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
+    return [
+        OutboxMessage.journey == journey.name,
+        col(OutboxMessage.node_id).in_(nodes),
+        col(OutboxMessage.status).in_(TOOK),
+        col(OutboxMessage.created_at) > since,
+        or_(
+            col(Enrollment.subject_key) == subject,
+            col(Enrollment.subject_key).startswith(subject + "|"),
+        ),
+    ]
+
+
+def _told_count(session: Session, journey: Journey, subject: str, since: datetime) -> int:
+    """How many customers :func:`_told` would list, counted by the database: while the
+    told and the batch's customers together fit the allotment, no place matters (a wave of
+    100,000 would otherwise bring every told customer back for every claim batch)."""
+    found = session.exec(
+        select(func.count(func.distinct(OutboxMessage.customer_id)))
+        .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
+        .where(*_told_in_wave(journey, subject, since))
+    ).one()
+    return int(found or 0)
+
+
 def _told(session: Session, journey: Journey, subject: str, since: datetime) -> dict[int, int]:
     """Customers of ``subject`` reached by a message of the journey's allotted send nodes
     that was queued since ``since`` (the wave it belongs to), each with their place: the
     order their first such message was queued."""
-    nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
     first = func.min(OutboxMessage.created_at)
     rows = session.exec(
         select(OutboxMessage.customer_id, first)
         .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
-        .where(
-            OutboxMessage.journey == journey.name,
-            col(OutboxMessage.node_id).in_(nodes),
-            col(OutboxMessage.status).in_(TOOK),
-            col(OutboxMessage.created_at) > since,
-            or_(
-                col(Enrollment.subject_key) == subject,
-                col(Enrollment.subject_key).startswith(subject + "|"),
-            ),
-        )
+        .where(*_told_in_wave(journey, subject, since))
         .group_by(col(OutboxMessage.customer_id))
         .order_by(first, func.min(OutboxMessage.id))
     ).all()

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from journeykit.sandbox import inbox, sendgrid_api, twilio_api
 from journeykit.sandbox.callbacks import CallbackWorker
+from journeykit.sandbox.fast_path import SendFastPath
 from journeykit.sandbox.faults import FaultConfig, FaultInjector
 from journeykit.sandbox.shared import SandboxContext, get_context
 from journeykit.sandbox.store import MessageStore
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(twilio_api.router)
     app.include_router(sendgrid_api.router)
     app.include_router(inbox.router)
+    app.add_middleware(SendFastPath, context=ctx)
 
     @app.get("/_sandbox/faults")
     def get_faults(c: SandboxContext = Depends(get_context)) -> dict[str, Any]:

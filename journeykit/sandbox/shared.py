@@ -41,8 +41,9 @@ class SandboxContext:
         await asyncio.sleep(self.faults.timeout_delay_s)
 
 
-def get_context(request: Request) -> SandboxContext:
-    """The sandbox context of the app serving ``request``."""
+async def get_context(request: Request) -> SandboxContext:
+    """The sandbox context of the app serving ``request`` (async: FastAPI runs a plain
+    ``def`` dependency in its thread pool, a thread hop per request)."""
     ctx: SandboxContext = request.app.state.sandbox
     return ctx
 

@@ -59,13 +59,14 @@ def resource(m: StoredMessage, account_sid: str, status: str) -> dict[str, Any]:
     """The Twilio message resource JSON for a stored SMS."""
     uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{m.id}"
     from_is_service = m.from_.startswith("MG")
+    received = _rfc2822(m.received_at)
     return {
         "account_sid": account_sid,
         "api_version": "2010-04-01",
         "body": m.body,
-        "date_created": _rfc2822(m.received_at),
-        "date_sent": _rfc2822(m.received_at),
-        "date_updated": _rfc2822(m.received_at),
+        "date_created": received,
+        "date_sent": received,
+        "date_updated": received,
         "direction": "outbound-api",
         "error_code": UNDELIVERED_TO.get(m.to) if status == "undelivered" else None,
         "error_message": None,
@@ -106,6 +107,13 @@ async def create_message(
     account_sid: str, request: Request, ctx: SandboxContext = Depends(get_context)
 ) -> JSONResponse:
     """Send an SMS: validate, maybe fail on purpose, store, answer 201 with the resource."""
+    return await answer_create(ctx, account_sid, request)
+
+
+async def answer_create(ctx: SandboxContext, account_sid: str, request: Request) -> JSONResponse:
+    """What :func:`create_message` answers; also called directly by
+    :class:`journeykit.sandbox.fast_path.SendFastPath` (the sandbox's hottest request,
+    without FastAPI's per-request dependency solving)."""
     if not _authorized(request, ctx, account_sid):
         return _error(AUTH_ERROR)
     try:

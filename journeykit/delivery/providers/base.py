@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from journeykit.timing.clock import Clock, SystemClock
 
@@ -71,6 +71,23 @@ class SmsSender(Protocol):
 
     def find_sent(self, to: str, since: datetime, body: str) -> str | None:
         """The SID of a message with this body sent to ``to`` since ``since``, if any."""
+        ...
+
+
+@runtime_checkable
+class SmsBatchSender(SmsSender, Protocol):
+    """An SMS sender that can have many requests in flight itself (one per SMS: Twilio has
+    no batch send), cheaper than a thread per request."""
+
+    def send_many(
+        self,
+        messages: Sequence[SmsMessage],
+        *,
+        before_request: Callable[[], None] | None = None,
+        concurrency: int | None = None,
+    ) -> list[SendResult]:
+        """One result per message, in order; ``before_request`` runs before each request
+        (the rate limiter's hook); never raises for one message."""
         ...
 
 

@@ -105,6 +105,13 @@ def _cut(text: str, constants: list[str]) -> list[str] | None:
 class _Shape:
     constants: dict[str, list[str]]
     nonce: str
+    tags: dict[str, list[str]] = field(init=False)  # each field's slot tags, made once
+
+    def __post_init__(self) -> None:
+        self.tags = {
+            name: [self.tag(name, i) for i in range(len(parts) - 1)]
+            for name, parts in self.constants.items()
+        }
 
     def tag(self, name: str, i: int) -> str:
         return f"%jk{self.nonce}{name[0]}{i}%"
@@ -122,7 +129,7 @@ class _Shape:
             values = _cut(getattr(m, name), self.constants[name])
             if values is None:
                 return None
-            subs.update((self.tag(name, i), v) for i, v in enumerate(values))
+            subs.update(zip(self.tags[name], values, strict=True))
         size = sum(len(k.encode()) + len(v.encode()) for k, v in subs.items())
         if size > MAX_SUBSTITUTION_BYTES or any("%jk" + self.nonce in v for v in subs.values()):
             return None

@@ -67,6 +67,8 @@ def dispatch_rounds(
     senders.before_send = None if unthrottled else (limiter_for(settings) or Pacer(settings))
     senders.status_callback = None  # no web app listens in a benchmark
     requests, sent, last_sent_at, locked, idle = 0, 0, 0.0, 0, 0
+    unsure: dict[str, int] = {}  # retried, ambiguous, reconciled, failed: none in a clean run
+    errors: list[str] = []
     out.put("ready")
     cpu = time.process_time()
     while True:
@@ -80,6 +82,10 @@ def dispatch_rounds(
             log.warning("dispatch round failed (%s); retrying", exc.orig)
             continue
         requests += report.requests
+        for name in ("retried", "ambiguous", "reconciled", "failed", "withdrawn", "deferred"):
+            if getattr(report, name):
+                unsure[name] = unsure.get(name, 0) + getattr(report, name)
+        errors += report.errors[:5]
         if report.sent:
             sent, last_sent_at = sent + report.sent, time.time()
         if report.claimed == 0:
@@ -92,6 +98,8 @@ def dispatch_rounds(
         else:
             idle = 0
     runtime.engine.dispose()
+    if unsure:
+        log.warning("%s dispatcher: %s; first errors: %s", channel, unsure, errors[:5])
     out.put(
         {
             "channel": channel,
