@@ -1,6 +1,7 @@
-"""Prefect flows. A flow run advances a *batch*: one task run per (journey, node) group
-and one per channel dispatch, never one per customer. Due times live in our tables;
-Prefect runs short batches on a schedule (the sweep) or when an event arrives."""
+"""Prefect flows. A flow run advances a *batch*: one task run per (journey, node) group (it
+runs on through the instant nodes that follow, in one transaction) and one per channel
+dispatch, never one per customer. Due times live in our tables; Prefect runs short batches
+on a schedule (the sweep) or when an event arrives."""
 
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def run_batch(
     name: Callable[[set[str], int], str] | None = None,
     also_send: set[str] | None = None,
 ) -> dict[str, int]:
-    """Claim what is due, advance it (a task run per journey node), send what is due (a
+    """Claim what is due, advance it (a task run per journey node group), send what is due (a
     task run per channel; with ``ids``, of the journeys they are in and ``also_send``); name
     and tag the flow run; publish what it did. One Prefect client serves the whole batch
     (its task runs, labels, artifacts and wake-ups): a client each costs ~25 ms of CPU for
