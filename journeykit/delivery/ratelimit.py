@@ -146,11 +146,24 @@ class SlotPool:
                     self.name, occupy=self.chunk, timeout_seconds=self.timeout_s, strict=True
                 )
                 return
-            except (httpx.TransportError, OSError) as exc:  # the server is away: wait for it
-                if self._monotonic() + RETRY_SECONDS > deadline:
+            except Exception as exc:  # the server is away: wait for it; anything else fails
+                if not _server_away(exc) or self._monotonic() + RETRY_SECONDS > deadline:
                     raise
                 log.warning("rate limit %s: Prefect API away (%s), trying again", self.name, exc)
                 self._sleep(RETRY_SECONDS)
+
+
+def _server_away(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was caused by, a connection that failed (Prefect wraps the
+    client's ``ConnectError`` in its ``ConcurrencySlotAcquisitionError``)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, httpx.TransportError | OSError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def limiter_for(settings: Settings) -> Callable[[str], None] | None:
