@@ -350,7 +350,7 @@ def scaleout(
             prefect=prefect,
         )
     except RuntimeError as exc:  # ProcessFailed too: the Prefect server did not start
-        fail(f"the scale-out bench failed: {exc}")
+        fail(f"the scale-out bench failed: {type(exc).__name__}: {exc}")
     if as_json:
         _emit(result, True, ())
         return
