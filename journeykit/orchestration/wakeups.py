@@ -133,7 +133,7 @@ def _settling(
         if last is None:
             continue
         last = last if last.tzinfo else last.replace(tzinfo=UTC)
-        first_ask = last + min(settle_after.get(channel, shortest), shortest)
+        first_ask = last + shortest
         settle_at = first_ask if first_ask > now else last + settle_after.get(channel, shortest)
         if settle_at <= end:
             found.append((journey, max(settle_at, now)))
