@@ -88,11 +88,26 @@ def ensure_rate_limits(settings: Settings, client: Any = None) -> list[RateLimit
         with get_client(sync_client=True) as own:
             return ensure_rate_limits(settings, own)
     for rl in limits:
-        client.upsert_global_concurrency_limit_by_name(
-            rl.name, rl.limit, slot_decay_per_second=rl.slot_decay_per_second
-        )
+        _upsert(client, rl)
         _activate(client, rl.name)
     return limits
+
+
+def _upsert(client: Any, rl: RateLimit) -> None:
+    """Prefect's upsert reads, then creates: when another worker creates the limit in
+    between (workers starting together), the create answers ObjectAlreadyExists, and the
+    second upsert finds the limit and updates it."""
+    from prefect.exceptions import ObjectAlreadyExists
+
+    for attempt in range(3):
+        try:
+            client.upsert_global_concurrency_limit_by_name(
+                rl.name, rl.limit, slot_decay_per_second=rl.slot_decay_per_second
+            )
+            return
+        except ObjectAlreadyExists:
+            if attempt == 2:
+                raise
 
 
 def _activate(client: Any, name: str) -> None:

@@ -141,3 +141,22 @@ def test_worker_senders_ensure_their_limits_and_use_them(prefect_api: None) -> N
         limit = client.read_global_concurrency_limit_by_name("journeykit-sms-15005550123")
     assert (limit.limit, limit.slot_decay_per_second) == (4, 4.0)
     senders.before_send("sms")  # a slot of the limit just created
+
+
+@pytest.mark.prefect
+def test_workers_starting_together_create_each_limit_once(prefect_api: None) -> None:
+    """Prefect's upsert reads, then creates: a worker that loses the race to create a limit
+    gets ObjectAlreadyExists and must update it instead (the slow suite's scale-out bench
+    lost a worker to it on CI)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.client.orchestration import get_client
+
+    for trial in range(6):
+        s = settings(sms_from=f"+1500555{trial:04d}", sms_per_second=2.0 + trial)
+        with ThreadPoolExecutor(8) as pool:
+            done = list(pool.map(ensure_rate_limits, [s] * 8))
+        assert all(limits == rate_limits(s) for limits in done)
+        with get_client(sync_client=True) as client:
+            sms = client.read_global_concurrency_limit_by_name(sms_limit(s).name)
+        assert (sms.limit, sms.active) == (2 + trial, True)

@@ -22,7 +22,9 @@ import math
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -160,7 +162,14 @@ def _one(
     pg_before = _cpu(postgres)
     prefect_server = psutil.Process(api.pid) if api and api.pid else None
     prefect_before = _cpu(prefect_server)
-    go.wait(timeout=300)  # every worker is ready: start the clock
+    try:
+        go.wait(timeout=300)  # every worker is ready: start the clock
+    except threading.BrokenBarrierError:  # a worker failed getting ready: say why
+        shares = [WorkerShare(**out.get(timeout=60)) for _ in processes]
+        for process in processes:
+            process.join(30)
+        failed = [f"{s.owner}: {s.errors}" for s in shares if s.errors]
+        raise RuntimeError("a worker failed before the start: " + "; ".join(failed)) from None
     started = time.time()
     shares = [WorkerShare(**out.get(timeout=24 * 3600)) for _ in processes]
     for process in processes:
@@ -255,7 +264,9 @@ def _worker_entry(
             os.environ.update(prefect_env)  # before Prefect is first imported here
         work(url, owner, options, epoch, batch, go, share, prefect=prefect_env is not None)
     except BaseException as exc:  # reported to the parent, never lost
-        share.errors.append(f"{type(exc).__name__}: {exc}")
+        where = traceback.extract_tb(exc.__traceback__)[-3:]
+        trail = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(where))
+        share.errors.append(f"{type(exc).__name__}: {exc} (at {trail})")
         with contextlib.suppress(Exception):  # the barrier may be gone already
             go.abort()
     out.put(asdict(share))
