@@ -49,6 +49,13 @@ def seed_variant(engine: Engine, now: datetime, *, inventory: int = 0, sku: str 
         return int(variant.id)  # type: ignore[arg-type]
 
 
+def phone_of(i: int) -> str:
+    """A US mobile number of its own for customer ``i`` (8,000,000 before one repeats:
+    exchanges 200-999 of 415). Numbers shared by several customers would make every claim
+    load the consent of each number's other owners (consent belongs to the address)."""
+    return f"+1415{200 + (i // 10_000) % 800:03d}{i % 10_000:04d}"
+
+
 def seed_customers(
     engine: Engine,
     now: datetime,
@@ -71,7 +78,7 @@ def seed_customers(
                         "id": i,
                         "external_id": f"B-{i}",
                         "email": f"b{i}@example.com",
-                        "phone": f"+1415555{i % 10_000:04d}",
+                        "phone": phone_of(i),
                         "first_name": "Ana",
                         "timezone": "America/New_York",
                         "locale": "en",
