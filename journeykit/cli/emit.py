@@ -24,7 +24,7 @@ from journeykit.service.events import record_event
 from journeykit.service.runtime_factory import current_runtime
 
 events_app = typer.Typer(help="The event inbox: what waits, what failed, replay.")
-STATUSES = ("failed", "pending", "waiting", "applied")
+STATUSES = ("failed", "pending", "waiting", "applying", "applied")
 
 
 def register(app: typer.Typer) -> None:

@@ -72,8 +72,9 @@ def route_event(
     triggers_only: bool = False,
 ) -> RouteResult:
     """Exit, wake and enroll what ``event`` touches. ``registry`` resolves trigger audiences
-    (none given: no audience is known). ``checkpoint``: called after each chunk of an
-    audience's enrollment (see :func:`enroll_audience`). ``triggers_only``: enroll only (to
+    (none given: no audience is known). ``checkpoint``: called after each chunk of a trigger
+    audience's enrollment (:func:`enroll_audience`; a journey started for the event's own
+    subject enrolls one, and commits nothing part-way). ``triggers_only``: enroll only (to
     resume an event whose enrollment stopped part-way: its exits and wakes are done)."""
     result = RouteResult()
     registry = registry or Registry()
@@ -309,6 +310,8 @@ def _trigger(
             return _ids()
         members = [AudienceMember(event.customer_id, subject, {})]  # type: ignore[arg-type]
     with_event = (AudienceMember(m.customer_id, m.subject_key, {**base, **m.data}) for m in members)
+    if not journey.trigger.audience:
+        checkpoint = None  # one subject: nothing to commit part-way
     return enroll_audience(
         session, book=book, journey=journey, now=now, members=with_event, checkpoint=checkpoint
     )

@@ -10,7 +10,13 @@ fails is retried with backoff by the next apply (the event flow, the web request
 holding back the events behind it; one about a subject not known yet (``order.delayed``
 accepted before its ``order.placed``) is ``waiting`` and lets them pass; after
 ``MAX_ATTEMPTS`` it is ``failed``, shown by ``journeys status`` and replayed by
-``journeys events replay ID``."""
+``journeys events replay ID``.
+
+A large audience (a restock to 1,000,000 sign-ups) is enrolled in chunks, each committed: the
+event is then ``applying`` between chunks, holding back the later events of its subject, and
+its lease (``APPLY_LEASE``, renewed at every chunk) says when another worker may take it up.
+A worker that stops part-way leaves the event ``applying``; once the lease has run out the next
+apply resumes it where it stopped (the re-entry rule skips whoever is in: nobody twice)."""
 
 from __future__ import annotations
 
@@ -32,6 +38,9 @@ from journeykit.store.sync import UnknownSubject
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(minutes=30)
+# how long an event part-way through a large audience stays its worker's between two chunks
+APPLY_LEASE = timedelta(minutes=2)
+HOLDING = ("pending", "applying")  # what holds back the later events of its subject
 
 
 @dataclass
@@ -58,17 +67,19 @@ def _earlier_pending() -> Any:
     return exists().where(
         and_(
             col(earlier.subject) == col(InboxEvent.subject),
-            col(earlier.status) == "pending",
+            col(earlier.status).in_(HOLDING),
             col(earlier.id) < col(InboxEvent.id),
         )
     )
 
 
-def _its_turn() -> Any:
-    """A pending event with no earlier pending event of its subject, or a waiting one."""
+def _its_turn(now: datetime) -> Any:
+    """A pending event with no earlier pending event of its subject, a waiting one, or one
+    left part-way (``applying``) whose worker's lease has run out."""
     return or_(
         and_(col(InboxEvent.status) == "pending", ~_earlier_pending()),
         col(InboxEvent.status) == "waiting",
+        and_(col(InboxEvent.status) == "applying", col(InboxEvent.next_try_at) <= now),
     )
 
 
@@ -77,7 +88,7 @@ def heads(session: Session, *, now: datetime, subjects: list[str] | None, limit:
     being retried holds back the events behind it), and the waiting ones."""
     query = (
         select(InboxEvent.id)
-        .where(col(InboxEvent.next_try_at) <= now, _its_turn())
+        .where(col(InboxEvent.next_try_at) <= now, _its_turn(now))
         .order_by(col(InboxEvent.id))
         .limit(limit)
     )
@@ -116,24 +127,37 @@ def apply_one(runtime: Runtime, inbox_id: int, done: Applied) -> bool:
             # or the row lock (PostgreSQL); another worker's claim then finds it applied
             claimed = session.execute(
                 update(InboxEvent)
-                .where(col(InboxEvent.id) == inbox_id, _its_turn())
-                .values(status="applied", applied_at=now, last_error=None)
+                .where(col(InboxEvent.id) == inbox_id, _its_turn(now))
+                .values(status="applying", next_try_at=now + APPLY_LEASE, last_error=None)
                 .execution_options(synchronize_session=False)
             )
             if not getattr(claimed, "rowcount", 0):
                 return False
             row = session.get(InboxEvent, inbox_id)
             assert row is not None
-            with session.begin_nested():
-                ingested = ingest_event(
-                    session,
-                    book=runtime.book,
-                    now=now,
-                    payload=dict(row.body),
-                    key=row.key,
-                    source=row.source,
-                    registry=runtime.registry,
+
+            def checkpoint() -> None:
+                """A chunk of a large audience is in: commit it, keep the event a lease
+                longer (one transaction per event otherwise: a small one never calls this)."""
+                session.execute(
+                    update(InboxEvent)
+                    .where(col(InboxEvent.id) == inbox_id)
+                    .values(next_try_at=runtime.clock.now() + APPLY_LEASE)
+                    .execution_options(synchronize_session=False)
                 )
+                session.commit()
+
+            ingested = ingest_event(
+                session,
+                book=runtime.book,
+                now=now,
+                payload=dict(row.body),
+                key=row.key,
+                source=row.source,
+                registry=runtime.registry,
+                checkpoint=checkpoint,
+            )
+            row.status, row.applied_at = "applied", now
             row.event_id = ingested.event_id
             row.attempts += 1
             session.add(row)
@@ -217,7 +241,7 @@ def _retry_later(
     now = runtime.clock.now()
     with session_scope(runtime.engine) as session:
         row = session.get(InboxEvent, inbox_id)
-        if row is None or row.status not in ("pending", "waiting"):
+        if row is None or row.status not in ("pending", "waiting", "applying"):
             return
         row.attempts += 1
         row.last_error = error[:1000]

@@ -21,7 +21,7 @@ from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import ApiReceipt, InboxEvent
 from journeykit.language.event_types import parse_event
-from journeykit.service.event_inbox import Applied, apply_pending
+from journeykit.service.event_inbox import HOLDING, Applied, apply_pending
 
 __all__ = [
     "accept",
@@ -233,7 +233,7 @@ def accept_and_apply(
     earlier = session.exec(
         select(InboxEvent.id).where(
             InboxEvent.subject == row.subject,
-            InboxEvent.status == "pending",
+            col(InboxEvent.status).in_(HOLDING),
             col(InboxEvent.id) < accepted.inbox_id,
         )
     ).first()

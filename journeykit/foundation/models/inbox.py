@@ -28,7 +28,8 @@ class InboxEvent(SQLModel, table=True):
     source: str = "api"
     status: str = Field(
         default="pending",
-        description="pending | waiting (its subject is not known yet) | applied | failed",
+        description="pending | waiting (its subject is not known yet) | applying (a large "
+        "audience part-way, held for its lease) | applied | failed",
     )
     attempts: int = 0
     next_try_at: datetime
