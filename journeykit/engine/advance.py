@@ -191,7 +191,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
                 node = journey.node(node_id)
                 handler = handler_for(node.type)
                 if isinstance(node, SendNode) and node.channel not in prefetched:
-                    prefetch_consents(session, customer_ids, node.channel)
+                    prefetch_consents(session, customer_ids, node.channel, customers)
                     prefetched.add(node.channel)
                 # an action queries enrollments: its stage's moves go through the ORM, so
                 # its queries see them (autoflush); a call node only ever starts a group

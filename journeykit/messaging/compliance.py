@@ -4,6 +4,7 @@ recipient's zone(s), and the cross-journey frequency cap. Every decision is reco
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +37,8 @@ class Decision:
 
 
 def latest_consent(session: Session, customer_id: int, channel: str) -> Consent | None:
-    prefetched = (session.info.get(GROUP_CACHE) or {}).get(("consent", channel))
-    if prefetched is not None and customer_id in prefetched:
-        return prefetched[customer_id]
+    """The customer's own latest row for ``channel`` (one query; sends read the
+    :class:`Ledger`, which also applies refusals shared by an address)."""
     return session.exec(
         select(Consent)
         .where(Consent.customer_id == customer_id, Consent.channel == channel)
@@ -46,27 +46,26 @@ def latest_consent(session: Session, customer_id: int, channel: str) -> Consent 
     ).first()
 
 
-def prefetch_consents(session: Session, customer_ids: set[int], channel: str) -> None:
-    """The latest consent for ``channel`` of each of ``customer_ids``, in one query, kept in
-    the session's group cache so :func:`latest_consent` needs no query per message."""
+def prefetch_consents(
+    session: Session,
+    customer_ids: set[int],
+    channel: str,
+    customers: Iterable[Customer] | None = None,
+) -> None:
+    """The consent ledger of ``customer_ids`` (and of everyone sharing their addresses),
+    read once per node group for all its send channels and kept in the session's group
+    cache, so :func:`ledger_for` needs no query per message. ``customers``: those customers
+    when the caller holds them (not read again). ``channel`` is kept for callers: the ledger
+    holds every channel."""
     cache = session.info.get(GROUP_CACHE)
     if cache is None or not customer_ids:
         return
-    latest: dict[int, Consent | None] = dict.fromkeys(customer_ids)
-    ids = sorted(customer_ids)
-    for start in range(0, len(ids), 900):
-        rows = session.exec(
-            select(Consent)
-            .where(
-                col(Consent.customer_id).in_(ids[start : start + 900]), Consent.channel == channel
-            )
-            .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
-        ).all()
-        for row in rows:
-            if latest[row.customer_id] is None:
-                latest[row.customer_id] = row
-    cache.setdefault(("consent", channel), {}).update(latest)
-    customers = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
+    held = cache.get(LEDGER)
+    if held is not None and held.knows_all(customer_ids):
+        return
+    if customers is None:
+        ids = sorted(customer_ids)
+        customers = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
     cache[LEDGER] = Ledger.load(session, customers)
 
 

@@ -50,9 +50,22 @@ _REMEMBERED = 4096
 
 
 @lru_cache(maxsize=_REMEMBERED)
+def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
+    """``e164`` parsed without a default region, once for its zones and its country (the
+    parse is most of either's cost); None when it does not parse. Never mutated."""
+    try:
+        return phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def region_of(e164: str) -> str | None:
     """The ISO country code of a number (``US``, ``KR``), or None."""
-    return phonenumbers.region_code_for_number(_parse(e164, None))
+    number = _parsed(e164) if isinstance(e164, str) and e164.strip() else None
+    if number is None or not phonenumbers.is_valid_number(number):
+        number = _parse(e164, None)  # raises the ValueError that says what is wrong
+    return phonenumbers.region_code_for_number(number)
 
 
 def time_zones_for(e164: str) -> list[str]:
@@ -64,9 +77,8 @@ def time_zones_for(e164: str) -> list[str]:
 
 @lru_cache(maxsize=_REMEMBERED)
 def _time_zones(e164: str) -> tuple[str, ...]:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
+    number = _parsed(e164)
+    if number is None:
         return ()
     zones = phone_timezone.time_zones_for_number(number)
     return tuple(sorted({name for name in zones if name != UNKNOWN_ZONE}))
