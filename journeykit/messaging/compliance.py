@@ -115,6 +115,13 @@ def parse_window(text: str) -> Window:
     return parse_local_time(start.strip()), parse_local_time(end.strip())
 
 
+# Answers for a send group's many alike decisions (the same journey window, country, zones
+# and ``now``): computed once. Bounded; cleared when full.
+_REMEMBERED = 4096
+_windows_known: dict[tuple[Any, ...], tuple[Window, ...]] = {}
+_due_known: dict[tuple[Any, ...], tuple[datetime, datetime]] = {}
+
+
 def quiet_windows(
     journey: Journey,
     channel: str,
@@ -124,6 +131,31 @@ def quiet_windows(
     """The quiet windows for one send: the legal minimum for the recipient's country (SMS),
     widened by ``country_quiet`` (settings) and by the journey's own window when it covers
     this channel. Windows that cannot be merged into one are all kept (quiet in any)."""
+    jq = journey.quiet_hours
+    key = (
+        jq.start,
+        jq.end,
+        tuple(jq.channels),
+        channel,
+        country,
+        tuple((country_quiet or {}).items()),
+    )
+    known = _windows_known.get(key)
+    if known is None:
+        if len(_windows_known) >= _REMEMBERED:
+            _windows_known.clear()
+        known = _windows_known[key] = tuple(
+            _quiet_windows(journey, channel, country, country_quiet)
+        )
+    return list(known)
+
+
+def _quiet_windows(
+    journey: Journey,
+    channel: str,
+    country: str | None,
+    country_quiet: dict[str, str] | None,
+) -> list[Window]:
     jq = journey.quiet_hours
     override = (parse_local_time(jq.start), parse_local_time(jq.end))
     windows: list[Window] = []
@@ -173,7 +205,21 @@ def allowed_in_zones(at: datetime, note: dict[str, Any]) -> datetime:
 def due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
     """The first instant at or after ``at`` outside every window in every zone. When the
     zones admit no common allowed time (a US number for a customer living in Seoul), the
-    least certain zones (listed last) are dropped, down to the customer's own (the first)."""
+    least certain zones (listed last) are dropped, down to the customer's own (the first).
+    Remembered for the very ``at`` object (a send group's ``now``: the answer may be ``at``
+    itself, so an equal instant written in another zone is asked again)."""
+    key = (id(at), tuple(zones), tuple(windows))
+    known = _due_known.get(key)
+    if known is not None and known[0] is at:
+        return known[1]
+    due = _due_outside(at, zones, windows)
+    if len(_due_known) >= _REMEMBERED:
+        _due_known.clear()
+    _due_known[key] = (at, due)
+    return due
+
+
+def _due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
     for n in range(len(zones), 0, -1):
         due = _settle(at, zones[:n], windows)
         if due is not None:

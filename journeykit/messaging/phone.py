@@ -63,9 +63,15 @@ def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
 def region_of(e164: str) -> str | None:
     """The ISO country code of a number (``US``, ``KR``), or None."""
     number = _parsed(e164) if isinstance(e164, str) and e164.strip() else None
-    if number is None or not phonenumbers.is_valid_number(number):
-        number = _parse(e164, None)  # raises the ValueError that says what is wrong
-    return phonenumbers.region_code_for_number(number)
+    region = phonenumbers.region_code_for_number(number) if number is not None else None
+    # ``is_valid_number`` is exactly this check for the number's region: found once, not twice
+    if (
+        number is None
+        or region is None
+        or not phonenumbers.is_valid_number_for_region(number, region)
+    ):
+        _parse(e164, None)  # raises the ValueError that says what is wrong
+    return region
 
 
 def time_zones_for(e164: str) -> list[str]:
