@@ -10,10 +10,9 @@ include or a macro that could) gets no plan and is rendered per message.
 
 from __future__ import annotations
 
+import pickle
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 from jinja2 import Environment, meta, nodes
@@ -174,24 +173,14 @@ class Unfreezable(Exception):
     """A template value a shape's key cannot hold: render the message directly."""
 
 
-_MISSING = ("missing",)
-_SCALARS = (str, int, float, bool, Decimal, type(None))
-
-
-def freeze(value: Any) -> Any:
-    """A hashable key equal for two values exactly when they render the same (types kept:
-    ``1``, ``1.0`` and ``True`` differ; datetimes by their text, with their zone)."""
-    if isinstance(value, dict):
-        return ("d", tuple((k, freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return (type(value), tuple(freeze(v) for v in value))
-    if isinstance(value, _SCALARS):
-        return (type(value), repr(value))
-    if isinstance(value, datetime | date | time):
-        return (type(value), repr(value), value.isoformat(), str(getattr(value, "tzinfo", "")))
-    raise Unfreezable(type(value).__name__)
-
-
-def shape_key(values: dict[str, Any], plan: SlotPlan) -> tuple[Any, ...]:
-    """What a shape depends on besides its slots (``Unfreezable`` if it cannot say)."""
-    return tuple(freeze(values[n]) if n in values else _MISSING for n in plan.keyed)
+def shape_key(values: dict[str, Any], plan: SlotPlan) -> tuple[tuple[bool, ...], bytes]:
+    """What a shape depends on besides its slots: which of the other names are given, and
+    their values pickled (native code: types kept, so ``1``, ``1.0`` and ``True`` differ,
+    a datetime with its zone, an object with its state). ``Unfreezable`` when a value does
+    not pickle."""
+    given = tuple(name in values for name in plan.keyed)
+    try:
+        state = pickle.dumps([values[n] for n in plan.keyed if n in values], protocol=5)
+    except Exception as exc:
+        raise Unfreezable(str(exc)) from exc
+    return given, state
