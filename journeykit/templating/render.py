@@ -203,6 +203,7 @@ class TemplateRenderer:
         self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
         self._paths: dict[tuple[str, str, str], tuple[Path, str] | None] = {}
         self._plans: dict[str, _Plan] = {}
+        self._relative: dict[Path, str] = {}  # a resolved file's name for the loader
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
 
     def clear_cache(self) -> None:
@@ -210,6 +211,7 @@ class TemplateRenderer:
         self._paths.clear()
         self._plans.clear()
         self._shapes.clear()
+        self._relative.clear()
         if self.env.cache is not None:
             self.env.cache.clear()
 
@@ -239,7 +241,9 @@ class TemplateRenderer:
             tried = ", ".join(f"{name}.{tag}.{SUFFIXES[channel]}" for tag in locale_chain(locale))
             raise TemplateRenderError(f"no {channel} template {name!r} (looked for {tried})")
         path, tag = found
-        relative = path.relative_to(self.templates_dir).as_posix()
+        relative = self._relative.get(path)
+        if relative is None:
+            relative = self._relative[path] = path.relative_to(self.templates_dir).as_posix()
         try:
             return self.env.get_template(relative), tag
         except Exception as exc:
