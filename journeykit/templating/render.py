@@ -159,6 +159,11 @@ class _ReloadingEnvironment(HardenedEnvironment):
             self._checked[name] = now
         return super()._load_template(name, globals)
 
+    def checked_at(self, name: str) -> float | None:
+        """When the file of template ``name`` was last checked for edits (monotonic), or
+        None when every load checks it."""
+        return self._checked.get(name) if self.reload_check_seconds > 0 else None
+
 
 def locale_chain(locale: str | None) -> list[str]:
     """``ko-KR`` → ``["ko-KR", "ko", "en"]`` (``_`` is read as ``-``)."""
@@ -204,6 +209,8 @@ class TemplateRenderer:
         self._paths: dict[tuple[str, str, str], tuple[Path, str] | None] = {}
         self._plans: dict[str, _Plan] = {}
         self._relative: dict[Path, str] = {}  # a resolved file's name for the loader
+        # (template, locale, checked at, by which environment, for how long)
+        self._loaded: dict[tuple[str, str, str], tuple[Template, str, float, Any, float]] = {}
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
 
     def clear_cache(self) -> None:
@@ -212,6 +219,7 @@ class TemplateRenderer:
         self._plans.clear()
         self._shapes.clear()
         self._relative.clear()
+        self._loaded.clear()
         if self.env.cache is not None:
             self.env.cache.clear()
 
@@ -236,6 +244,13 @@ class TemplateRenderer:
         return found[0] if found else None
 
     def _load(self, name: str, channel: str, locale: str | None) -> tuple[Template, str]:
+        """The compiled template and its locale. Within ``reload_check_seconds`` of the
+        environment's last check of that file, the one it would return, without asking it
+        (its cache lookup, under a lock, cost more than the rest of an SMS render)."""
+        key = (name, channel, locale or "")
+        held = self._loaded.get(key)
+        if held is not None and held[3] is self.env and time.monotonic() - held[2] < held[4]:
+            return held[0], held[1]
         found = self._resolve(name, channel, locale)
         if found is None:
             tried = ", ".join(f"{name}.{tag}.{SUFFIXES[channel]}" for tag in locale_chain(locale))
@@ -245,9 +260,14 @@ class TemplateRenderer:
         if relative is None:
             relative = self._relative[path] = path.relative_to(self.templates_dir).as_posix()
         try:
-            return self.env.get_template(relative), tag
+            template = self.env.get_template(relative)
         except Exception as exc:
             raise render_error(exc, self.templates_dir, relative) from exc
+        env = self.env
+        checked = env.checked_at(relative) if isinstance(env, _ReloadingEnvironment) else None
+        if checked is not None and isinstance(env, _ReloadingEnvironment):
+            self._loaded[key] = (template, tag, checked, env, env.reload_check_seconds)
+        return template, tag
 
     def _context(self, context: dict[str, Any], locale: str | None, tag: str) -> dict[str, Any]:
         """The reader's regional locale formats values when the template is in their language
