@@ -35,7 +35,7 @@ from journeykit.templating.slots import (
     slot_value,
 )
 from journeykit.templating.sms_segments import SmsSegments, gsm_friendly, segments
-from journeykit.templating.text_part import html_to_text
+from journeykit.templating.text_part import anchor_text, anchors, html_to_text
 
 log = logging.getLogger(__name__)
 _R = TypeVar("_R")
@@ -70,6 +70,11 @@ SHAPE_CHECKS = 2
 MAX_SHAPES = 256  # shapes kept (all dropped when full: a group makes one per locale)
 # A style sheet whose selectors could read an attribute value (``a[href^=...]``): no shapes.
 _ATTRIBUTE_SELECTOR = re.compile(r"<style\b[^>]*>[^<]*\[", re.IGNORECASE)
+# Where CSS inlining reads a value (a style sheet, a style attribute): no slot may be there.
+_STYLES = re.compile(
+    r"<style\b[^>]*>.*?</style\s*>|\bstyle\s*=\s*(?:\"[^\"]*\"|'[^']*')",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @dataclass
@@ -91,9 +96,13 @@ class _Shape:
     parts: tuple[str, ...]
     rendered_length: int  # the rendered page or body with the sentinels
     occurrences: dict[Slot, int]
+    # an email's links holding a slot: (attributes, inner HTML, their text with sentinels)
+    links: tuple[tuple[str, str, str], ...] = ()
     checked: int = 0
 
-    def fill(self, values: dict[Slot, str]) -> tuple[str, ...]:
+    def fill(self, values: dict[Slot, str]) -> tuple[str, ...] | None:
+        """The parts with ``values`` in their slots; None when a link's text part would be
+        written differently with them (a label equal to its target, a ``mailto:``)."""
         if not self.sentinels:
             return self.parts
         lookup = {self.sentinels[slot]: value for slot, value in values.items()}
@@ -101,6 +110,10 @@ class _Shape:
         def put(match: re.Match[str]) -> str:
             return lookup[match.group(0)]
 
+        for attributes, inner, text in self.links:
+            filled = anchor_text(self.pattern.sub(put, attributes), self.pattern.sub(put, inner))
+            if filled != self.pattern.sub(put, text):
+                return None
         return tuple(self.pattern.sub(put, part) for part in self.parts)
 
     def length_with(self, values: dict[Slot, str]) -> int:
@@ -321,13 +334,18 @@ class TemplateRenderer:
         text_override = self._resolve(name, "text", tag)
         if text_override is not None and text_override[1] == tag:
             return None
+        if self.text_from_html is not html_to_text:
+            return None  # another converter may read the values in ways not followed here
         found = self._shape_for(template, tag, context, locale, self._make_email_shape)
         if found is None:
             return None
         shape, filled, planned = found
         if shape.length_with(filled) > self.env.limits.max_output // 2:
             return None
-        subject, preheader, page, text = shape.fill(filled)
+        parts = shape.fill(filled)
+        if parts is None:
+            return None
+        subject, preheader, page, text = parts
         email = RenderedEmail(subject, preheader, page, text, tag)
         if shape.checked < SHAPE_CHECKS:
             shape.checked += 1
@@ -386,8 +404,9 @@ class TemplateRenderer:
     def _shape_failed(self, planned: _Plan, template: Template, direct: _R) -> _R:
         log.warning("template %s: its shape differs from a direct render", template.name)
         planned.plan = None
-        for key in [k for k, v in self._shapes.items() if v.template is template]:
-            del self._shapes[key]
+        for key, shape in list(self._shapes.items()):  # a copy: other threads may add
+            if shape.template is template:
+                self._shapes.pop(key, None)
         return direct
 
     def _make_email_shape(
@@ -404,13 +423,20 @@ class TemplateRenderer:
                 return None
             if not all(_entity_safe(part, pattern) for part in (subject, preheader, page)):
                 return None
+            if any(pattern.search(style.group(0)) for style in _STYLES.finditer(page)):
+                return None
             inlined = self._inliner.inline(page)
             text = self.text_from_html(page)
         except Exception:  # the direct render reports it
             return None
         occurrences = {slot: page.count(sentinel) for slot, sentinel in sentinels.items()}
+        links = tuple(
+            (attributes, inner, anchor_text(attributes, inner))
+            for attributes, inner in anchors(page)
+            if pattern.search(attributes) or pattern.search(inner)
+        )
         parts = (subject, preheader, inlined, text)
-        return _Shape(template, sentinels, pattern, parts, len(page), occurrences)
+        return _Shape(template, sentinels, pattern, parts, len(page), occurrences, links)
 
     def _make_sms_shape(
         self, template: Template, values: dict[str, Any], plan: SlotPlan
@@ -437,7 +463,10 @@ class TemplateRenderer:
         shape, filled, planned = found
         if shape.length_with(filled) > self.env.limits.max_sms // 2:
             return None
-        body = gsm_friendly(shape.fill(filled)[0])
+        parts = shape.fill(filled)
+        if parts is None:
+            return None
+        body = gsm_friendly(parts[0])
         sms = RenderedSms(body, tag, segments(body))
         if shape.checked < SHAPE_CHECKS:
             shape.checked += 1

@@ -155,3 +155,28 @@ def test_a_slot_after_an_open_entity_is_rendered_directly(tmp_path: Path) -> Non
         want = direct.render_email("x", "en", context)
         assert shaped.render_email("x", "en", context, reuse_shape=True) == want
     assert not shaped._shapes
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<a href="https://shop.example">{{ customer.first_name }}</a>',  # label = target
+        '<a href="{{ customer.first_name }}">https://shop.example</a>',
+        '<a class="{{ customer.first_name }}" href="https://x.example">Go</a>',  # a button
+        '<p style="color: {{ customer.first_name }}">Hi</p>',  # read by CSS inlining
+        "<style>.{{ customer.first_name }} { color: red; }</style><p class=big>Hi</p>",
+    ],
+)
+def test_a_value_that_changes_how_a_link_or_style_reads_is_rendered_directly(
+    tmp_path: Path, body: str
+) -> None:
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "x.en.email.html").write_text(
+        f"{{% block subject %}}S{{% endblock %}}<html><body>{body}</body></html>"
+    )
+    shaped, direct = TemplateRenderer(tmp_path / "t"), TemplateRenderer(tmp_path / "t")
+    names = ["Ana", "Bo", "Cy", "https://shop.example", "button", "big", "red", "Dee"]
+    for n, name in enumerate(names):
+        context = {"customer": {"first_name": name}, "n": n}
+        want = direct.render_email("x", "en", context)
+        assert shaped.render_email("x", "en", context, reuse_shape=True) == want, name
