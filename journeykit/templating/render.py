@@ -83,6 +83,8 @@ class _Plan:
     plan: SlotPlan | None
     shapes: int = 0
     fills: int = 0
+    layouts: tuple[Template, ...] = ()  # the compiled layouts the plan was made from
+    checked: float = 0.0  # when they were last compared with the environment's
 
 
 @dataclass
@@ -365,12 +367,15 @@ class TemplateRenderer:
         """The shape of ``template`` for this context and the recipient's values for its
         slots; None when the message must be rendered directly."""
         planned = self._plans.get(template.name or "")
-        if planned is None or planned.template is not template:
+        if planned is None or planned.template is not template or self._layouts_edited(planned):
+            self._drop_shapes(template)
             try:
                 plan = slot_plan(self.env, template.name or "")
+                layouts = tuple(self.env.get_template(n) for n in plan.layouts) if plan else ()
             except Exception:  # the direct render reports it
-                plan = None
-            planned = self._plans[template.name or ""] = _Plan(template, plan)
+                plan, layouts = None, ()
+            planned = _Plan(template, plan, layouts=layouts, checked=time.monotonic())
+            self._plans[template.name or ""] = planned
         if planned.plan is None:
             return None
         values = self._context(context, locale, tag)
@@ -401,12 +406,31 @@ class TemplateRenderer:
         planned.fills += 1
         return shape, filled, planned
 
-    def _shape_failed(self, planned: _Plan, template: Template, direct: _R) -> _R:
-        log.warning("template %s: its shape differs from a direct render", template.name)
-        planned.plan = None
+    def _layouts_edited(self, planned: _Plan) -> bool:
+        """Whether a layout the plan was made from was recompiled since (an edited file:
+        the environment is asked at most once per its reload window, as for templates)."""
+        if not planned.layouts or planned.plan is None:
+            return False
+        now = time.monotonic()
+        window = getattr(self.env, "reload_check_seconds", 0.0)
+        if now - planned.checked < window:
+            return False
+        planned.checked = now
+        try:
+            current = [self.env.get_template(n) for n in planned.plan.layouts]
+        except Exception:
+            return True
+        return any(a is not b for a, b in zip(current, planned.layouts, strict=True))
+
+    def _drop_shapes(self, template: Template) -> None:
         for key, shape in list(self._shapes.items()):  # a copy: other threads may add
             if shape.template is template:
                 self._shapes.pop(key, None)
+
+    def _shape_failed(self, planned: _Plan, template: Template, direct: _R) -> _R:
+        log.warning("template %s: its shape differs from a direct render", template.name)
+        planned.plan = None
+        self._drop_shapes(template)
         return direct
 
     def _make_email_shape(

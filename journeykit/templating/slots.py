@@ -51,6 +51,7 @@ MAX_SLOT_VALUE = 2048
 class SlotPlan:
     slots: tuple[Slot, ...]  # the recipient's values the template reads
     keyed: tuple[str, ...]  # every other name it reads: a shape's key
+    layouts: tuple[str, ...] = ()  # the templates it extends, nearest first
 
 
 def slot_plan(env: Environment, name: str) -> SlotPlan | None:
@@ -59,11 +60,13 @@ def slot_plan(env: Environment, name: str) -> SlotPlan | None:
     slots: set[Slot] = set()
     keyed: set[str] = set()
     seen: set[str] = set()
+    chain: list[str] = []
     current: str | None = name
     while current is not None:
         if current in seen or env.loader is None:
             return None
         seen.add(current)
+        chain.append(current)
         source = env.loader.get_source(env, current)[0]
         tree = env.parse(source)
         found = _slots_in(tree)
@@ -74,7 +77,7 @@ def slot_plan(env: Environment, name: str) -> SlotPlan | None:
         current = _parent(tree)
         if current == "":
             return None  # extends a computed name
-    return SlotPlan(tuple(sorted(slots, key=str)), tuple(sorted(keyed)))
+    return SlotPlan(tuple(sorted(slots, key=str)), tuple(sorted(keyed)), tuple(chain[1:]))
 
 
 def _parent(tree: nodes.Template) -> str | None:

@@ -5,6 +5,7 @@ value than print or test it gets no plan (``templating/slots.py``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,26 @@ def test_a_value_that_changes_how_a_link_or_style_reads_is_rendered_directly(
         context = {"customer": {"first_name": name}, "n": n}
         want = direct.render_email("x", "en", context)
         assert shaped.render_email("x", "en", context, reuse_shape=True) == want, name
+
+
+def test_an_edited_layout_is_picked_up_by_shaped_renders(tmp_path: Path) -> None:
+    """A shape holds its layout too: when only the layout file changes, the next shaped
+    render uses the new one, as a direct render does."""
+    root = tmp_path / "t"
+    (root / "_layouts").mkdir(parents=True)
+    layout = root / "_layouts" / "base.html"
+    layout.write_text("<html><body>old {% block body %}{% endblock %}</body></html>")
+    (root / "x.en.email.html").write_text(
+        '{% extends "_layouts/base.html" %}{% block subject %}S{% endblock %}'
+        "{% block body %}Hi {{ customer.first_name }}{% endblock %}"
+    )
+    shaped = TemplateRenderer(root)  # checks files on every render (the preview's way)
+    for name in ["Ana", "Bo", "Cy"]:
+        html = shaped.render_email("x", "en", {"customer": {"first_name": name}}, reuse_shape=True)
+        assert f"old Hi {name}" in html.html.replace("\n", "")
+    layout.write_text("<html><body>new {% block body %}{% endblock %}</body></html>")
+    os.utime(layout, (layout.stat().st_atime + 5, layout.stat().st_mtime + 5))
+    context = {"customer": {"first_name": "Dee"}}
+    html = shaped.render_email("x", "en", context, reuse_shape=True).html
+    assert html == TemplateRenderer(root).render_email("x", "en", context).html
+    assert "new Hi Dee" in html.replace("\n", "")
