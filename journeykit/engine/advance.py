@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
+from journeykit.engine.bind_values import plain_utc
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.handlers import handler_for
 from journeykit.engine.outbox_rows import defer_outbox, write_deferred_outbox
@@ -191,7 +192,7 @@ def _run_group(runtime: Runtime, key: GroupKey, ids: list[int], *, isolate: bool
                 node = journey.node(node_id)
                 handler = handler_for(node.type)
                 if isinstance(node, SendNode) and node.channel not in prefetched:
-                    prefetch_consents(session, customer_ids, node.channel)
+                    prefetch_consents(session, customer_ids, node.channel, customers)
                     prefetched.add(node.channel)
                 # an action queries enrollments: its stage's moves go through the ORM, so
                 # its queries see them (autoflush); a call node only ever starts a group
@@ -355,6 +356,7 @@ def _write_enrollments(session: Session, written: dict[int, Enrollment]) -> None
             {"w_id": eid, **{f"w_{name}": e.__dict__[name] for name in _MOVED}}
             for eid, e in written.items()
         ]
+        plain_utc(rows, ("w_wake_at", "w_lease_until", "w_updated_at"))
         session.connection().execute(_WRITE_MOVED, rows)
         written.clear()
 

@@ -4,6 +4,7 @@ recipient's zone(s), and the cross-journey frequency cap. Every decision is reco
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +37,8 @@ class Decision:
 
 
 def latest_consent(session: Session, customer_id: int, channel: str) -> Consent | None:
-    prefetched = (session.info.get(GROUP_CACHE) or {}).get(("consent", channel))
-    if prefetched is not None and customer_id in prefetched:
-        return prefetched[customer_id]
+    """The customer's own latest row for ``channel`` (one query; sends read the
+    :class:`Ledger`, which also applies refusals shared by an address)."""
     return session.exec(
         select(Consent)
         .where(Consent.customer_id == customer_id, Consent.channel == channel)
@@ -46,27 +46,26 @@ def latest_consent(session: Session, customer_id: int, channel: str) -> Consent 
     ).first()
 
 
-def prefetch_consents(session: Session, customer_ids: set[int], channel: str) -> None:
-    """The latest consent for ``channel`` of each of ``customer_ids``, in one query, kept in
-    the session's group cache so :func:`latest_consent` needs no query per message."""
+def prefetch_consents(
+    session: Session,
+    customer_ids: set[int],
+    channel: str,
+    customers: Iterable[Customer] | None = None,
+) -> None:
+    """The consent ledger of ``customer_ids`` (and of everyone sharing their addresses),
+    read once per node group for all its send channels and kept in the session's group
+    cache, so :func:`ledger_for` needs no query per message. ``customers``: those customers
+    when the caller holds them (not read again). ``channel`` is kept for callers: the ledger
+    holds every channel."""
     cache = session.info.get(GROUP_CACHE)
     if cache is None or not customer_ids:
         return
-    latest: dict[int, Consent | None] = dict.fromkeys(customer_ids)
-    ids = sorted(customer_ids)
-    for start in range(0, len(ids), 900):
-        rows = session.exec(
-            select(Consent)
-            .where(
-                col(Consent.customer_id).in_(ids[start : start + 900]), Consent.channel == channel
-            )
-            .order_by(col(Consent.recorded_at).desc(), col(Consent.id).desc())
-        ).all()
-        for row in rows:
-            if latest[row.customer_id] is None:
-                latest[row.customer_id] = row
-    cache.setdefault(("consent", channel), {}).update(latest)
-    customers = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
+    held = cache.get(LEDGER)
+    if held is not None and held.knows_all(customer_ids):
+        return
+    if customers is None:
+        ids = sorted(customer_ids)
+        customers = session.exec(select(Customer).where(col(Customer.id).in_(ids))).all()
     cache[LEDGER] = Ledger.load(session, customers)
 
 
@@ -116,6 +115,13 @@ def parse_window(text: str) -> Window:
     return parse_local_time(start.strip()), parse_local_time(end.strip())
 
 
+# Answers for a send group's many alike decisions (the same journey window, country, zones
+# and ``now``): computed once. Bounded; cleared when full.
+_REMEMBERED = 4096
+_windows_known: dict[tuple[Any, ...], tuple[Window, ...]] = {}
+_due_known: dict[tuple[Any, ...], tuple[datetime, datetime]] = {}
+
+
 def quiet_windows(
     journey: Journey,
     channel: str,
@@ -125,6 +131,31 @@ def quiet_windows(
     """The quiet windows for one send: the legal minimum for the recipient's country (SMS),
     widened by ``country_quiet`` (settings) and by the journey's own window when it covers
     this channel. Windows that cannot be merged into one are all kept (quiet in any)."""
+    jq = journey.quiet_hours
+    key = (
+        jq.start,
+        jq.end,
+        tuple(jq.channels),
+        channel,
+        country,
+        tuple((country_quiet or {}).items()),
+    )
+    known = _windows_known.get(key)
+    if known is None:
+        if len(_windows_known) >= _REMEMBERED:
+            _windows_known.clear()
+        known = _windows_known[key] = tuple(
+            _quiet_windows(journey, channel, country, country_quiet)
+        )
+    return list(known)
+
+
+def _quiet_windows(
+    journey: Journey,
+    channel: str,
+    country: str | None,
+    country_quiet: dict[str, str] | None,
+) -> list[Window]:
     jq = journey.quiet_hours
     override = (parse_local_time(jq.start), parse_local_time(jq.end))
     windows: list[Window] = []
@@ -174,7 +205,21 @@ def allowed_in_zones(at: datetime, note: dict[str, Any]) -> datetime:
 def due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
     """The first instant at or after ``at`` outside every window in every zone. When the
     zones admit no common allowed time (a US number for a customer living in Seoul), the
-    least certain zones (listed last) are dropped, down to the customer's own (the first)."""
+    least certain zones (listed last) are dropped, down to the customer's own (the first).
+    Remembered for the very ``at`` object (a send group's ``now``: the answer may be ``at``
+    itself, so an equal instant written in another zone is asked again)."""
+    key = (id(at), tuple(zones), tuple(windows))
+    known = _due_known.get(key)
+    if known is not None and known[0] is at:
+        return known[1]
+    due = _due_outside(at, zones, windows)
+    if len(_due_known) >= _REMEMBERED:
+        _due_known.clear()
+    _due_known[key] = (at, due)
+    return due
+
+
+def _due_outside(at: datetime, zones: list[str], windows: list[Window]) -> datetime:
     for n in range(len(zones), 0, -1):
         due = _settle(at, zones[:n], windows)
         if due is not None:

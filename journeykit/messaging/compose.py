@@ -88,7 +88,7 @@ def compose(
         else None
     )
     if node.channel == "email":
-        email = renderer.render_email(node.template, locale, context)
+        email = renderer.render_email(node.template, locale, context, reuse_shape=True)
         headers = {}
         if category == "marketing" and unsubscribe_url:
             headers = {
@@ -104,7 +104,7 @@ def compose(
             "locale": email.locale,
         }
         return label_email(content, labels) if labels else content
-    sms = renderer.render_sms(node.template, locale, context)
+    sms = renderer.render_sms(node.template, locale, context, reuse_shape=True)
     replies = {str(r["number"]): r["action"] for r in context.get("replies", [])}
     body = label_sms(sms.body, labels) if labels else sms.body
     counted = segments(body) if labels else sms.segments

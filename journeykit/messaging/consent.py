@@ -22,7 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, or_, select
 
 from journeykit.foundation.models import Consent, Customer
@@ -51,6 +54,38 @@ def restock_purpose(sku: str) -> str:
     return f"restock:{sku}"
 
 
+class ConsentFacts(Protocol):
+    """What the ledger reads of a ``Consent`` row: an ORM object or a Core row of these
+    columns (the engine's group ledger loads Core rows: no ORM object, no JSON ``detail``)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def customer_id(self) -> int: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def granted(self) -> bool: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+
+
+# The columns :class:`ConsentFacts` names, selected as Core rows by :meth:`Ledger.load`.
+_FACTS = (
+    col(Consent.id),
+    col(Consent.customer_id),
+    col(Consent.channel),
+    col(Consent.purpose),
+    col(Consent.granted),
+    col(Consent.source),
+    col(Consent.recorded_at),
+)
+
+
 @dataclass(frozen=True)
 class ConsentState:
     """What is in force for one address, channel and purpose."""
@@ -72,14 +107,14 @@ def covers(row_purpose: str, purpose: str, channel: str) -> bool:
     return channel == "sms" and purpose == TRANSACTIONAL and row_purpose == MARKETING
 
 
-def evaluate(rows: Iterable[Consent], channel: str, purpose: str) -> ConsentState:
+def evaluate(rows: Iterable[ConsentFacts], channel: str, purpose: str) -> ConsentState:
     """The state in force from ledger ``rows`` (any customers sharing one address).
 
     A refusal by the recipient stands until the recipient opts in again for that purpose; a
     store-sourced grant after it is ignored. An SMS refusal covers every purpose."""
     ordered = sorted(rows, key=lambda r: (r.recorded_at, r.id or 0))
     state = ConsentState(None)
-    refusal: Consent | None = None  # the recipient's own refusal in force, if any
+    refusal: ConsentFacts | None = None  # the recipient's own refusal in force, if any
     for row in ordered:
         if row.channel != channel:
             continue
@@ -120,20 +155,23 @@ def normalise_address(channel: str, address: str | None) -> str:
 class Ledger:
     """The consent rows of a set of addresses, read in a few queries (never one per row)."""
 
-    def __init__(self, rows: Sequence[Consent], owners: dict[int, tuple[str, str]]) -> None:
+    def __init__(self, rows: Sequence[ConsentFacts], owners: dict[int, tuple[str, str]]) -> None:
         # owners: customer id -> (normalised email, phone)
-        self._by_address: dict[tuple[str, str], list[Consent]] = {}
+        self._by_address: dict[tuple[str, str], list[ConsentFacts]] = {}
         for row in rows:
             email, phone = owners.get(row.customer_id, ("", ""))
             address = email if row.channel == "email" else phone
             self._by_address.setdefault((row.channel, address), []).append(row)
         self._known = set(owners)
-        self._by_customer: dict[tuple[int, str], list[Consent]] = {}
+        self._by_customer: dict[tuple[int, str], list[ConsentFacts]] = {}
         for row in rows:
             self._by_customer.setdefault((row.customer_id, row.channel), []).append(row)
 
     def knows(self, customer: Customer) -> bool:
         return customer.id in self._known
+
+    def knows_all(self, customer_ids: Iterable[int]) -> bool:
+        return self._known.issuperset(customer_ids)
 
     def state(self, customer: Customer, channel: str, purpose: str = MARKETING) -> ConsentState:
         address = normalise_address(channel, address_of(customer, channel))
@@ -145,7 +183,8 @@ class Ledger:
 
     @classmethod
     def load(cls, session: Session, customers: Iterable[Customer]) -> Ledger:
-        """Every consent row of these customers and of any customer sharing an address."""
+        """Every consent row of these customers and of any customer sharing an address (the
+        siblings and the rows read as Core rows of the columns the ledger uses)."""
         customers = list(customers)
         emails = sorted({c.email for c in customers if c.email})
         phones = sorted({c.phone for c in customers if c.phone})
@@ -162,19 +201,20 @@ class Ledger:
                 clauses.append(col(Customer.email).in_(part_e))
             if part_p:
                 clauses.append(col(Customer.phone).in_(part_p))
-            for sibling in session.exec(select(Customer).where(or_(*clauses))).all():
+            siblings = select(Customer.id, Customer.email, Customer.phone).where(or_(*clauses))
+            for sibling in session.execute(siblings):
                 if sibling.id is not None and sibling.id not in ids:
                     ids.add(sibling.id)
                     owners[sibling.id] = (
                         normalise_address("email", sibling.email),
                         sibling.phone or "",
                     )
-        rows: list[Consent] = []
+        rows: list[ConsentFacts] = []
         ordered = sorted(ids)
         for start in range(0, len(ordered), 900):
-            rows += session.exec(
-                select(Consent).where(col(Consent.customer_id).in_(ordered[start : start + 900]))
-            ).all()
+            part = ordered[start : start + 900]
+            facts = select_columns(*_FACTS).where(col(Consent.customer_id).in_(part))
+            rows += session.execute(facts)
         return cls(rows, owners)
 
 

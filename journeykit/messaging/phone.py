@@ -12,7 +12,17 @@ from functools import lru_cache
 
 import pendulum
 import phonenumbers
-from phonenumbers import timezone as phone_timezone
+from phonenumbers import PhoneMetadata, PhoneNumberType
+from phonenumbers.phonenumberutil import (
+    _number_type_helper,
+    is_number_type_geographical,
+    national_significant_number,
+)
+from phonenumbers.timezone import (
+    _UNKNOWN_TIME_ZONE_LIST,
+    _country_level_time_zones_for_number,
+    time_zones_for_geographical_number,
+)
 
 from journeykit.timing.clock import to_utc
 from journeykit.timing.quiet_hours import next_allowed
@@ -50,9 +60,50 @@ _REMEMBERED = 4096
 
 
 @lru_cache(maxsize=_REMEMBERED)
+def _parsed(e164: str) -> phonenumbers.PhoneNumber | None:
+    """``e164`` parsed without a default region, once for its zones and its country (the
+    parse is most of either's cost); None when it does not parse. Never mutated."""
+    try:
+        return phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _typed(e164: str) -> tuple[phonenumbers.PhoneNumber, str | None, int] | None:
+    """``e164`` parsed, its region and its number type, each found once: the library's
+    ``is_valid_number``, ``number_type`` (inside ``time_zones_for_number``) and
+    ``region_code_for_number`` each look the region up again (for a +1 number, a match
+    against every NANPA region's patterns), most of a send's phone work. ``number_type``'s
+    own steps, on the region found here (phonenumbers is pinned; ``tests/messaging/
+    test_phone.py`` compares the answers with the library's public functions)."""
+    number = _parsed(e164)
+    if number is None:
+        return None
+    region = phonenumbers.region_code_for_number(number)
+    # as ``number_type`` calls it (a parsed number has a country code; the region may be None)
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+        number.country_code,  # type: ignore[arg-type]
+        region,  # type: ignore[arg-type]
+    )
+    if metadata is None:
+        return number, region, PhoneNumberType.UNKNOWN
+    return number, region, _number_type_helper(national_significant_number(number), metadata)
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def region_of(e164: str) -> str | None:
     """The ISO country code of a number (``US``, ``KR``), or None."""
-    return phonenumbers.region_code_for_number(_parse(e164, None))
+    typed = _typed(e164) if isinstance(e164, str) and e164.strip() else None
+    # ``is_valid_number`` is exactly this check for the number's region: found once
+    if (
+        typed is None
+        or typed[1] is None
+        or not phonenumbers.is_valid_number_for_region(typed[0], typed[1])
+    ):
+        _parse(e164, None)  # raises the ValueError that says what is wrong
+    assert typed is not None
+    return typed[1]
 
 
 def time_zones_for(e164: str) -> list[str]:
@@ -64,11 +115,17 @@ def time_zones_for(e164: str) -> list[str]:
 
 @lru_cache(maxsize=_REMEMBERED)
 def _time_zones(e164: str) -> tuple[str, ...]:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
+    """``phonenumbers.timezone.time_zones_for_number``'s steps, on the type found once."""
+    typed = _typed(e164)
+    if typed is None:
         return ()
-    zones = phone_timezone.time_zones_for_number(number)
+    number, _, kind = typed
+    if kind == PhoneNumberType.UNKNOWN:
+        zones = _UNKNOWN_TIME_ZONE_LIST
+    elif not is_number_type_geographical(kind, number.country_code):  # type: ignore[arg-type]
+        zones = _country_level_time_zones_for_number(number)
+    else:
+        zones = time_zones_for_geographical_number(number)
     return tuple(sorted({name for name in zones if name != UNKNOWN_ZONE}))
 
 

@@ -68,6 +68,10 @@ def read_unsubscribe(secret: str, token: str) -> tuple[int, str]:
     return int(payload["c"]), str(payload["ch"])
 
 
+# What ``json.dumps(payload, ensure_ascii=False, separators=(",", ":"))`` builds per call.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 @lru_cache(maxsize=16)
 def _signing_key(secret: str, salt: str) -> bytes:
     """The key ``itsdangerous.Signer`` derives (its default, ``django-concat`` over SHA-1),
@@ -80,7 +84,7 @@ def _dumps(secret: str, salt: str, payload: dict[str, Any]) -> str:
     compare them), without building a serializer and a signer and deriving the key per
     token: compact JSON, zlib-compressed when that is shorter (marked by a leading ``.``),
     URL-safe base64, ``.``, the URL-safe base64 HMAC-SHA1 of what precedes it."""
-    raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    raw = _COMPACT_JSON.encode(payload).encode()
     compressed = zlib.compress(raw)
     if len(compressed) < len(raw) - 1:
         value = b"." + base64_encode(compressed)

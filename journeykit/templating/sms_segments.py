@@ -9,6 +9,7 @@ part. A part never splits an escape pair or a surrogate pair, so parts are packe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +20,8 @@ GSM7_BASIC = frozenset(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # two UTF-16 code units each
 
 LIMITS: dict[Encoding, tuple[int, int]] = {"GSM-7": (160, 153), "UCS-2": (70, 67)}
 
@@ -37,7 +40,7 @@ class SmsSegments:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return _GSM7.issuperset(text)
 
 
 def _widths(text: str, encoding: Encoding) -> list[int]:
@@ -58,10 +61,13 @@ def _pack(widths: list[int], capacity: int) -> int:
 def segments(text: str) -> SmsSegments:
     """The encoding, character count, encoded units and segment count of ``text``."""
     encoding: Encoding = "GSM-7" if is_gsm7(text) else "UCS-2"
-    widths = _widths(text, encoding)
-    units = sum(widths)
+    if encoding == "GSM-7":
+        wide = sum(text.count(char) for char in GSM7_EXTENSION)
+    else:
+        wide = len(_ASTRAL.findall(text))
+    units = len(text) + wide  # every character one unit, the wide ones two
     single, multi = LIMITS[encoding]
-    count = 1 if units <= single else _pack(widths, multi)
+    count = 1 if units <= single else _pack(_widths(text, encoding), multi)
     return SmsSegments(encoding=encoding, characters=len(text), units=units, segments=count)
 
 

@@ -55,13 +55,28 @@ def _link_text(label: str, url: str) -> str:
     return f"{label} ({url})"
 
 
-def _anchor(match: re.Match[str]) -> str:
-    attributes, inner = match.group(1), match.group(2)
+def link_parts(attributes: str, inner: str) -> tuple[str, str]:
+    """(label, url) of an ``<a>`` tag with these attributes and inner HTML."""
     href = _HREF.search(attributes)
     url = html.unescape((href.group(1) or href.group(2) or "") if href else "")
-    label = html.unescape(_TAG.sub("", inner))
+    return html.unescape(_TAG.sub("", inner)), url
+
+
+def anchors(page: str) -> list[tuple[str, str]]:
+    """(attributes, inner HTML) of every ``<a>`` tag :func:`html_to_text` reads in ``page``."""
+    source = _DROP.sub("", _SKIP.sub("", page)).replace("\n", " ")
+    return [(m.group(1), m.group(2)) for m in _ANCHOR.finditer(source)]
+
+
+def anchor_text(attributes: str, inner: str) -> str:
+    """What :func:`html_to_text` writes for an ``<a>`` tag (before its final unescaping)."""
+    label, url = link_parts(attributes, inner)
     text = html.escape(_link_text(label, url), quote=False)  # unescaped once, at the end
     return f"<br>{text}<br>" if _BUTTON_CLASS.search(attributes) else text
+
+
+def _anchor(match: re.Match[str]) -> str:
+    return anchor_text(match.group(1), match.group(2))
 
 
 def _tidy(text: str) -> str:

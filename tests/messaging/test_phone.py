@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, time
 
+import phonenumbers
 import pytest
+from phonenumbers import timezone as phone_timezone
 
 from journeykit.messaging.phone import (
     most_restrictive_next_allowed,
@@ -95,3 +98,35 @@ def test_disjoint_allowed_times_raise() -> None:
 def test_no_zones_raise() -> None:
     with pytest.raises(ValueError, match="no time zones"):
         most_restrictive_next_allowed(datetime(2026, 1, 5, tzinfo=UTC), [], *NIGHT)
+
+
+def _sample_numbers() -> list[str]:
+    """Valid, invalid and unparsable numbers of several countries (a fixed sample)."""
+    pick = random.Random(4)
+    numbers = ["+14155552671", "+821012345678", "+819012345678", "+15555550100", "bad"]
+    numbers += ["+447911123456", "+1204555019", "+999123", "+80012345678", "+88213123456"]
+    for code in ["1", "82", "81", "44", "49", "7", "61", "33", "852", "800", "881"]:
+        for _ in range(120):
+            digits = "".join(pick.choice("0123456789") for _ in range(pick.randint(6, 11)))
+            numbers.append(f"+{code}{digits}")
+    return numbers
+
+
+def test_region_and_zones_are_the_libraries_answers() -> None:
+    """``region_of`` and ``time_zones_for`` find a number's region and type once: their
+    answers are what phonenumbers' public functions give, number by number."""
+    for raw in _sample_numbers():
+        try:
+            number = phonenumbers.parse(raw, None)
+        except phonenumbers.NumberParseException:
+            assert time_zones_for(raw) == []
+            with pytest.raises(ValueError, match="is not a phone number"):
+                region_of(raw)
+            continue
+        zones = phone_timezone.time_zones_for_number(number)
+        assert time_zones_for(raw) == sorted({z for z in zones if z != "Etc/Unknown"}), raw
+        if phonenumbers.is_valid_number(number):
+            assert region_of(raw) == phonenumbers.region_code_for_number(number), raw
+        else:
+            with pytest.raises(ValueError, match="is not a valid phone number"):
+                region_of(raw)
