@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote, urlencode
 
 from openapi_core import OpenAPI
 from openapi_core.casting.schemas.exceptions import CastError
@@ -171,6 +171,20 @@ def validate_sendgrid(headers: dict[str, str], raw: bytes) -> list[FieldError]:
     return result
 
 
+def _unquote_plus(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text) if "%" in text else text
+
+
 def parse_form(raw: bytes) -> list[tuple[str, str]]:
-    """Decode a form-encoded body into ordered pairs (repeated keys kept)."""
-    return parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+    """Decode a form-encoded body into ordered pairs (repeated keys kept, blank values kept).
+
+    What ``urllib.parse.parse_qsl(text, keep_blank_values=True)`` answers, with its steps
+    inlined and a field without ``+`` or ``%`` left as it is (half the time, on every SMS)."""
+    pairs: list[tuple[str, str]] = []
+    for field in raw.decode("utf-8").split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            pairs.append((_unquote_plus(name), _unquote_plus(value)))
+    return pairs
