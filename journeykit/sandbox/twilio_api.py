@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +26,7 @@ from journeykit.sandbox.twilio_rules import (
     check_message,
     count_segments,
 )
-from journeykit.sandbox.validation import parse_form, twilio_quick_pass, validate_twilio
+from journeykit.sandbox.validation import parse_form, twilio_create_passes, validate_twilio
 
 router = APIRouter(tags=["twilio"])
 BASE = "/2010-04-01/Accounts/{account_sid}"
@@ -57,7 +59,13 @@ AUTH_ERROR = TwilioError(20003, "Authenticate", 401)
 
 
 def _rfc2822(dt: datetime) -> str:
-    return format_datetime(dt.astimezone(UTC))
+    """Twilio's date format (whole seconds, ``+0000``)."""
+    return _rfc2822_second(math.floor(dt.timestamp()))
+
+
+@lru_cache(maxsize=8)  # an SMS burst: thousands of answers within the same second
+def _rfc2822_second(timestamp: int) -> str:
+    return format_datetime(datetime.fromtimestamp(timestamp, UTC))
 
 
 def resource(m: StoredMessage, account_sid: str, status: str) -> dict[str, Any]:
@@ -146,10 +154,10 @@ async def answer_create(
     if not _authorized(authorization, ctx, account_sid):
         return _answer(AUTH_ERROR)
     form = parse_form(raw)
-    path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-    if twilio_quick_pass(path, form):  # the common case, in the event loop
+    if twilio_create_passes(account_sid, form):  # the common case, in the event loop
         problems = []
     else:
+        path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
         headers = {"Authorization": authorization}
         problems = await run_in_threadpool(validate_twilio, path, headers, form, quick=False)
     for problem in problems:

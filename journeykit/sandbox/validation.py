@@ -123,7 +123,14 @@ def twilio_quick_pass(path: str, form: list[tuple[str, str]]) -> bool:
     messages = _TWILIO_MESSAGES_PATH.fullmatch(path)
     if messages is None:
         return False
-    return twilio_messages_check().passes({"AccountSid": messages[1]}, _tolerated_removed(form))
+    return twilio_create_passes(messages[1], form)
+
+
+def twilio_create_passes(account_sid: str, form: list[tuple[str, str]]) -> bool:
+    """:func:`twilio_quick_pass` for the create-message form of this account."""
+    if not TWILIO_TOLERATED_PARAMS.isdisjoint(key for key, _ in form):
+        form = _tolerated_removed(form)
+    return twilio_messages_check().passes({"AccountSid": account_sid}, form)
 
 
 def validate_twilio(
