@@ -20,7 +20,10 @@ def sandbox(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
     inbox_file: Annotated[
         Path | None,
-        typer.Option("--inbox-file", help="SQLite file for accepted messages (default: memory)."),
+        typer.Option(
+            "--inbox-file",
+            help="SQLite file for accepted messages (default: a temporary one, gone on exit).",
+        ),
     ] = None,
     latency_ms: Annotated[
         float, typer.Option("--latency-ms", help="Delay before every answer.")

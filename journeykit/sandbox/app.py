@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from journeykit.sandbox import inbox, sendgrid_api, twilio_api
 from journeykit.sandbox.callbacks import CallbackWorker
@@ -24,6 +25,18 @@ DEFAULT_AUTH_TOKEN = "sandbox-token"
 DEFAULT_SENDGRID_KEY = "SG.sandbox-key"
 
 
+class SandboxApp(FastAPI):
+    """The sandbox's FastAPI app, with Twilio's create-message POST answered first by
+    :class:`SendFastPath` (set by :func:`create_app`)."""
+
+    fast_path: SendFastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast_path is not None and await self.fast_path.answered(scope, receive, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     store: MessageStore | None = None,
     faults: FaultInjector | FaultConfig | None = None,
@@ -33,7 +46,7 @@ def create_app(
     sendgrid_api_key: str = DEFAULT_SENDGRID_KEY,
     sendgrid_event_url: str | None = None,
     callbacks: CallbackWorker | None = None,
-) -> FastAPI:
+) -> SandboxApp:
     """Build the sandbox app around a store and fault settings.
 
     ``sendgrid_event_url``, when set, receives signed Event Webhook POSTs for every accepted
@@ -57,18 +70,21 @@ def create_app(
         yield
         await asyncio.to_thread(ctx.callbacks.stop)
 
-    app = FastAPI(
+    app = SandboxApp(
         title="Journeykit provider sandbox",
         lifespan=lifespan,
         docs_url="/_sandbox/docs",
         openapi_url="/_sandbox/openapi.json",
         redoc_url=None,
+        # No OpenTelemetry for a local stand-in: FastAPI would ask, on every request, whether
+        # a tracer, meter or logger provider is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.sandbox = ctx
     app.include_router(twilio_api.router)
     app.include_router(sendgrid_api.router)
     app.include_router(inbox.router)
-    app.add_middleware(SendFastPath, context=ctx)
+    app.fast_path = SendFastPath(ctx)
 
     @app.get("/_sandbox/faults")
     def get_faults(c: SandboxContext = Depends(get_context)) -> dict[str, Any]:

@@ -128,6 +128,25 @@ def _substitute(text: str, subs: dict[str, str]) -> str:
     return text
 
 
+_SLOT = "journeykit-sandbox: one personalization goes here"
+
+
+def _own_requests(body: dict[str, Any], personalizations: list[Any], raw: str) -> list[str]:
+    """Per personalization, ``json.dumps`` of the request with only that personalization.
+
+    The request around the personalization is encoded once, with a placeholder in its
+    place, and each personalization spliced in (the content, HTML included, is most of a
+    request: encoding it again per recipient was most of the work)."""
+    if len(personalizations) == 1:
+        return [raw]
+    marker = json.dumps(_SLOT)
+    whole = json.dumps({**body, "personalizations": [_SLOT]})
+    if whole.count(marker) != 1:  # the request itself holds the placeholder: the long way
+        return [json.dumps({**body, "personalizations": [p]}) for p in personalizations]
+    before, _, after = whole.partition(marker)
+    return [before + json.dumps(p) + after for p in personalizations]
+
+
 def to_rows(
     body: dict[str, Any], message_id: str, received_at: datetime, raw: str
 ) -> list[StoredMessage]:
@@ -137,8 +156,8 @@ def to_rows(
     top_args = body.get("custom_args") if isinstance(body.get("custom_args"), dict) else {}
     rows: list[StoredMessage] = []
     personalizations = body.get("personalizations") or []
-    for p in personalizations:
-        own = raw if len(personalizations) == 1 else json.dumps({**body, "personalizations": [p]})
+    own_requests = _own_requests(body, personalizations, raw)
+    for p, own in zip(personalizations, own_requests, strict=True):
         subs = p.get("substitutions") or {}
         sender = p.get("from") or body.get("from") or {}
         for addr in p.get("to") or []:

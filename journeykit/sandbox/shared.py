@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 import string
 from dataclasses import dataclass
+from functools import cached_property
 
 from fastapi import Request
 
@@ -27,6 +29,12 @@ class SandboxContext:
     sendgrid_api_key: str
     callbacks: CallbackWorker
     sendgrid_event_url: str | None = None
+
+    @cached_property
+    def twilio_authorization(self) -> str:
+        """The ``Authorization`` header of a Twilio client with these credentials."""
+        pair = f"{self.account_sid}:{self.auth_token}".encode()
+        return "Basic " + base64.b64encode(pair).decode()
 
     async def before_send(self, provider: str) -> Fault:
         """Wait the configured latency, and for a share of sends the slow-answer delay

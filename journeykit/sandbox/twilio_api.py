@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +26,7 @@ from journeykit.sandbox.twilio_rules import (
     check_message,
     count_segments,
 )
-from journeykit.sandbox.validation import parse_form, twilio_quick_pass, validate_twilio
+from journeykit.sandbox.validation import parse_form, twilio_create_passes, validate_twilio
 
 router = APIRouter(tags=["twilio"])
 BASE = "/2010-04-01/Accounts/{account_sid}"
@@ -33,8 +36,12 @@ def _error(err: TwilioError, headers: dict[str, str] | None = None) -> JSONRespo
     return JSONResponse(err.body(), status_code=err.status, headers=headers)
 
 
-def _authorized(request: Request, ctx: SandboxContext, account_sid: str) -> bool:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+def _authorized(header: str, ctx: SandboxContext, account_sid: str) -> bool:
+    """Whether an ``Authorization`` header carries this sandbox's account SID and token, for
+    this account's URL."""
+    if secrets.compare_digest(header, ctx.twilio_authorization):  # what the SDK sends
+        return account_sid == ctx.account_sid
+    scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
         return False
     try:
@@ -52,7 +59,13 @@ AUTH_ERROR = TwilioError(20003, "Authenticate", 401)
 
 
 def _rfc2822(dt: datetime) -> str:
-    return format_datetime(dt.astimezone(UTC))
+    """Twilio's date format (whole seconds, ``+0000``)."""
+    return _rfc2822_second(math.floor(dt.timestamp()))
+
+
+@lru_cache(maxsize=8)  # an SMS burst: thousands of answers within the same second
+def _rfc2822_second(timestamp: int) -> str:
+    return format_datetime(datetime.fromtimestamp(timestamp, UTC))
 
 
 def resource(m: StoredMessage, account_sid: str, status: str) -> dict[str, Any]:
@@ -102,48 +115,68 @@ def _queue_callbacks(ctx: SandboxContext, url: str, m: StoredMessage) -> None:
         ctx.callbacks.twilio_status(url, params)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the sandbox answers a create-message request: status, JSON body, extra headers."""
+
+    status: int
+    content: dict[str, Any]
+    headers: dict[str, str] | None = None
+
+    def response(self) -> JSONResponse:
+        """As a Starlette response."""
+        return JSONResponse(self.content, status_code=self.status, headers=self.headers)
+
+
+def _answer(err: TwilioError, headers: dict[str, str] | None = None) -> Answer:
+    return Answer(err.status, err.body(), headers)
+
+
 @router.post(BASE + "/Messages.json", status_code=201)
 async def create_message(
     account_sid: str, request: Request, ctx: SandboxContext = Depends(get_context)
 ) -> JSONResponse:
     """Send an SMS: validate, maybe fail on purpose, store, answer 201 with the resource."""
-    return await answer_create(ctx, account_sid, request)
-
-
-async def answer_create(ctx: SandboxContext, account_sid: str, request: Request) -> JSONResponse:
-    """What :func:`create_message` answers; also called directly by
-    :class:`journeykit.sandbox.fast_path.SendFastPath` (the sandbox's hottest request,
-    without FastAPI's per-request dependency solving)."""
-    if not _authorized(request, ctx, account_sid):
-        return _error(AUTH_ERROR)
     try:
         raw = await request.body()
     except ClientDisconnect:  # the client gave up before sending its body: nothing happened
         return JSONResponse({}, status_code=499)
+    authorization = request.headers.get("authorization", "")
+    return (await answer_create(ctx, account_sid, authorization, raw)).response()
+
+
+async def answer_create(
+    ctx: SandboxContext, account_sid: str, authorization: str, raw: bytes
+) -> Answer:
+    """What :func:`create_message` answers a request with this ``Authorization`` header and
+    body; also called directly by :class:`journeykit.sandbox.fast_path.SendFastPath` (the
+    sandbox's hottest request, without FastAPI's routing and Starlette's request objects)."""
+    if not _authorized(authorization, ctx, account_sid):
+        return _answer(AUTH_ERROR)
     form = parse_form(raw)
-    headers = {"Authorization": request.headers.get("authorization", "")}
-    path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-    if twilio_quick_pass(path, form):  # the common case, in the event loop
+    if twilio_create_passes(account_sid, form):  # the common case, in the event loop
         problems = []
     else:
+        path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        headers = {"Authorization": authorization}
         problems = await run_in_threadpool(validate_twilio, path, headers, form, quick=False)
     for problem in problems:
         if problem.field == "To" and problem.kind == "required":
-            return _error(TwilioError(21604, "A 'To' phone number is required."))
+            return _answer(TwilioError(21604, "A 'To' phone number is required."))
         where = f" `{problem.field}`" if problem.field else ""
-        return _error(TwilioError(20001, f"Invalid parameter{where}: {problem.message}"))
+        return _answer(TwilioError(20001, f"Invalid parameter{where}: {problem.message}"))
     params = dict(form)
     media = [v for k, v in form if k == "MediaUrl"]
     rule = check_message(params, media)
     if rule is not None:
-        return _error(rule)
+        return _answer(rule)
 
     fault = await ctx.before_send("twilio")
     if fault == "429":
         retry = {"Retry-After": str(ctx.faults.retry_after_s)}
-        return _error(TwilioError(20429, "Too Many Requests", 429), retry)
+        return _answer(TwilioError(20429, "Too Many Requests", 429), retry)
     if fault == "500":
-        return _error(TwilioError(20500, "Internal Server Error", 500))
+        return _answer(TwilioError(20500, "Internal Server Error", 500))
 
     body = params.get("Body", "")
     sid = new_sid("SM")
@@ -163,7 +196,7 @@ async def answer_create(ctx: SandboxContext, account_sid: str, request: Request)
         _queue_callbacks(ctx, params["StatusCallback"], message)
     if fault == "timeout":
         await ctx.hold_answer()
-    return JSONResponse(resource(message, account_sid, "queued"), status_code=201)
+    return Answer(201, resource(message, account_sid, "queued"))
 
 
 def _parse_bound(value: str | None, *, upper: bool) -> datetime | None:
@@ -186,7 +219,7 @@ async def list_messages(
     account_sid: str, request: Request, ctx: SandboxContext = Depends(get_context)
 ) -> JSONResponse:
     """List sent SMS, newest first, filtered by To/From/DateSent and paged like Twilio."""
-    if not _authorized(request, ctx, account_sid):
+    if not _authorized(request.headers.get("authorization", ""), ctx, account_sid):
         return _error(AUTH_ERROR)
     q = request.query_params
     try:
@@ -236,7 +269,7 @@ async def fetch_message(
     account_sid: str, sid: str, request: Request, ctx: SandboxContext = Depends(get_context)
 ) -> JSONResponse:
     """One SMS by SID, or Twilio's 20404."""
-    if not _authorized(request, ctx, account_sid):
+    if not _authorized(request.headers.get("authorization", ""), ctx, account_sid):
         return _error(AUTH_ERROR)
     m = ctx.store.get(sid)
     if m is None or m.provider != "twilio":

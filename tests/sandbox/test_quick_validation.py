@@ -60,3 +60,20 @@ def test_quick_pass_implies_full_pass(extra: list[tuple[str, str]], with_to: boo
     if twilio_messages_check().passes({"AccountSid": ACCOUNT}, form):
         assert full_errors(PATH, form) == []
     assert validate_twilio(PATH, HEADERS, form) == full_errors(PATH, form)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(FIELDS), VALUES), max_size=6), st.booleans())
+def test_field_by_field_is_the_whole_schema(extra: list[tuple[str, str]], with_to: bool) -> None:
+    check = twilio_messages_check()
+    assert check.by_field  # the create-message schema: properties and required only
+    form = ([("To", "+15555550123")] if with_to else []) + extra
+    data = check.cast(form)
+    whole = data is not None and check.passes_whole(data)
+    assert check.passes({"AccountSid": ACCOUNT}, form) == whole
+
+
+def test_only_fields_with_something_to_check_get_a_validator() -> None:
+    checked = twilio_messages_check().field_checks
+    assert {"MessagingServiceSid", "ContentRetention", "SendAt", "MediaUrl"} <= set(checked)
+    assert not {"To", "From", "Body", "ValidityPeriod", "MaxPrice"} & set(checked)

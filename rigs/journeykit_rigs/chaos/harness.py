@@ -115,8 +115,8 @@ def _results(config: ChaosConfig, tmp: Path) -> Iterator[TrialResult]:
         return
     # spawn: a fresh interpreter per process, not a fork of one running server threads
     context = get_context("spawn")
-    # one trial per process: a trial's memory (its sandbox's store: ~1 GB for 10,000
-    # customers) goes back with the process, not kept by a long-lived pool process
+    # one trial per process: a trial's memory goes back with the process, not kept by a
+    # long-lived pool process
     with ProcessPoolExecutor(config.parallel, mp_context=context, max_tasks_per_child=1) as pool:
         plain = replace(config, database_url=None, restart_database=None)
         futures = [pool.submit(run_one, plain, trial, tmp) for trial in range(config.trials)]
