@@ -14,9 +14,10 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from journeykit.delivery.claim import Claimed, claim, claim_outbox
+from journeykit.delivery.outgoing import Outgoing, load_outgoing
 from journeykit.delivery.providers.base import (
     EmailMessage,
     Senders,
@@ -30,7 +31,6 @@ from journeykit.delivery.retry import RetryPolicy, backoff
 from journeykit.delivery.states import mark_sent_many
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
-from journeykit.foundation.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
     if not ids:
         return report
     with Session(runtime.engine) as session:
-        rows = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all())
+        rows = load_outgoing(session, ids)
     sms = [r for r in rows if r.channel == "sms"]
     emails = [r for r in rows if r.channel == "email"]
     size = max(1, senders.email_batch_size)
@@ -78,7 +78,7 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
             report.requests += requests
             for row, attempt in zip(job, attempts, strict=True):
                 if attempt.result.outcome == "sent":  # the common case, recorded in bulk
-                    accepted.append((int(row.id), attempt.result.provider_id))  # type: ignore[arg-type]
+                    accepted.append((row.id, attempt.result.provider_id))
                 else:
                     record_attempt(session, now, row, attempt, report, policy)
         mark_sent_many(session, now, accepted)
@@ -116,7 +116,7 @@ def send_due(
     return report
 
 
-def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, list[Attempt]]:
+def _send_job(senders: Senders, rows: Sequence[Outgoing]) -> tuple[int, list[Attempt]]:
     """(provider requests made, one attempt per row). Never raises: a sender bug must not
     lose the rows (they stay ``sending`` and are reconciled)."""
     started = senders.wall_clock.now()
@@ -132,7 +132,7 @@ def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, lis
     return requests, [Attempt(result, started) for result in results]
 
 
-def _send_sms(senders: Senders, rows: Sequence[OutboxMessage]) -> list[SendResult]:
+def _send_sms(senders: Senders, rows: Sequence[Outgoing]) -> list[SendResult]:
     """One request per SMS, each after ``before_send("sms")``."""
     messages = [_sms(senders, row) for row in rows]
     hook = senders.before_send
@@ -149,7 +149,7 @@ def _send_sms(senders: Senders, rows: Sequence[OutboxMessage]) -> list[SendResul
     return results
 
 
-def _sms(senders: Senders, row: OutboxMessage) -> SmsMessage:
+def _sms(senders: Senders, row: Outgoing) -> SmsMessage:
     return SmsMessage(
         key=row.key,
         to=row.to_address,
@@ -159,7 +159,7 @@ def _sms(senders: Senders, row: OutboxMessage) -> SmsMessage:
     )
 
 
-def _send_emails(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[list[SendResult], int]:
+def _send_emails(senders: Senders, rows: Sequence[Outgoing]) -> tuple[list[SendResult], int]:
     """Rows of one chunk: SendGrid batches those with identical content (one rate-limit slot
     per request, however many personalizations)."""
     messages = [_email(row) for row in rows]
@@ -177,7 +177,7 @@ def _send_emails(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[list[
     return senders.email.send_many(messages, before_request=before_request), requests
 
 
-def _email(row: OutboxMessage) -> EmailMessage:
+def _email(row: Outgoing) -> EmailMessage:
     c = row.content
     return EmailMessage(
         key=row.key,
@@ -191,7 +191,7 @@ def _email(row: OutboxMessage) -> EmailMessage:
     )
 
 
-def _validity(row: OutboxMessage) -> int | None:
+def _validity(row: Outgoing) -> int | None:
     """Seconds of validity left (Twilio ``ValidityPeriod``, 1..36000)."""
     if row.expires_at is None or row.last_attempt_at is None:
         return None
