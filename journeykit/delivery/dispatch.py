@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from journeykit.delivery.claim import Claimed, claim, claim_outbox
@@ -31,6 +33,7 @@ from journeykit.delivery.retry import RetryPolicy, backoff
 from journeykit.delivery.states import mark_sent_many
 from journeykit.engine.runtime import Runtime
 from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ def send_due(
     it: one dispatch round."""
     report = DispatchReport()
     windows = reconcile_windows(runtime.settings)
+    if not _work_waiting(runtime, windows["sms"], channel=channel, journey=journey):
+        return report  # an idle round: one read, no write lock taken
     report.reconciled = reconcile(
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
@@ -114,6 +119,29 @@ def send_due(
             report.reconciled, report.expired, report.deferred, report.withdrawn, report.requests,
         )  # fmt: skip
     return report
+
+
+def _work_waiting(
+    runtime: Runtime, stale_after: timedelta, *, channel: str | None, journey: str | None
+) -> bool:
+    """Whether a round has anything to do: a queued row due (what the claim reads, expired
+    or not) or a row in ``sending`` older than ``stale_after`` (what reconcile reads). One
+    read-only query: a dispatcher polling an empty or not-yet-due outbox neither takes the
+    write lock (SQLite) nor builds a claim. The clock only moves forward, so what is due or
+    stale now still is when the round's claim and reconcile look."""
+    now = runtime.clock.now()
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    due = select(table.c.id).where(table.c.status == "queued", table.c.due_at <= now)
+    if channel:
+        due = due.where(table.c.channel == channel)
+    if journey:
+        due = due.where(table.c.journey == journey)
+    stale = select(table.c.id).where(
+        table.c.status == "sending", table.c.last_attempt_at <= now - stale_after
+    )
+    with runtime.engine.connect() as connection:
+        found = connection.execute(select(due.limit(1).exists(), stale.limit(1).exists())).one()
+    return bool(found[0] or found[1])
 
 
 def _send_job(senders: Senders, rows: Sequence[Outgoing]) -> tuple[int, list[Attempt]]:
