@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from journeykit.delivery.send_guard import check
 from journeykit.engine.runtime import Runtime
@@ -44,27 +45,27 @@ def claim(
     now = runtime.clock.now()
     claimed = Claimed()
     with session_scope(runtime.engine) as session:
+        # Expire among the rows this claim would read (its first ``limit`` due rows, in its
+        # order): a queued row is never sent past its validity, and the claim reads what is
+        # due, never the whole queue (a fan-out's 100,000 queued rows are all due). A row
+        # whose validity ran out before it is due is expired when it comes due. The UPDATE
+        # is the transaction's first statement: on SQLite it takes the write lock, so claims
+        # of several processes never read the same rows.
+        due = _due(session, now, limit=limit, channel=channel, journey=journey)
         expired = session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.expires_at) <= now)
+            .where(
+                col(OutboxMessage.id).in_(due.with_only_columns(col(OutboxMessage.id))),
+                col(OutboxMessage.status) == "queued",
+                col(OutboxMessage.expires_at) <= now,
+            )
             .values(status="expired", error="validity ran out before it could be sent"),
             execution_options=NO_SYNC,
         )
         claimed.expired = int(getattr(expired, "rowcount", 0) or 0)
-        query = (
-            select(OutboxMessage)
-            .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
-            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-            .limit(limit)
-        )
-        if channel:
-            query = query.where(OutboxMessage.channel == channel)
+        query = due
         if channel == "email":  # the claim reads no email's content (SMS: for short links)
             query = query.options(defer(OutboxMessage.content))  # type: ignore[arg-type]
-        if journey:
-            query = query.where(OutboxMessage.journey == journey)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         candidates: list[OutboxMessage] = []
         quiet: dict[str, datetime | None] = {}  # a batch's rows share a few windows
         for row in session.exec(query).all():
@@ -112,6 +113,27 @@ def claim(
                 execution_options=NO_SYNC,
             )
     return claimed
+
+
+def _due(
+    session: Session, now: datetime, *, limit: int, channel: str | None, journey: str | None
+) -> SelectOfScalar[OutboxMessage]:
+    """The claim's candidates: up to ``limit`` queued rows due by ``now`` (of one channel, of
+    one journey), in due order, read through ``ix_outbox_due``; locked ``SKIP LOCKED`` on
+    PostgreSQL, so concurrent workers take disjoint sets."""
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.status) == "queued", col(OutboxMessage.due_at) <= now)
+        .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if channel:
+        query = query.where(OutboxMessage.channel == channel)
+    if journey:
+        query = query.where(OutboxMessage.journey == journey)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
 
 
 def _defer_for_cap(

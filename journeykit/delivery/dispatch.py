@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session
 
 from journeykit.delivery.claim import Claimed, claim, claim_outbox
+from journeykit.delivery.outgoing import Outgoing, load_outgoing
 from journeykit.delivery.providers.base import (
     EmailMessage,
     Senders,
@@ -59,7 +62,7 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
     if not ids:
         return report
     with Session(runtime.engine) as session:
-        rows = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all())
+        rows = load_outgoing(session, ids)
     sms = [r for r in rows if r.channel == "sms"]
     emails = [r for r in rows if r.channel == "email"]
     size = max(1, senders.email_batch_size)
@@ -78,7 +81,7 @@ def dispatch(runtime: Runtime, senders: Senders, ids: list[int]) -> DispatchRepo
             report.requests += requests
             for row, attempt in zip(job, attempts, strict=True):
                 if attempt.result.outcome == "sent":  # the common case, recorded in bulk
-                    accepted.append((int(row.id), attempt.result.provider_id))  # type: ignore[arg-type]
+                    accepted.append((row.id, attempt.result.provider_id))
                 else:
                     record_attempt(session, now, row, attempt, report, policy)
         mark_sent_many(session, now, accepted)
@@ -98,6 +101,8 @@ def send_due(
     it: one dispatch round."""
     report = DispatchReport()
     windows = reconcile_windows(runtime.settings)
+    if not _work_waiting(runtime, windows["sms"], channel=channel, journey=journey):
+        return report  # an idle round: one read, no write lock taken
     report.reconciled = reconcile(
         runtime, senders, stale_after=windows["sms"], email_stale_after=windows["email"]
     )
@@ -116,7 +121,30 @@ def send_due(
     return report
 
 
-def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, list[Attempt]]:
+def _work_waiting(
+    runtime: Runtime, stale_after: timedelta, *, channel: str | None, journey: str | None
+) -> bool:
+    """Whether a round has anything to do: a queued row due (what the claim reads, expired
+    or not) or a row in ``sending`` older than ``stale_after`` (what reconcile reads). One
+    read-only query: a dispatcher polling an empty or not-yet-due outbox neither takes the
+    write lock (SQLite) nor builds a claim. The clock only moves forward, so what is due or
+    stale now still is when the round's claim and reconcile look."""
+    now = runtime.clock.now()
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    due = select(table.c.id).where(table.c.status == "queued", table.c.due_at <= now)
+    if channel:
+        due = due.where(table.c.channel == channel)
+    if journey:
+        due = due.where(table.c.journey == journey)
+    stale = select(table.c.id).where(
+        table.c.status == "sending", table.c.last_attempt_at <= now - stale_after
+    )
+    with runtime.engine.connect() as connection:
+        found = connection.execute(select(due.limit(1).exists(), stale.limit(1).exists())).one()
+    return bool(found[0] or found[1])
+
+
+def _send_job(senders: Senders, rows: Sequence[Outgoing]) -> tuple[int, list[Attempt]]:
     """(provider requests made, one attempt per row). Never raises: a sender bug must not
     lose the rows (they stay ``sending`` and are reconciled)."""
     started = senders.wall_clock.now()
@@ -132,7 +160,7 @@ def _send_job(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[int, lis
     return requests, [Attempt(result, started) for result in results]
 
 
-def _send_sms(senders: Senders, rows: Sequence[OutboxMessage]) -> list[SendResult]:
+def _send_sms(senders: Senders, rows: Sequence[Outgoing]) -> list[SendResult]:
     """One request per SMS, each after ``before_send("sms")``."""
     messages = [_sms(senders, row) for row in rows]
     hook = senders.before_send
@@ -149,7 +177,7 @@ def _send_sms(senders: Senders, rows: Sequence[OutboxMessage]) -> list[SendResul
     return results
 
 
-def _sms(senders: Senders, row: OutboxMessage) -> SmsMessage:
+def _sms(senders: Senders, row: Outgoing) -> SmsMessage:
     return SmsMessage(
         key=row.key,
         to=row.to_address,
@@ -159,7 +187,7 @@ def _sms(senders: Senders, row: OutboxMessage) -> SmsMessage:
     )
 
 
-def _send_emails(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[list[SendResult], int]:
+def _send_emails(senders: Senders, rows: Sequence[Outgoing]) -> tuple[list[SendResult], int]:
     """Rows of one chunk: SendGrid batches those with identical content (one rate-limit slot
     per request, however many personalizations)."""
     messages = [_email(row) for row in rows]
@@ -177,7 +205,7 @@ def _send_emails(senders: Senders, rows: Sequence[OutboxMessage]) -> tuple[list[
     return senders.email.send_many(messages, before_request=before_request), requests
 
 
-def _email(row: OutboxMessage) -> EmailMessage:
+def _email(row: Outgoing) -> EmailMessage:
     c = row.content
     return EmailMessage(
         key=row.key,
@@ -191,7 +219,7 @@ def _email(row: OutboxMessage) -> EmailMessage:
     )
 
 
-def _validity(row: OutboxMessage) -> int | None:
+def _validity(row: Outgoing) -> int | None:
     """Seconds of validity left (Twilio ``ValidityPeriod``, 1..36000)."""
     if row.expires_at is None or row.last_attempt_at is None:
         return None

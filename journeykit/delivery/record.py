@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from journeykit.delivery.outgoing import OutboxRow
 from journeykit.delivery.providers.base import SendResult
 from journeykit.delivery.retry import RetryPolicy
 from journeykit.delivery.states import mark_sent_many, move
@@ -71,7 +72,7 @@ class Attempt:
 def record_attempt(
     session: Session,
     now: datetime,
-    row: OutboxMessage,
+    row: OutboxRow,
     attempt: Attempt,
     report: DispatchReport,
     policy: RetryPolicy,
@@ -111,7 +112,7 @@ def record_attempt(
         )
 
 
-def _update_sending(session: Session, row: OutboxMessage, **values: object) -> None:
+def _update_sending(session: Session, row: OutboxRow, **values: object) -> None:
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == row.id, col(OutboxMessage.status) == "sending")

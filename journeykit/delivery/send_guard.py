@@ -25,12 +25,13 @@ message (a "sold out again" note) can say ``still_true`` only when the first one
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Engine, func, or_
 from sqlmodel import Session, col, select
 
 from journeykit.engine.nodes.base import ENROLLMENT_NAMES
@@ -408,8 +409,10 @@ def _over_allotment(
             continue
         window = max(n.allotment.window for *_, n in members if n.allotment is not None)
         batch = {row.customer_id for row, *_ in members}
-        if _told_count(session, journey, key[1], now - window) + len(batch) <= most:
+        if _surely_fits(session, journey, key[1], now - window, most - len(batch)):
             continue  # every place this batch can take is below the allotment
+        if _told_count(session, journey, key[1], now - window) + len(batch) <= most:
+            continue
         places = _told(session, journey, key[1], now - window)
         for row, *_ in members:
             place = places.setdefault(row.customer_id, len(places))
@@ -423,11 +426,77 @@ def _over_allotment(
 
 def _told_in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
     """The conditions of :func:`_told` (rows joined to their enrollment)."""
+    return [*_in_wave(journey, subject, since), col(OutboxMessage.status).in_(TOOK)]
+
+
+@dataclass
+class _WaveBound:
+    """What one process has counted of a wave so far: the distinct customers of the wave's
+    rows of any status created after ``since``, up to outbox id ``last_id`` (summed step by
+    step, so a customer with rows on both sides of a step counts twice: never too few)."""
+
+    since: datetime
+    last_id: int
+    customers: int
+
+
+# Per database engine (this process's), per (journey, allotted nodes, subject).
+_WAVES: weakref.WeakKeyDictionary[Engine, dict[tuple[str, tuple[str, ...], str], _WaveBound]]
+_WAVES = weakref.WeakKeyDictionary()
+
+
+def _surely_fits(
+    session: Session, journey: Journey, subject: str, since: datetime, room: int
+) -> bool:
+    """Whether :func:`_told_count` is surely at most ``room``, from a count read in time
+    proportional to the rows queued since the last claim, not to the wave: the wave's
+    customers of any status (a customer is told only by a row of the wave) counted once per
+    process, then only the rows added since (outbox ids above the last counted, read by
+    primary key). Rows leaving the window or not (yet, or any more) told only make that count
+    larger than the exact one: when it fits, the exact one does; when not, the caller counts
+    exactly (and a count from an older window is started afresh next time).
+
+    SQLite only (False elsewhere): there writers are serialised, so a row committed after
+    this read has an id above every id it saw. On PostgreSQL a transaction may commit a
+    lower id after a higher one was read, and such a row would be missed."""
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        return False
+    nodes = tuple(n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment)
+    key = (journey.name, nodes, subject)
+    waves = _WAVES.setdefault(engine, {})
+    bound = waves.get(key)
+    if bound is not None and since < bound.since:  # a wider window than was counted
+        bound = None
+    last_id = int(session.exec(select(func.max(OutboxMessage.id))).one() or 0)
+    if bound is None:
+        bound = waves[key] = _WaveBound(since, 0, 0)
+    if last_id > bound.last_id:
+        added = session.exec(
+            select(func.count(func.distinct(OutboxMessage.customer_id)))
+            .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
+            .where(
+                col(OutboxMessage.id) > bound.last_id,
+                col(OutboxMessage.id) <= last_id,
+                *_in_wave(journey, subject, bound.since),
+            )
+        ).one()
+        bound.customers += int(added or 0)
+        bound.last_id = last_id
+    if bound.customers <= room:
+        return True
+    if bound.since < since:  # the window moved on: count afresh next time
+        del waves[key]
+    return False
+
+
+def _in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
+    """Rows of the journey's allotted send nodes about ``subject`` queued since ``since``,
+    whatever became of them (joined to their enrollment)."""
     nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
     return [
         OutboxMessage.journey == journey.name,
         col(OutboxMessage.node_id).in_(nodes),
-        col(OutboxMessage.status).in_(TOOK),
         col(OutboxMessage.created_at) > since,
         or_(
             col(Enrollment.subject_key) == subject,

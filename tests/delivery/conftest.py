@@ -30,8 +30,10 @@ START = pendulum.datetime(2027, 3, 1, 15, tz="UTC")  # a Monday; after the wall 
 class Outbox:
     """A runtime on a fresh database plus row helpers."""
 
-    def __init__(self, tmp_path: Path, settings: dict[str, Any] | None = None) -> None:
-        url = f"sqlite:///{tmp_path}/outbox.db"
+    def __init__(
+        self, tmp_path: Path, settings: dict[str, Any] | None = None, *, url: str | None = None
+    ) -> None:
+        url = url or f"sqlite:///{tmp_path}/outbox.db"
         upgrade(url)
         self.engine = make_engine(url)
         self.clock = VirtualClock(START)

@@ -197,3 +197,21 @@ def test_send_many_twice_reuses_the_sender(sandbox: SandboxServer) -> None:
     assert [r.outcome for r in sender.send_many([sms()])] == ["sent"]
     assert sender.send_many([]) == []
     assert sandbox.store.count() == 3
+
+
+@pytest.mark.parametrize("from_number", ["+15005550006", "MG" + "a" * 32])
+def test_send_many_posts_the_form_the_sdks_create_posts(
+    sandbox: SandboxServer, from_number: str
+) -> None:
+    """A dispatch round writes the Messages form itself (below ``MessageList.create``): the
+    same fields and values as the SDK's own ``messages.create`` of ``send``."""
+    from urllib.parse import parse_qsl
+
+    sender = make_sender(sandbox)
+    sender.from_number = from_number
+    message = sms(validity_period_s=600, status_callback="https://jk.example/webhooks/t?x=1")
+    assert sender.send(message).outcome == "sent"
+    assert sender.send_many([message])[0].outcome == "sent"
+    first, second = sandbox.store.messages(provider="twilio", to=TO)
+    assert "ValidityPeriod=600" in first.raw and "StatusCallback" in first.raw
+    assert sorted(parse_qsl(first.raw)) == sorted(parse_qsl(second.raw))

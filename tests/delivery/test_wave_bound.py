@@ -1,0 +1,86 @@
+"""The allotment re-check's cheap first count (`send_guard._surely_fits`): counted once per
+process, then only over the rows queued since. Never fewer than the customers told: it says
+"fits" only when the exact count would, and follows rows queued and told after it first
+counted (else a growing wave could pass its allotment)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from journeykit.delivery.send_guard import _surely_fits, _told_count
+from journeykit.engine.book import JourneyBook
+from journeykit.foundation.db import session_scope
+from journeykit.foundation.models import Enrollment, JourneyVersion, OutboxMessage
+from journeykit.foundation.settings import PROJECT_ROOT
+from journeykit.language.journey import Journey
+from tests.delivery.conftest import Outbox
+
+SUBJECT = "sku:SOFA-1"
+
+
+def _restock() -> Journey:
+    source = (PROJECT_ROOT / "journeys" / "restock.yaml").read_text()
+    return JourneyBook.from_sources(source).get("restock")
+
+
+def _queue(box: Outbox, journey: Journey, n: int, status: str = "queued") -> list[int]:
+    """``n`` customers of the wave, each with the email and the SMS alert."""
+    now = box.clock.now()
+    ids = []
+    with session_scope(box.engine) as s:
+        if s.get(JourneyVersion, "v1") is None:
+            s.add(JourneyVersion(hash="v1", journey="restock", source="", created_at=now))
+            s.flush()
+    for _ in range(n):
+        cid = box.customer()
+        with session_scope(box.engine) as s:
+            e = Enrollment(
+                journey="restock", version="v1", subject_type="sku",
+                subject_key=f"{SUBJECT}|customer:{cid}", customer_id=cid, node_id="alert_sms",
+                entered_at=now, updated_at=now,
+            )  # fmt: skip
+            s.add(e)
+            s.flush()
+            for node, channel in (("alert_email", "email"), ("alert_sms", "sms")):
+                row = OutboxMessage(
+                    key=f"{e.id}:{node}:{channel}:1", journey="restock", node_id=node,
+                    enrollment_id=e.id, customer_id=cid, channel=channel, category="marketing",
+                    template="t", to_address="x", due_at=now, created_at=now, content={},
+                    decisions=[], status=status,
+                )  # fmt: skip
+                s.add(row)
+                s.flush()
+                ids.append(int(row.id))  # type: ignore[arg-type]
+    return ids
+
+
+def _tell(box: Outbox, ids: list[int]) -> None:
+    with session_scope(box.engine) as s:
+        s.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).values(status="sent"))
+
+
+def test_the_bound_never_undercounts_a_growing_wave(tmp_path: Path) -> None:
+    box = Outbox(tmp_path)
+    journey = _restock()
+    since = box.clock.now() - timedelta(hours=1)
+
+    def fits(room: int) -> bool:
+        with Session(box.engine) as s:
+            answer = _surely_fits(s, journey, SUBJECT, since, room)
+            if answer:  # never "fits" where the exact count does not
+                assert _told_count(s, journey, SUBJECT, since) <= room
+            return answer
+
+    _tell(box, _queue(box, journey, 3))
+    assert fits(3) and not fits(2)
+    _queue(box, journey, 2)  # queued since: may be told by the next claim
+    assert not fits(4) and fits(5)
+    _tell(box, _queue(box, journey, 2))  # queued and told by another process
+    assert not fits(6) and fits(7)
+    box.later(hours=1)  # rows queued later in the window count too
+    _tell(box, _queue(box, journey, 1))
+    assert not fits(7) and fits(8)
