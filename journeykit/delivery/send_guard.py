@@ -409,9 +409,11 @@ def _over_allotment(
             continue
         window = max(n.allotment.window for *_, n in members if n.allotment is not None)
         batch = {row.customer_id for row, *_ in members}
-        if _surely_fits(session, journey, key[1], now - window, most - len(batch)):
+        # the batch's customers told already (an SMS after its email) take no new place
+        new = batch - _told_among(session, journey, key[1], now - window, batch)
+        if _surely_fits(session, journey, key[1], now - window, most - len(new)):
             continue  # every place this batch can take is below the allotment
-        if _told_count(session, journey, key[1], now - window) + len(batch) <= most:
+        if _told_count(session, journey, key[1], now - window) + len(new) <= most:
             continue
         places = _told(session, journey, key[1], now - window)
         for row, *_ in members:
@@ -515,6 +517,30 @@ def _told_count(session: Session, journey: Journey, subject: str, since: datetim
         .where(*_told_in_wave(journey, subject, since))
     ).one()
     return int(found or 0)
+
+
+def _told_among(
+    session: Session, journey: Journey, subject: str, since: datetime, customers: set[int]
+) -> set[int]:
+    """Which of ``customers`` :func:`_told` would list (by their customer ids: a query the
+    size of the batch). When the told and the batch's new customers fit the allotment, every
+    told customer's place is below it too."""
+    told: set[int] = set()
+    ordered = sorted(customers)
+    for low in range(0, len(ordered), 900):
+        told |= {
+            int(cid)
+            for cid in session.exec(
+                select(OutboxMessage.customer_id)
+                .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
+                .where(
+                    col(OutboxMessage.customer_id).in_(ordered[low : low + 900]),
+                    *_told_in_wave(journey, subject, since),
+                )
+                .distinct()
+            ).all()
+        }
+    return told
 
 
 def _told(session: Session, journey: Journey, subject: str, since: datetime) -> dict[int, int]:
