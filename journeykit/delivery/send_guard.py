@@ -497,7 +497,7 @@ def _in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
     whatever became of them (joined to their enrollment)."""
     nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
     return [
-        OutboxMessage.journey == journey.name,
+        OutboxMessage.journey == journey.name,  # first: _told_among leaves it out
         col(OutboxMessage.node_id).in_(nodes),
         col(OutboxMessage.created_at) > since,
         or_(
@@ -527,18 +527,19 @@ def _told_among(
     told customer's place is below it too."""
     told: set[int] = set()
     ordered = sorted(customers)
+    # the journey is compared here, not in SQL: SQLite would read the journey's whole wave
+    # by its journey index rather than the batch's customers by theirs
+    wave = _told_in_wave(journey, subject, since)[1:]
     for low in range(0, len(ordered), 900):
         told |= {
             int(cid)
-            for cid in session.exec(
-                select(OutboxMessage.customer_id)
+            for cid, name in session.exec(
+                select(OutboxMessage.customer_id, OutboxMessage.journey)
                 .join(Enrollment, col(Enrollment.id) == OutboxMessage.enrollment_id)
-                .where(
-                    col(OutboxMessage.customer_id).in_(ordered[low : low + 900]),
-                    *_told_in_wave(journey, subject, since),
-                )
+                .where(col(OutboxMessage.customer_id).in_(ordered[low : low + 900]), *wave)
                 .distinct()
             ).all()
+            if name == journey.name
         }
     return told
 
