@@ -31,6 +31,14 @@ from journeykit.service.events import accept
 from journeykit.timing.clock import VirtualClock
 
 SUBSCRIBERS = 2 * ENROLL_CHUNK + 300  # three chunks
+ALL_IN = {  # every subscriber enrolled once, told once, the event finished
+    "enrollments": SUBSCRIBERS,
+    "subjects": SUBSCRIBERS,
+    "enter_rows": SUBSCRIBERS,
+    "signups_alerted": 2 * SUBSCRIBERS,
+    "signups_waiting": 0,
+    "events_unfinished": 0,
+}
 
 
 class Crash(Exception):
@@ -103,14 +111,7 @@ def test_a_crash_after_chunk_k_resumes_without_doubles(tmp_path: Path, crash_aft
 
     again = restock(runtime)
     assert not again.duplicate and len(again.routed.enrolled) == SUBSCRIBERS - enrolled
-    assert state(runtime) == {
-        "enrollments": SUBSCRIBERS,
-        "subjects": SUBSCRIBERS,
-        "enter_rows": SUBSCRIBERS,
-        "signups_alerted": 2 * SUBSCRIBERS,
-        "signups_waiting": 0,
-        "events_unfinished": 0,
-    }
+    assert state(runtime) == ALL_IN
     assert restock(runtime).duplicate  # finished: the key is an ordinary duplicate now
     runtime.engine.dispose()
 
@@ -175,14 +176,7 @@ def test_the_inbox_commits_a_large_audience_per_chunk_and_resumes_it_after_its_l
     assert done.applied == [first.inbox_id, second.inbox_id]  # resumed, then the next in turn
     assert len(done.enrolled) == SUBSCRIBERS - ENROLL_CHUNK
     assert inbox(runtime) == {"applied": 2}
-    assert state(runtime) == {
-        "enrollments": SUBSCRIBERS,
-        "subjects": SUBSCRIBERS,
-        "enter_rows": SUBSCRIBERS,
-        "signups_alerted": 2 * SUBSCRIBERS,
-        "signups_waiting": 0,
-        "events_unfinished": 0,
-    }
+    assert state(runtime) == ALL_IN
     runtime.engine.dispose()
 
 
