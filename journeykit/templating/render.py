@@ -349,12 +349,9 @@ class TemplateRenderer:
             return None
         subject, preheader, page, text = parts
         email = RenderedEmail(subject, preheader, page, text, tag)
-        if shape.checked < SHAPE_CHECKS:
-            shape.checked += 1
-            direct = self.render_email(name, locale, context)
-            if direct != email:
-                return self._shape_failed(planned, template, direct)
-        return email
+        return self._checked(
+            shape, planned, template, email, lambda: self.render_email(name, locale, context)
+        )
 
     def _shape_for(
         self,
@@ -427,11 +424,22 @@ class TemplateRenderer:
             if shape.template is template:
                 self._shapes.pop(key, None)
 
-    def _shape_failed(self, planned: _Plan, template: Template, direct: _R) -> _R:
+    def _checked(
+        self, shape: _Shape, planned: _Plan, template: Template, made: _R, direct: Callable[[], _R]
+    ) -> _R:
+        """``made`` from ``shape``; the first :data:`SHAPE_CHECKS` messages of each shape are
+        also rendered directly and compared: on a difference the template's plan and shapes
+        are dropped and the direct render is the answer."""
+        if shape.checked >= SHAPE_CHECKS:
+            return made
+        shape.checked += 1
+        rendered = direct()
+        if rendered == made:
+            return made
         log.warning("template %s: its shape differs from a direct render", template.name)
         planned.plan = None
         self._drop_shapes(template)
-        return direct
+        return rendered
 
     def _make_email_shape(
         self, template: Template, values: dict[str, Any], plan: SlotPlan
@@ -492,12 +500,9 @@ class TemplateRenderer:
             return None
         body = gsm_friendly(parts[0])
         sms = RenderedSms(body, tag, segments(body))
-        if shape.checked < SHAPE_CHECKS:
-            shape.checked += 1
-            direct = self.render_sms(name, locale, context)
-            if direct != sms:
-                return self._shape_failed(planned, template, direct)
-        return sms
+        return self._checked(
+            shape, planned, template, sms, lambda: self.render_sms(name, locale, context)
+        )
 
     def render_sms(
         self,
