@@ -426,9 +426,12 @@ def _over_allotment(
     return reasons
 
 
-def _told_in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
+def _told_in_wave(
+    journey: Journey, subject: str, since: datetime, *, by_journey: bool = True
+) -> list[Any]:
     """The conditions of :func:`_told` (rows joined to their enrollment)."""
-    return [*_in_wave(journey, subject, since), col(OutboxMessage.status).in_(TOOK)]
+    wave = _in_wave(journey, subject, since, by_journey=by_journey)
+    return [*wave, col(OutboxMessage.status).in_(TOOK)]
 
 
 @dataclass
@@ -492,12 +495,15 @@ def _surely_fits(
     return False
 
 
-def _in_wave(journey: Journey, subject: str, since: datetime) -> list[Any]:
+def _in_wave(
+    journey: Journey, subject: str, since: datetime, *, by_journey: bool = True
+) -> list[Any]:
     """Rows of the journey's allotted send nodes about ``subject`` queued since ``since``,
-    whatever became of them (joined to their enrollment)."""
+    whatever became of them (joined to their enrollment); without ``by_journey`` the caller
+    compares the journey itself."""
     nodes = [n.id for n in journey.nodes if isinstance(n, SendNode) and n.allotment is not None]
     return [
-        OutboxMessage.journey == journey.name,  # first: _told_among leaves it out
+        *([OutboxMessage.journey == journey.name] if by_journey else []),
         col(OutboxMessage.node_id).in_(nodes),
         col(OutboxMessage.created_at) > since,
         or_(
@@ -529,7 +535,7 @@ def _told_among(
     ordered = sorted(customers)
     # the journey is compared here, not in SQL: SQLite would read the journey's whole wave
     # by its journey index rather than the batch's customers by theirs
-    wave = _told_in_wave(journey, subject, since)[1:]
+    wave = _told_in_wave(journey, subject, since, by_journey=False)
     for low in range(0, len(ordered), 900):
         told |= {
             int(cid)
