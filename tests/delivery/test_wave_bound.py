@@ -5,19 +5,22 @@ counted (else a growing wave could pass its allotment)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlmodel import Session, col
 
-from journeykit.delivery.send_guard import _surely_fits, _told_count
+from journeykit.delivery.send_guard import _capped, _surely_fits, _told_among, _told_count
 from journeykit.engine.book import JourneyBook
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, JourneyVersion, OutboxMessage
 from journeykit.foundation.settings import PROJECT_ROOT
 from journeykit.language.journey import Journey
 from tests.delivery.conftest import Outbox
+from tests.delivery.test_send_guard import _capped_journey, _enrollment
 
 SUBJECT = "sku:SOFA-1"
 
@@ -84,3 +87,62 @@ def test_the_bound_never_undercounts_a_growing_wave(tmp_path: Path) -> None:
     box.later(hours=1)  # rows queued later in the window count too
     _tell(box, _queue(box, journey, 1))
     assert not fits(7) and fits(8)
+
+
+def _plans(box: Outbox, run: Callable[[Session], object]) -> list[str]:
+    """SQLite's query plan of each SELECT that ``run`` makes on the outbox."""
+    seen: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT") and "outboxmessage" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(box.engine, "before_cursor_execute", keep)
+    try:
+        with Session(box.engine) as s:
+            run(s)
+    finally:
+        event.remove(box.engine, "before_cursor_execute", keep)
+    with box.engine.connect() as c:
+        return [
+            " / ".join(str(step[-1]) for step in c.exec_driver_sql(f"EXPLAIN QUERY PLAN {q}", p))
+            for q, p in seen
+        ]
+
+
+def test_the_batch_customers_are_read_by_their_index_not_by_status(tmp_path: Path) -> None:
+    """Which of a batch's customers were told, and what each took within the frequency
+    cap's window: read by the batch's customer ids. A status or journey compared in SQL
+    made SQLite read every row sent so far by ``ix_outbox_due`` (126 ms per claim batch
+    after 150,000 sent): a claim's cost grew with the audience."""
+    box = Outbox(tmp_path)
+    journey = _restock()
+    _tell(box, _queue(box, journey, 3))
+    batch = range(1, 501)  # a claim batch: with 3 ids SQLite picks the customer index anyway
+    now = box.clock.now()
+    told = _plans(
+        box, lambda s: _told_among(s, journey, SUBJECT, now - timedelta(hours=1), set(batch))
+    )
+    rows = [
+        OutboxMessage(
+            id=i,
+            key=f"{i}:alert_sms:sms:1",
+            journey="restock",
+            node_id="alert_sms",
+            enrollment_id=i,
+            customer_id=i,
+            channel="sms",
+            category="marketing",
+            template="t",
+            to_address="x",
+            due_at=now,
+            created_at=now,
+        )
+        for i in batch
+    ]
+    enrollments = {i: _enrollment("active") for i in batch}  # of journey version "v"
+    capped = {"v": _capped_journey("defer")}
+    taken = _plans(box, lambda s: _capped(s, rows, enrollments, capped, {}, now))
+    assert len(told) == 1 and len(taken) == 1, (told, taken)
+    for plan in told + taken:
+        assert "ix_outboxmessage_customer_id" in plan and "ix_outbox_due" not in plan, plan
