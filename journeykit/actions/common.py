@@ -39,17 +39,19 @@ def buyers_since(session: Any, variant_id: int, sku: str, since: dict[int, Any])
     earliest = min(since.values())
     ids = list(since)
     bought: set[int] = set()
-    for customer_id, placed_at in session.exec(
-        select(Order.customer_id, Order.placed_at)
+    # the variant is compared here: given `variant_id = ?`, SQLite reads every order line of
+    # the variant (a popular product's, for every chunk of its line) instead of the
+    # customers' orders by their index
+    for customer_id, placed_at, line_variant in session.exec(
+        select(Order.customer_id, Order.placed_at, OrderLine.variant_id)
         .join(OrderLine, col(OrderLine.order_id) == Order.id)
         .where(
             col(Order.customer_id).in_(ids),
-            OrderLine.variant_id == variant_id,
             col(Order.placed_at) >= earliest,
             Order.status != "cancelled",
         )
     ).all():
-        if placed_at >= since[customer_id]:
+        if line_variant == variant_id and placed_at >= since[customer_id]:
             bought.add(customer_id)
     for cart in session.exec(
         select(Cart).where(

@@ -190,19 +190,19 @@ def _line_customers(session: Session, variant: Variant, statuses: tuple[str, ...
 def _signups_of(
     session: Session, variant: Variant, customers: Sequence[int], statuses: tuple[str, ...]
 ) -> dict[int, list[RestockSignup]]:
-    """The in-line sign-ups of ``customers``, by customer, in the customers' order."""
+    """The in-line sign-ups of ``customers``, by customer, in the customers' order. Read by
+    the customers' index, the variant and status compared here: given ``variant_id = ?``,
+    SQLite reads the variant's whole line for every chunk (57 ms per 500 customers in a line
+    of 100,000: a cost that grows with the square of the line)."""
     by_customer: dict[int, list[RestockSignup]] = {c: [] for c in customers}
     rows = session.exec(
         select(RestockSignup)
-        .where(
-            RestockSignup.variant_id == variant.id,
-            col(RestockSignup.status).in_(statuses),
-            col(RestockSignup.customer_id).in_(customers),
-        )
+        .where(col(RestockSignup.customer_id).in_(customers))
         .order_by(col(RestockSignup.created_at), col(RestockSignup.id))
     ).all()
     for signup in rows:
-        by_customer[signup.customer_id].append(signup)
+        if signup.variant_id == variant.id and signup.status in statuses:
+            by_customer[signup.customer_id].append(signup)
     return {c: signups for c, signups in by_customer.items() if signups}
 
 
