@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from journeykit.delivery.send_guard import check
 from journeykit.engine.runtime import Runtime
-from journeykit.foundation.db import session_scope
+from journeykit.foundation.db import session_scope, unindexed
 from journeykit.foundation.models import OutboxMessage
 from journeykit.messaging.compliance import allowed_in_zones, quiet_window_note
 from journeykit.messaging.compose import shorten_sms_contents
@@ -56,7 +56,7 @@ def claim(
             update(OutboxMessage)
             .where(
                 col(OutboxMessage.id).in_(due.with_only_columns(col(OutboxMessage.id))),
-                col(OutboxMessage.status) == "queued",
+                unindexed(OutboxMessage.status) == "queued",
                 col(OutboxMessage.expires_at) <= now,
             )
             .values(status="expired", error="validity ran out before it could be sent"),
@@ -107,7 +107,8 @@ def claim(
             session.execute(
                 update(OutboxMessage)
                 .where(
-                    col(OutboxMessage.id).in_(claimed.ids), col(OutboxMessage.status) == "queued"
+                    col(OutboxMessage.id).in_(claimed.ids),
+                    unindexed(OutboxMessage.status) == "queued",
                 )
                 .values(status="sending", last_attempt_at=now, attempts=OutboxMessage.attempts + 1),
                 execution_options=NO_SYNC,

@@ -417,7 +417,8 @@ def _over_allotment(
         batch = {row.customer_id for row, *_ in members}
         # the batch's customers told already (an SMS after its email) take no new place
         new = batch - _told_among(session, journey, key[1], now - window, batch)
-        if _surely_fits(session, journey, key[1], now - window, most - len(new)):
+        claimed = [(r.customer_id, r.created_at, int(r.id)) for r, *_ in members]  # type: ignore[arg-type]
+        if _surely_fits(session, journey, key[1], now - window, most, new, claimed):
             continue  # every place this batch can take is below the allotment
         if _told_count(session, journey, key[1], now - window) + len(new) <= most:
             continue
@@ -454,15 +455,27 @@ _WAVES = weakref.WeakKeyDictionary()
 
 
 def _surely_fits(
-    session: Session, journey: Journey, subject: str, since: datetime, room: int
+    session: Session,
+    journey: Journey,
+    subject: str,
+    since: datetime,
+    most: int,
+    new: set[int],
+    batch: Sequence[tuple[int, datetime, int]],
 ) -> bool:
-    """Whether :func:`_told_count` is surely at most ``room``, from a count read in time
+    """Whether the customers told (:func:`_told_count`) and the batch's ``new`` customers
+    (none of them told) surely number at most ``most``, from a count read in time
     proportional to the rows queued since the last claim, not to the wave: the wave's
     customers of any status (a customer is told only by a row of the wave) counted once per
     process, then only the rows added since (outbox ids above the last counted, read by
     primary key). Rows leaving the window or not (yet, or any more) told only make that count
     larger than the exact one: when it fits, the exact one does; when not, the caller counts
     exactly (and a count from an older window is started afresh next time).
+
+    A new customer with a row of ``batch`` (customer, created at, id: the claim's rows of
+    the wave) that the count has seen is counted there already; only the others are added
+    (counted twice, the wave's whole audience claimed at the end of a fan-out never fitted
+    and every last claim counted the wave exactly: 180 ms per claim at 100,000).
 
     SQLite only (False elsewhere): there writers are serialised, so a row committed after
     this read has an id above every id it saw. On PostgreSQL a transaction may commit a
@@ -491,7 +504,12 @@ def _surely_fits(
         ).one()
         bound.customers += int(added or 0)
         bound.last_id = last_id
-    if bound.customers <= room:
+    seen = {
+        c
+        for c, created, row_id in batch
+        if row_id <= bound.last_id and _after(created, bound.since)
+    }
+    if bound.customers + len(new - seen) <= most:
         return True
     if bound.since < since:  # the window moved on: count afresh next time
         del waves[key]

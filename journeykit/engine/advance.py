@@ -27,7 +27,7 @@ from journeykit.engine.transitions import (
     record,
     write_deferred_history,
 )
-from journeykit.foundation.db import session_scope
+from journeykit.foundation.db import session_scope, unindexed
 from journeykit.foundation.models import Customer, Enrollment, pk
 from journeykit.language.nodes import SendNode
 from journeykit.messaging.compliance import GROUP_CACHE, prefetch_consents
@@ -91,7 +91,7 @@ def claim_due(
     with session_scope(runtime.engine) as session:
         query = (
             select(Enrollment.id)
-            .where(*claimable(now))
+            .where(*claimable(now, by_index=ids is None))  # given ids, found by them
             .order_by(col(Enrollment.wake_at), col(Enrollment.id))
         )
         if journey:
@@ -105,7 +105,7 @@ def claim_due(
             return []
         won = session.execute(
             update(Enrollment)
-            .where(col(Enrollment.id).in_(candidates), *claimable(now))
+            .where(col(Enrollment.id).in_(candidates), *claimable(now, by_index=False))
             .values(
                 lease_owner=runtime.owner,
                 lease_until=now + timedelta(seconds=runtime.settings.scale.lease_seconds),
@@ -116,9 +116,12 @@ def claim_due(
     return [i for i in candidates if i in claimed]
 
 
-def claimable(now: datetime) -> tuple[Any, ...]:
+def claimable(now: datetime, *, by_index: bool = True) -> tuple[Any, ...]:
+    """What a claimable enrollment is; ``by_index=False`` for rows already found by id (the
+    status then must not choose the plan: :func:`journeykit.foundation.db.unindexed`)."""
+    status = col(Enrollment.status) if by_index else unindexed(Enrollment.status)
     return (
-        col(Enrollment.status).in_(LIVE),
+        status.in_(LIVE),
         col(Enrollment.wake_at) <= now,
         col(Enrollment.lease_until).is_(None) | (col(Enrollment.lease_until) < now),
     )
@@ -376,7 +379,7 @@ def _group(runtime: Runtime, ids: list[int]) -> dict[GroupKey, list[int]]:
     with Session(runtime.engine) as session:
         rows = session.exec(
             select(Enrollment.id, Enrollment.journey, Enrollment.version, Enrollment.node_id).where(
-                col(Enrollment.id).in_(ids), col(Enrollment.status).in_(("active", "waiting"))
+                col(Enrollment.id).in_(ids), unindexed(Enrollment.status).in_(("active", "waiting"))
             )
         ).all()
     for eid, journey, version, node_id in rows:

@@ -27,6 +27,16 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def unindexed(column: Any) -> Any:
+    """``column`` as an expression no index answers (``column || ''``, the same text), for a
+    condition that must hold but must not choose how rows are found. SQLite plans without
+    statistics: given ``id IN (500 ids) AND status = 'queued'``, it reads every queued row
+    by the status index rather than the 500 by primary key (28-41 ms instead of 9-15 per
+    claim with 100,000 queued, a cost that grows with the queue). PostgreSQL plans the
+    same expression by its statistics, as before."""
+    return column.concat("")
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout. JSON columns
     are written by :func:`json_text` and read by ``orjson.loads``."""

@@ -73,7 +73,7 @@ def test_the_bound_never_undercounts_a_growing_wave(tmp_path: Path) -> None:
 
     def fits(room: int) -> bool:
         with Session(box.engine) as s:
-            answer = _surely_fits(s, journey, SUBJECT, since, room)
+            answer = _surely_fits(s, journey, SUBJECT, since, room, set(), [])
             if answer:  # never "fits" where the exact count does not
                 assert _told_count(s, journey, SUBJECT, since) <= room
             return answer
@@ -87,6 +87,33 @@ def test_the_bound_never_undercounts_a_growing_wave(tmp_path: Path) -> None:
     box.later(hours=1)  # rows queued later in the window count too
     _tell(box, _queue(box, journey, 1))
     assert not fits(7) and fits(8)
+
+
+def test_the_batch_own_customers_are_counted_once(tmp_path: Path) -> None:
+    """The wave's last claim: its new customers' rows are in the count already (a wave as
+    large as its allotment fits), while a batch row the count has not seen (queued before
+    the window, held since) adds its customer."""
+    box = Outbox(tmp_path)
+    journey = _restock()
+    since = box.clock.now() - timedelta(hours=1)
+    with Session(box.engine) as s:
+        old = s.get(OutboxMessage, _queue(box, journey, 1)[0])
+        assert old is not None
+        old_row = (old.customer_id, old.created_at - timedelta(hours=2), int(old.id))  # type: ignore[arg-type]
+    box.later(minutes=1)
+    ids = _queue(box, journey, 3)
+    with Session(box.engine) as s:
+        rows = [s.get(OutboxMessage, i) for i in ids]
+        batch = [(r.customer_id, r.created_at, int(r.id)) for r in rows if r is not None]  # type: ignore[arg-type]
+        new = {c for c, *_ in batch}
+        assert _told_count(s, journey, SUBJECT, since) == 0
+        # 4 customers queued in the window (one of them twice as held), 3 of them claimed
+        assert _surely_fits(s, journey, SUBJECT, since, 4, new, batch)
+        assert not _surely_fits(s, journey, SUBJECT, since, 3, new, batch)
+        held = new | {old_row[0]}
+        # the held row is outside what the count read: its customer is added
+        assert not _surely_fits(s, journey, SUBJECT, since, 4, held, [*batch, old_row])
+        assert _surely_fits(s, journey, SUBJECT, since, 5, held, [*batch, old_row])
 
 
 def _plans(box: Outbox, run: Callable[[Session], object]) -> list[str]:
