@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 import aiohttp
 import requests
 import urllib3
+import uvloop
 from requests.utils import get_environ_proxies
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import AsyncHttpClient
@@ -253,8 +254,10 @@ class _AsyncHttpClient(AsyncHttpClient):
 
 def _start_loop(owner: object, http: _AsyncHttpClient) -> asyncio.AbstractEventLoop:
     """An event loop running in its own daemon thread (callable from any thread, even one
-    running a loop of its own), closed with its connections when ``owner`` is collected."""
-    loop = asyncio.new_event_loop()
+    running a loop of its own), closed with its connections when ``owner`` is collected.
+    libuv's loop (uvloop, as uvicorn uses at the door): its transports, timers and polling
+    are C, where asyncio's are Python called for every request."""
+    loop = uvloop.new_event_loop()
     threading.Thread(target=loop.run_forever, name="twilio-send-many", daemon=True).start()
     weakref.finalize(owner, _stop_loop, loop, http)
     return loop
