@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from journeykit.engine.bind_values import plain_utc
+from journeykit.engine.bind_values import execute_many
 from journeykit.engine.nodes.base import Step, StepContext
 from journeykit.engine.nodes.handlers import handler_for
 from journeykit.engine.outbox_rows import defer_outbox, write_deferred_outbox
@@ -359,8 +359,7 @@ def _write_enrollments(session: Session, written: dict[int, Enrollment]) -> None
             {"w_id": eid, **{f"w_{name}": e.__dict__[name] for name in _MOVED}}
             for eid, e in written.items()
         ]
-        plain_utc(rows, ("w_wake_at", "w_lease_until", "w_updated_at"))
-        session.connection().execute(_WRITE_MOVED, rows)
+        execute_many(session.connection(), _WRITE_MOVED, rows)
         written.clear()
 
 

@@ -16,12 +16,11 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from journeykit.engine.bind_values import plain_utc
+from journeykit.engine.bind_values import execute_many
 from journeykit.foundation.models import OutboxMessage
 
 _DEFERRED = "journeykit.deferred_outbox"
 _CUSTOMERS = "journeykit.deferred_outbox_customers"
-_DATETIMES = ("due_at", "created_at", "expires_at", "last_attempt_at", "sent_at")
 
 DEFAULTS: dict[str, Any] = {
     "variant": None,
@@ -73,7 +72,6 @@ def write_deferred_outbox(session: Session) -> None:
 def _write(session: Session) -> None:
     rows = session.info.get(_DEFERRED)
     if rows:
-        plain_utc(rows, _DATETIMES)
-        session.connection().execute(insert(OutboxMessage), rows)
+        execute_many(session.connection(), insert(OutboxMessage), rows)
         rows.clear()
         session.info[_CUSTOMERS].clear()

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
 
+from journeykit.engine.bind_values import execute_many
 from journeykit.engine.book import JourneyBook
 from journeykit.engine.registry import Registry
 from journeykit.engine.transitions import exit_enrollment, record
@@ -254,7 +255,7 @@ def _enroll_chunk(
         }
         for i, row in zip(ids, rows, strict=True)
     ]
-    session.connection().execute(insert(EnrollmentHistory), history)
+    execute_many(session.connection(), insert(EnrollmentHistory), history)
     return ids
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from journeykit.engine.bind_values import plain_utc
+from journeykit.engine.bind_values import execute_many
 from journeykit.foundation.models import Enrollment, EnrollmentHistory
 
 _DEFERRED = "journeykit.deferred_history"
@@ -26,8 +26,7 @@ def write_deferred_history(session: Session) -> None:
     """Write the rows :func:`defer_history` collected (call before the commit)."""
     rows = session.info.pop(_DEFERRED, None)
     if rows:
-        plain_utc(rows, ("at",))
-        session.connection().execute(insert(EnrollmentHistory), rows)
+        execute_many(session.connection(), insert(EnrollmentHistory), rows)
 
 
 def record(
