@@ -32,6 +32,7 @@ def register(app: typer.Typer) -> None:
         # flow run, events keep flowing); PREFECT_CLIENT_MAX_RETRIES set by ops wins
         os.environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", "0")
         from journeykit.foundation.db import ensure_schema
+        from journeykit.foundation.heap import startup_heap_frozen
         from journeykit.foundation.settings import get_settings
         from journeykit.orchestration.event_worker import serve_events
         from journeykit.service.runtime_factory import build_runtime, worker_owner
@@ -49,11 +50,12 @@ def register(app: typer.Typer) -> None:
                 " (SIGTERM or Ctrl-C stops it after the batch in hand)",
             )
 
-        batches = serve_events(
-            runtime,
-            poll_seconds=poll,
-            max_subjects=subjects,
-            concurrency=concurrency,
-            on_start=started,
-        )
+        with startup_heap_frozen():  # the imports and the runtime: out of the collector's sight
+            batches = serve_events(
+                runtime,
+                poll_seconds=poll,
+                max_subjects=subjects,
+                concurrency=concurrency,
+                on_start=started,
+            )
         typer.echo(f"journeys worker {runtime.owner}: stopped after {batches} batches")

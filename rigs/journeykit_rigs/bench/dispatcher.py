@@ -58,6 +58,7 @@ def dispatch_rounds(
     from journeykit.delivery.dispatch import send_due
     from journeykit.delivery.providers.from_settings import build_senders
     from journeykit.delivery.ratelimit import limiter_for
+    from journeykit.foundation.heap import startup_heap_frozen
     from journeykit_rigs.bench.pacing import Pacer, ShiftedClock
     from journeykit_rigs.bench.runtime import START, bench_runtime, bench_settings, peak_rss_mb
 
@@ -69,34 +70,36 @@ def dispatch_rounds(
     requests, sent, last_sent_at, locked, idle = 0, 0, 0.0, 0, 0
     unsure: dict[str, int] = {}  # retried, ambiguous, reconciled, failed: none in a clean run
     errors: list[str] = []
-    out.put("ready")
-    cpu = time.process_time()
-    while True:
-        finished = engine_done.is_set()
-        try:
-            report = send_due(runtime, senders, limit=settings.scale.batch_size, channel=channel)
-        except OperationalError as exc:  # SQLite: the engine held the write lock too long
-            locked += 1
-            if locked > 20:
-                raise
-            log.warning("dispatch round failed (%s); retrying", exc.orig)
-            continue
-        requests += report.requests
-        for name in ("retried", "ambiguous", "reconciled", "failed", "withdrawn", "deferred"):
-            if getattr(report, name):
-                unsure[name] = unsure.get(name, 0) + getattr(report, name)
-        errors += report.errors[:5]
-        if report.sent:
-            sent, last_sent_at = sent + report.sent, time.time()
-        if report.claimed == 0:
-            if finished and _pending(runtime, channel) == 0:
-                break
-            # nothing due: wait a little longer each empty round (20 ms up to 160 ms), so a
-            # dispatcher waiting on a slow engine does not spend its CPU asking
-            time.sleep(0.02 * 2 ** min(idle, 3))
-            idle += 1
-        else:
-            idle = 0
+    with startup_heap_frozen():  # as `journeys worker` does once started
+        out.put("ready")
+        cpu = time.process_time()
+        while True:
+            finished = engine_done.is_set()
+            try:
+                limit = settings.scale.batch_size
+                report = send_due(runtime, senders, limit=limit, channel=channel)
+            except OperationalError as exc:  # SQLite: the engine held the write lock too long
+                locked += 1
+                if locked > 20:
+                    raise
+                log.warning("dispatch round failed (%s); retrying", exc.orig)
+                continue
+            requests += report.requests
+            for name in ("retried", "ambiguous", "reconciled", "failed", "withdrawn", "deferred"):
+                if getattr(report, name):
+                    unsure[name] = unsure.get(name, 0) + getattr(report, name)
+            errors += report.errors[:5]
+            if report.sent:
+                sent, last_sent_at = sent + report.sent, time.time()
+            if report.claimed == 0:
+                if finished and _pending(runtime, channel) == 0:
+                    break
+                # nothing due: wait a little longer each empty round (20 ms up to 160 ms), so a
+                # dispatcher waiting on a slow engine does not spend its CPU asking
+                time.sleep(0.02 * 2 ** min(idle, 3))
+                idle += 1
+            else:
+                idle = 0
     runtime.engine.dispose()
     if unsure:
         log.warning("%s dispatcher: %s; first errors: %s", channel, unsure, errors[:5])
