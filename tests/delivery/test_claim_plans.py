@@ -17,6 +17,7 @@ from journeykit.engine.advance import claim_due
 from journeykit.foundation.db import session_scope
 from journeykit.foundation.models import Enrollment, JourneyVersion
 from tests.delivery.conftest import Outbox
+from tests.support.enrollments import enrollment_rows
 
 ROWS = 400  # a claim batch: with a few ids SQLite reads them by primary key anyway
 
@@ -65,23 +66,7 @@ def test_the_outbox_claim_writes_its_rows_by_id(outbox: Outbox) -> None:
 
 def test_the_engine_leases_its_enrollments_by_id(outbox: Outbox) -> None:
     now = outbox.clock.now()
-    rows = [
-        {
-            "journey": "j",
-            "version": "v",
-            "subject_type": "customer",
-            "subject_key": f"customer:{i}",
-            "node_id": "a",
-            "status": "active",
-            "wake_at": now,
-            "waiting_for": [],
-            "data": {},
-            "visits": {},
-            "entered_at": now,
-            "updated_at": now,
-        }
-        for i in range(ROWS)
-    ]
+    rows = enrollment_rows(ROWS, now, wake_at=now)
     with session_scope(outbox.engine) as s:
         s.add(JourneyVersion(hash="v", journey="j", source="", created_at=now))
         s.flush()

@@ -17,6 +17,7 @@ from sqlmodel import col
 from journeykit.engine.bind_values import execute_many
 from journeykit.foundation.db import make_engine, upgrade
 from journeykit.foundation.models import Customer, Enrollment, EnrollmentHistory, JourneyVersion
+from tests.support.enrollments import enrollment_rows
 
 NOW = pendulum.datetime(2027, 3, 1, 15, 30, 12, 345678, tz="Europe/Paris")
 
@@ -27,25 +28,7 @@ def _engine(tmp_path: Path, name: str) -> Any:
     engine = make_engine(url)
     with engine.begin() as c:
         c.execute(insert(JourneyVersion).values(hash="v", journey="j", source="", created_at=NOW))
-        c.execute(
-            insert(Enrollment),
-            [
-                {
-                    "journey": "j",
-                    "version": "v",
-                    "subject_type": "customer",
-                    "subject_key": f"customer:{i}",
-                    "node_id": "a",
-                    "status": "active",
-                    "waiting_for": [],
-                    "data": {},
-                    "visits": {},
-                    "entered_at": NOW,
-                    "updated_at": NOW,
-                }
-                for i in range(3)
-            ],
-        )
+        c.execute(insert(Enrollment), enrollment_rows(3, NOW))
     return engine
 
 
