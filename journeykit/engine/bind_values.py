@@ -10,14 +10,15 @@ few instants (the group's ``now``). Together ~15% of the engine's CPU per messag
 On SQLite, :func:`execute_many` compiles the statement once, converts each distinct datetime
 object once with the column type's own processor (the same stored text) and every other value
 with its column's processor (JSON by orjson), and hands the rows to the driver's
-``executemany``. Elsewhere (PostgreSQL) it is ``connection.execute(statement, rows)``: there
-SQLAlchemy writes many rows per statement (``insertmanyvalues``), a round trip saved per row.
+``executemany``. Elsewhere (PostgreSQL) it is ``connection.execute(statement, rows)``, with
+each pendulum datetime made a plain UTC ``datetime`` once: there SQLAlchemy writes many rows
+per statement (``insertmanyvalues``), a round trip saved per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -34,7 +35,7 @@ def execute_many(
         return
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        connection.execute(statement, list(rows))
+        connection.execute(statement, _plain_datetimes(rows))
         return
     compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]))
     names = compiled.positiontup
@@ -78,3 +79,29 @@ def _binder(bind: Any, key: str, dialect: Any, from_row: bool) -> Callable[[dict
         return process(value)
 
     return bind_value
+
+
+def _plain_datetimes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each pendulum (or other ``datetime`` subclass) value replaced by the
+    plain UTC ``datetime`` of the same instant, converted once per distinct object: the
+    column type's own UTC conversion of a plain ``datetime`` is native, of a pendulum one a
+    Python call per value. A naive value is left for the column type to refuse."""
+    done: dict[int, tuple[datetime, datetime]] = {}  # id -> (the original, kept alive; plain)
+    plain_rows = []
+    for row in rows:
+        plain = dict(row)
+        for name, value in row.items():
+            if type(value) is datetime or not isinstance(value, datetime):
+                continue
+            known = done.get(id(value))
+            if known is None or known[0] is not value:
+                if value.utcoffset() is None:
+                    continue
+                utc = value.astimezone(UTC)
+                known = done[id(value)] = (
+                    value,
+                    datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=UTC),
+                )
+            plain[name] = known[1]
+        plain_rows.append(plain)
+    return plain_rows

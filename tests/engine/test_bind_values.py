@@ -102,3 +102,23 @@ def test_nothing_to_write_is_no_statement(tmp_path: Path) -> None:
     engine = _engine(tmp_path, "empty")
     with engine.begin() as c:
         execute_many(c, insert(Customer), [])
+
+
+def test_on_postgresql_the_rows_go_through_sqlalchemy_with_plain_datetimes(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL keeps SQLAlchemy's many-rows INSERT; each instant is stored as given."""
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    with engine.begin() as c:
+        c.execute(insert(JourneyVersion).values(hash="v", journey="j", source="", created_at=NOW))
+        c.execute(insert(Enrollment), enrollment_rows(3, NOW))
+    rows = _history()
+    with engine.begin() as c:
+        execute_many(c, insert(EnrollmentHistory), rows)
+    with engine.connect() as c:
+        stored = c.execute(text("SELECT at, detail FROM enrollmenthistory ORDER BY id")).all()
+    assert [at for at, _ in stored] == [row["at"] for row in rows]  # the same instants
+    assert [detail for _, detail in stored] == [row["detail"] for row in rows]
+    assert rows[0]["at"] is NOW  # the caller's rows are left as they were
+    engine.dispose()
