@@ -93,7 +93,7 @@ def check(
     enrollments = _enrollments(session, rows)
     woken = _woken(session, enrollments)
     customers = _customers(session, rows)
-    ledger = Ledger.load(session, customers.values())
+    ledger = Ledger.load(session, customers.values(), {r.channel for r in rows})
     journeys: dict[str, Journey] = {}
     reasons: dict[int, str] = {}
     subject_contexts: dict[tuple[str, str], dict[str, Any]] = {}

@@ -20,7 +20,7 @@ Every consent change is a row (``Consent``); what is in force is decided here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -182,12 +182,19 @@ class Ledger:
         return evaluate(rows, channel, purpose)
 
     @classmethod
-    def load(cls, session: Session, customers: Iterable[Customer]) -> Ledger:
-        """Every consent row of these customers and of any customer sharing an address (the
-        siblings and the rows read as Core rows of the columns the ledger uses)."""
+    def load(
+        cls,
+        session: Session,
+        customers: Iterable[Customer],
+        channels: Collection[str] = ("email", "sms"),
+    ) -> Ledger:
+        """Every consent row of these customers and of any customer sharing an address, on
+        ``channels`` (the siblings and the rows read as Core rows of the columns the ledger
+        uses). A state is read from its own channel's rows only: a ledger of some channels
+        answers for those exactly as one of all."""
         customers = list(customers)
-        emails = sorted({c.email for c in customers if c.email})
-        phones = sorted({c.phone for c in customers if c.phone})
+        emails = sorted({c.email for c in customers if c.email}) if "email" in channels else []
+        phones = sorted({c.phone for c in customers if c.phone}) if "sms" in channels else []
         ids = {c.id for c in customers if c.id is not None}
         owners: dict[int, tuple[str, str]] = {
             c.id: (normalise_address("email", c.email), c.phone or "")
@@ -213,7 +220,9 @@ class Ledger:
         ordered = sorted(ids)
         for start in range(0, len(ordered), 900):
             part = ordered[start : start + 900]
-            facts = select_columns(*_FACTS).where(col(Consent.customer_id).in_(part))
+            facts = select_columns(*_FACTS).where(
+                col(Consent.customer_id).in_(part), col(Consent.channel).in_(sorted(channels))
+            )
             rows += session.execute(facts)
         return cls(rows, owners)
 

@@ -98,6 +98,29 @@ def test_the_group_ledger_answers_as_a_ledger_per_customer(outbox: Outbox) -> No
     assert got[(d, ("email", restock_purpose("SKU-1")))].granted is True
 
 
+def test_a_ledger_of_one_channel_answers_for_it_as_a_ledger_of_all(outbox: Outbox) -> None:
+    """The claim reads one channel's consent (its batch's): every state of that channel is
+    what the full ledger says, refusals shared by an address included."""
+    a, b = outbox.customer(phone="+15551230001"), outbox.customer(phone="+15551230002")
+    sibling = outbox.customer(phone="+15551230001")  # shares a's number
+    with session_scope(outbox.engine) as s:
+        _consent(s, outbox, a, "sms", True, 0)
+        _consent(s, outbox, sibling, "sms", False, 4)  # the number's other owner said STOP
+        _consent(s, outbox, a, "email", True, 0, source="store")
+        _consent(s, outbox, b, "email", False, 2)
+        _consent(s, outbox, b, "sms", True, 1, purpose=restock_purpose("SKU-1"))
+    with session_scope(outbox.engine) as s:
+        customers = [cu for cu in s.exec(select(Customer)).all() if cu.id in (a, b)]
+        full = Ledger.load(s, customers)
+        for channel in ("email", "sms"):
+            one = Ledger.load(s, customers, {channel})
+            for cu in customers:
+                for state in STATES:
+                    if state[0] == channel:
+                        assert one.state(cu, *state) == full.state(cu, *state), (cu.id, state)
+        assert full.state(customers[0], "sms", "marketing").granted is False
+
+
 def test_without_a_group_cache_nothing_is_held(outbox: Outbox) -> None:
     cid = outbox.customer()
     with session_scope(outbox.engine) as s:
