@@ -473,9 +473,9 @@ def _surely_fits(
     exactly (and a count from an older window is started afresh next time).
 
     A new customer with a row of ``batch`` (customer, created at, id: the claim's rows of
-    the wave) that the count has seen is counted there already; only the others are added
-    (counted twice, the wave's whole audience claimed at the end of a fan-out never fitted
-    and every last claim counted the wave exactly: 180 ms per claim at 100,000).
+    the wave) that the count has read is in it already; only the others are added. (Counted
+    twice, as they were, no claim fitted once a fan-out's whole audience was queued, and
+    each of the last claims counted the wave exactly: 180 ms per claim at 100,000.)
 
     SQLite only (False elsewhere): there writers are serialised, so a row committed after
     this read has an id above every id it saw. On PostgreSQL a transaction may commit a
