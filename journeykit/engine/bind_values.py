@@ -18,11 +18,13 @@ per statement (``insertmanyvalues``), a round trip saved per row.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql.dml import UpdateBase
+
+from journeykit.timing.clock import plain_utc
 
 
 def execute_many(
@@ -97,11 +99,7 @@ def _plain_datetimes(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             if known is None or known[0] is not value:
                 if value.utcoffset() is None:
                     continue
-                utc = value.astimezone(UTC)
-                known = done[id(value)] = (
-                    value,
-                    datetime(*utc.timetuple()[:6], utc.microsecond, tzinfo=UTC),
-                )
+                known = done[id(value)] = (value, plain_utc(value))
             plain[name] = known[1]
         plain_rows.append(plain)
     return plain_rows

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import DBAPIError
 
 from journeykit.foundation.models import ApiReceipt, InboxEvent
-from journeykit.service.events import Accepted, plain_utc, subject_of
+from journeykit.service.events import Accepted, subject_of
+from journeykit.timing.clock import plain_utc
 
 
 @dataclass

@@ -70,13 +70,13 @@ def dispatch_rounds(
     requests, sent, last_sent_at, locked, idle = 0, 0, 0.0, 0, 0
     unsure: dict[str, int] = {}  # retried, ambiguous, reconciled, failed: none in a clean run
     errors: list[str] = []
+    limit = settings.scale.batch_size
     with startup_heap_frozen():  # as `journeys worker` does once started
         out.put("ready")
         cpu = time.process_time()
         while True:
             finished = engine_done.is_set()
             try:
-                limit = settings.scale.batch_size
                 report = send_due(runtime, senders, limit=limit, channel=channel)
             except OperationalError as exc:  # SQLite: the engine held the write lock too long
                 locked += 1
